@@ -1,0 +1,1 @@
+//! ImageNet image sets, label maps, decoding and per-model preprocessing

@@ -1,0 +1,1 @@
+//! Anti-aliased synthetic stimuli: curves, lines, edges, Gabor patches, angles

@@ -1,0 +1,1 @@
+//! Experiment runner: conditions, prefix reuse, resumable per-image records, summaries and reports

@@ -1,0 +1,10 @@
+//! aann: artificial artificial neural networks.
+//!
+//! This facade re-exports the workspace crates so that a researcher can depend on one crate.
+pub use aann_circuits as circuits;
+pub use aann_data as data;
+pub use aann_eval as eval;
+pub use aann_model as model;
+pub use aann_stats as stats;
+pub use aann_stimuli as stimuli;
+pub use aann_weights as weights;
