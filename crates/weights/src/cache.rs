@@ -110,8 +110,10 @@ impl WeightCache {
 
     /// The path the converted form of a source with this checksum has in the cache.
     pub fn entry_path(&self, source_sha256: &str) -> PathBuf {
-        self.dir
-            .join(format!("weights-v{CACHE_FORMAT_VERSION}-{}.safetensors", &source_sha256[..32]))
+        self.dir.join(format!(
+            "weights-v{CACHE_FORMAT_VERSION}-{}.safetensors",
+            &source_sha256[..32]
+        ))
     }
 
     /// Load a weight source through the cache. The returned set names the original source
@@ -136,7 +138,10 @@ impl WeightCache {
             ("source".to_string(), source.display().to_string()),
             ("source_format".to_string(), set.source.format.to_string()),
             ("source_sha256".to_string(), sha.clone()),
-            ("aann_cache_version".to_string(), CACHE_FORMAT_VERSION.to_string()),
+            (
+                "aann_cache_version".to_string(),
+                CACHE_FORMAT_VERSION.to_string(),
+            ),
         ]);
         // Write to a temporary name and rename: a crash never leaves a half-written entry
         // under the final name, and concurrent writers race harmlessly.

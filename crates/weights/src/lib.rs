@@ -194,7 +194,9 @@ impl TensorSet {
         let prefix: String = name.chars().take_while(|c| *c != '.').collect();
         let near: Vec<&str> = self
             .names()
-            .filter(|n| n.starts_with(&prefix) || name.starts_with(n.split('.').next().unwrap_or("")))
+            .filter(|n| {
+                n.starts_with(&prefix) || name.starts_with(n.split('.').next().unwrap_or(""))
+            })
             .take(6)
             .collect();
         let hint = if near.is_empty() {

@@ -23,7 +23,13 @@ pub fn read_single_array(path: &Path) -> Result<(String, NamedTensor)> {
         .map_err(|e| WeightsError::format(path, FORMAT, format!("{e:?}")))?;
     let array = match mat.arrays().as_slice() {
         [one] => one,
-        [] => return Err(WeightsError::format(path, FORMAT, "the file holds no variable")),
+        [] => {
+            return Err(WeightsError::format(
+                path,
+                FORMAT,
+                "the file holds no variable",
+            ));
+        }
         many => {
             return Err(WeightsError::format(
                 path,
@@ -48,7 +54,11 @@ pub fn read_single_array(path: &Path) -> Result<(String, NamedTensor)> {
         return Err(WeightsError::format(
             path,
             FORMAT,
-            format!("size {:?} does not match {} values", array.size(), data.len()),
+            format!(
+                "size {:?} does not match {} values",
+                array.size(),
+                data.len()
+            ),
         ));
     }
     Ok((array.name().to_string(), NamedTensor::new(shape, data)))
@@ -88,7 +98,11 @@ pub fn read_layer_directory(dir: &Path) -> Result<TensorSet> {
         .collect();
     entries.sort();
     for path in entries {
-        let stem = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let (layer, kind) = if let Some(layer) = stem.strip_suffix("_w") {
             (layer.to_string(), "weight")
         } else if let Some(layer) = stem.strip_suffix("_b") {

@@ -12,13 +12,24 @@ fn inception5h_fixture_has_the_published_layout() {
     let set = pth::read_pth(&shared().join("inception5h-fixture/inception5h-random.pth")).unwrap();
     assert_eq!(set.len(), 116);
     assert_eq!(set.num_parameters(), 7_066_380);
-    assert_eq!(set.get("conv2d0_pre_relu_conv.weight").unwrap().shape, vec![64, 3, 7, 7]);
     assert_eq!(
-        set.get("softmax2_pre_activation_matmul.weight").unwrap().shape,
+        set.get("conv2d0_pre_relu_conv.weight").unwrap().shape,
+        vec![64, 3, 7, 7]
+    );
+    assert_eq!(
+        set.get("softmax2_pre_activation_matmul.weight")
+            .unwrap()
+            .shape,
         vec![1008, 1024]
     );
-    let err = set.get("conv2d0_pre_relu_conv.wieght").unwrap_err().to_string();
-    assert!(err.contains("inception5h-random.pth") && err.contains("conv2d0_pre_relu_conv.weight"), "{err}");
+    let err = set
+        .get("conv2d0_pre_relu_conv.wieght")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("inception5h-random.pth") && err.contains("conv2d0_pre_relu_conv.weight"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -26,10 +37,19 @@ fn bvlc_mat_directory_reads_caffe_layouts() {
     let set = mat::read_layer_directory(&shared().join("googlenet-bvlc/params")).unwrap();
     assert_eq!(set.len(), 116);
     assert_eq!(set.num_parameters(), 6_998_552);
-    assert_eq!(set.get("conv1_7x7_s2.weight").unwrap().shape, vec![64, 3, 7, 7]);
+    assert_eq!(
+        set.get("conv1_7x7_s2.weight").unwrap().shape,
+        vec![64, 3, 7, 7]
+    );
     assert_eq!(set.get("conv1_7x7_s2.bias").unwrap().shape, vec![64]);
-    assert_eq!(set.get("inception_3a_1x1.weight").unwrap().shape, vec![64, 192, 1, 1]);
-    assert_eq!(set.get("loss3_classifier.weight").unwrap().shape, vec![1000, 1024]);
+    assert_eq!(
+        set.get("inception_3a_1x1.weight").unwrap().shape,
+        vec![64, 192, 1, 1]
+    );
+    assert_eq!(
+        set.get("loss3_classifier.weight").unwrap().shape,
+        vec![1000, 1024]
+    );
 }
 
 #[test]

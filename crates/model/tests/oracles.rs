@@ -1,0 +1,144 @@
+//! Every activation against the reference implementations' own outputs (../shared):
+//! Caffe's blobs for BVLC GoogLeNet, TensorFlow's ops for the inception5h fixture.
+
+use std::path::{Path, PathBuf};
+
+use aann_model::{InceptionV1, Tap, Variant};
+use aann_weights::{NamedTensor, WeightCache, mat, npy};
+use burn::tensor::{Device, Tensor, TensorData};
+
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+fn to_input(t: &NamedTensor, device: &Device) -> Tensor<4> {
+    let s = &t.shape;
+    let shape = match s.len() {
+        3 => [1, s[0], s[1], s[2]],
+        4 => [s[0], s[1], s[2], s[3]],
+        _ => panic!("unexpected input shape {s:?}"),
+    };
+    Tensor::from_data(TensorData::new(t.data.clone(), shape), device)
+}
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// max |ours − reference| relative to max |reference|.
+fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
+    assert_eq!(ours.len(), reference.len());
+    let max_ref = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let max_diff = ours
+        .iter()
+        .zip(reference)
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    max_diff / max_ref.max(f32::MIN_POSITIVE)
+}
+
+fn load(variant: Variant, source: &Path) -> InceptionV1 {
+    let cache = WeightCache::new(tempfile::tempdir().unwrap().keep());
+    InceptionV1::load(variant, source, &cache, &Device::default()).unwrap()
+}
+
+#[test]
+fn bvlc_matches_every_caffe_blob() {
+    let dir = shared().join("googlenet-bvlc/reference");
+    let model = load(Variant::Bvlc, &shared().join("googlenet-bvlc/params"));
+    let (_, data) = mat::read_single_array(&dir.join("1_data.mat")).unwrap();
+    let input = to_input(&data, model.device());
+
+    let mut blobs: Vec<(Tap, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "mat") {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let Some((_, name)) = stem.split_once('_') else {
+            continue;
+        };
+        let tap = Tap::parse(name, Variant::Bvlc)
+            .unwrap_or_else(|e| panic!("reference blob {stem} has no tap: {e}"));
+        blobs.push((tap, path));
+    }
+    assert_eq!(
+        blobs.len(),
+        85,
+        "every reference blob (all but the jpg) is compared"
+    );
+    let taps: Vec<Tap> = blobs.iter().map(|(t, _)| *t).collect();
+    let ours = model.activations(input, &taps).unwrap();
+    let mut worst = (0f32, String::new());
+    for (tap, path) in &blobs {
+        let (_, reference) = mat::read_single_array(path).unwrap();
+        let got = values(ours[tap].clone());
+        let err = relative_error(&got, &reference.data);
+        let name = tap.name(Variant::Bvlc);
+        assert!(
+            err <= 1e-4,
+            "{name}: max |diff| = {err:.3e} × max |reference|"
+        );
+        if err > worst.0 {
+            worst = (err, name);
+        }
+    }
+    eprintln!("BVLC worst blob: {} at {:.2e}", worst.1, worst.0);
+
+    let logits = values(ours[&Tap::LOGITS].clone());
+    let top1 = logits
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0;
+    assert_eq!(top1, 967, "espresso");
+}
+
+fn check_lucid_case(model: &InceptionV1, case: &str) {
+    let dir = shared().join("inception5h-fixture/reference").join(case);
+    let input = npy::read_npy(&dir.join("input.npy")).unwrap();
+    let mut refs = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if name == "input" {
+            continue;
+        }
+        let tap = Tap::parse(&name, Variant::Lucid)
+            .unwrap_or_else(|e| panic!("reference {name} has no tap: {e}"));
+        refs.push((tap, path));
+    }
+    let taps: Vec<Tap> = refs.iter().map(|(t, _)| *t).collect();
+    let ours = model
+        .activations(to_input(&input, model.device()), &taps)
+        .unwrap();
+    for (tap, path) in &refs {
+        let reference = npy::read_npy(path).unwrap();
+        let got = values(ours[tap].clone());
+        let name = tap.name(Variant::Lucid);
+        let err = relative_error(&got, &reference.data);
+        assert!(
+            err <= 1e-4,
+            "{case}/{name}: max |diff| = {err:.3e} × max |reference|"
+        );
+        if *tap == Tap::LOGITS {
+            let abs = got
+                .iter()
+                .zip(&reference.data)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(abs <= 1e-3, "{case}/logits: max |diff| = {abs}");
+        }
+    }
+    eprintln!("{case}: {} taps within tolerance", refs.len());
+}
+
+#[test]
+fn lucid_matches_tensorflow_on_both_fixture_cases() {
+    let model = load(
+        Variant::Lucid,
+        &shared().join("inception5h-fixture/inception5h-random.pth"),
+    );
+    check_lucid_case(&model, "rgb224");
+    check_lucid_case(&model, "rgb227x251");
+}
