@@ -166,7 +166,8 @@ pub fn paired_difference_interval(table: &PairedTable, level: f64) -> Result<Int
         0.0
     } else {
         let product: f64 = margins.iter().map(|&m| m as f64).product();
-        let cross = table.both as f64 * table.neither as f64 - table.only_a as f64 * table.only_b as f64;
+        let cross =
+            table.both as f64 * table.neither as f64 - table.only_a as f64 * table.only_b as f64;
         if cross > nf / 2.0 {
             (cross - nf / 2.0) / product.sqrt()
         } else if cross >= 0.0 {

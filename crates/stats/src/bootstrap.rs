@@ -1,29 +1,6 @@
 //! Paired bootstrap over images, computed once for every (condition, metric)
 //! column, and the statistics derived from it: means, differences, any smooth
 //! function of means, and the fraction recovered.
-//!
-//! # Method
-//!
-//! Images are the resampling unit: every condition was evaluated on the same
-//! images, so resampling images (not values per condition) keeps the pairing
-//! and its correlation. One pass draws `resamples` multisets of `n` image
-//! indices (uniform, with replacement) and, for each, the resampled mean of
-//! **every** column; any statistic that is a smooth function of column means
-//! (a mean, a difference of means, the fraction recovered
-//! `(m_R − m_A)/(m_B − m_A)`) is then evaluated on the stored replicate means
-//! without resampling again. Memory: `resamples × columns` numbers.
-//!
-//! Resample `r` draws its indices from its own ChaCha8 stream keyed by
-//! `(seed, r)`, so the replicates are identical for any number of threads.
-//!
-//! Intervals are BCa by default (Efron 1987, "Better bootstrap confidence
-//! intervals", JASA 82:171–185; Efron & Tibshirani 1993, *An Introduction to
-//! the Bootstrap*, §14.3), which is second-order accurate and corrects the
-//! skew and bias of ratio statistics; the acceleration comes from the
-//! jackknife, which for functions of means is analytic and O(n): the
-//! leave-one-out mean of a column is `(S − x_i)/(n − 1)`. Percentile intervals
-//! (ibid. ch. 13) are available as an option. Quantiles of the replicates use
-//! linear interpolation between order statistics (Hyndman & Fan 1996 type 7).
 
 use rand::Rng;
 use rand::distr::Uniform;
@@ -150,8 +127,39 @@ struct StatisticDraws {
 }
 
 /// Replicate means of every (condition, metric) column from one paired
-/// bootstrap over images; see the [module documentation](self) for the
-/// method.
+/// bootstrap over images, and every interval derived from them.
+///
+/// # Method
+///
+/// Images are the resampling unit: every condition was evaluated on the same
+/// images, so resampling images (not values per condition) keeps the pairing
+/// and its correlation. One pass draws `resamples` multisets of `n` image
+/// indices (uniform, with replacement) and, for each, the resampled mean of
+/// **every** column; any statistic that is a smooth function of column means
+/// (a mean, a difference of means, the fraction recovered
+/// `(m_R − m_A)/(m_B − m_A)`) is then evaluated on the stored replicate means
+/// without resampling again. Memory: `resamples × columns` numbers.
+///
+/// Resample `r` draws its indices from its own ChaCha8 stream keyed by
+/// `(seed, r)`, so the replicates are identical for any number of threads.
+///
+/// Intervals are BCa by default (Efron 1987, "Better bootstrap confidence
+/// intervals", JASA 82:171–185; Efron & Tibshirani 1993, *An Introduction to
+/// the Bootstrap*, §14.3), which is second-order accurate and corrects the
+/// skew and bias of ratio statistics; the acceleration comes from the
+/// jackknife, which for functions of means is analytic and O(n): the
+/// leave-one-out mean of a column is `(S − x_i)/(n − 1)`. Percentile intervals
+/// (ibid. ch. 13) are available as an option. Quantiles of the replicates use
+/// linear interpolation between order statistics (Hyndman & Fan 1996 type 7).
+///
+/// # Cost
+///
+/// `resamples × images` index draws plus `resamples × images × columns`
+/// multiply-adds, parallel over resamples: 50,000 images × 12 columns ×
+/// 2,000 resamples take about 0.3 s on 2 cores (release build). Deriving an
+/// interval afterwards costs O(resamples · log resamples + images). Cost
+/// grows linearly with the number of columns, so random-channel null
+/// conditions, which need only point estimates, are better left out.
 #[derive(Debug, Clone)]
 pub struct PairedBootstrap {
     config: BootstrapConfig,
@@ -170,7 +178,10 @@ impl PairedBootstrap {
     /// Errors: no conditions, duplicate names, different numbers of images,
     /// fewer than 2 images, or an invalid `config` (see
     /// [`PairedBootstrap::from_columns`]).
-    pub fn from_conditions(conditions: &[ConditionOutcomes], config: BootstrapConfig) -> Result<Self> {
+    pub fn from_conditions(
+        conditions: &[ConditionOutcomes],
+        config: BootstrapConfig,
+    ) -> Result<Self> {
         let mut names: Vec<&str> = conditions.iter().map(|c| c.name()).collect();
         names.sort_unstable();
         if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
@@ -198,7 +209,10 @@ impl PairedBootstrap {
     /// Errors: no columns, a duplicate key, columns of different lengths,
     /// fewer than 2 images, more than `u32::MAX` images, a non-finite value,
     /// fewer than [`MIN_RESAMPLES`] resamples, or a level outside (0, 1).
-    pub fn from_columns(columns: Vec<(ColumnKey, Vec<f64>)>, config: BootstrapConfig) -> Result<Self> {
+    pub fn from_columns(
+        columns: Vec<(ColumnKey, Vec<f64>)>,
+        config: BootstrapConfig,
+    ) -> Result<Self> {
         check_level(config.level)?;
         if config.resamples < MIN_RESAMPLES {
             return Err(StatsError::TooFewResamples {
@@ -291,7 +305,8 @@ impl PairedBootstrap {
     /// Any smooth function `f` of column means (given to `f` in the order of
     /// `columns`), with its bootstrap interval from the stored replicates.
     ///
-    /// Replicates where `f` is NaN are left out of the interval. If BCa was
+    /// Replicates where `f` is NaN are left out of the interval (if all are,
+    /// the interval bounds are NaN). If BCa was
     /// asked for but cannot be computed (non-finite jackknife values, or an
     /// acceleration so large that the BCa transformation breaks down), the
     /// percentile interval is returned and `method` says so.
@@ -462,7 +477,12 @@ impl PairedBootstrap {
         match self.config.interval {
             BootstrapInterval::Percentile => percentile(),
             BootstrapInterval::Bca => {
-                match bca_interval(draws.point, &draws.sorted_replicates, &draws.jackknife, level) {
+                match bca_interval(
+                    draws.point,
+                    &draws.sorted_replicates,
+                    &draws.jackknife,
+                    level,
+                ) {
                     Some(ci) => Estimate {
                         point: draws.point,
                         ci,
@@ -628,7 +648,10 @@ mod tests {
         let sorted = [1.0, 2.0, 3.0, 4.0, 10.0];
         let expected = [(0.0, 1.0), (0.1, 1.4), (0.5, 3.0), (0.9, 7.6), (1.0, 10.0)];
         for (q, value) in expected {
-            assert!((quantile_sorted(&sorted, q) - value).abs() < 1e-12, "q = {q}");
+            assert!(
+                (quantile_sorted(&sorted, q) - value).abs() < 1e-12,
+                "q = {q}"
+            );
         }
     }
 
@@ -649,8 +672,14 @@ mod tests {
         let bca = bca_interval(0.0, &sorted, &jackknife, 0.9).unwrap();
         let percentile = percentile_interval(&sorted, 0.9);
         // Φ(Φ⁻¹(q)) round-trips to ~1e-12, i.e. ~1e-9 replicate positions.
-        assert!((bca.lo - percentile.lo).abs() < 1e-6, "{bca:?} vs {percentile:?}");
-        assert!((bca.hi - percentile.hi).abs() < 1e-6, "{bca:?} vs {percentile:?}");
+        assert!(
+            (bca.lo - percentile.lo).abs() < 1e-6,
+            "{bca:?} vs {percentile:?}"
+        );
+        assert!(
+            (bca.hi - percentile.hi).abs() < 1e-6,
+            "{bca:?} vs {percentile:?}"
+        );
     }
 
     #[test]

@@ -116,7 +116,9 @@ pub(crate) fn two_sided_z(level: f64) -> f64 {
 /// Errors on an empty slice or on the first non-finite value.
 pub(crate) fn check_finite(values: &[f64], what: &str) -> Result<()> {
     if values.is_empty() {
-        return Err(StatsError::Empty { what: what.to_string() });
+        return Err(StatsError::Empty {
+            what: what.to_string(),
+        });
     }
     match values.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(StatsError::NonFinite {

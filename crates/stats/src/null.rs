@@ -119,7 +119,11 @@ pub struct NullComparison {
 /// 2010, Stat Appl Genet Mol Biol 9:39). Ties count as "as extreme".
 ///
 /// Errors: empty or non-finite `null`, or non-finite `observed`.
-pub fn empirical_p_value(observed: f64, null: &[f64], alternative: Alternative) -> Result<NullComparison> {
+pub fn empirical_p_value(
+    observed: f64,
+    null: &[f64],
+    alternative: Alternative,
+) -> Result<NullComparison> {
     if !observed.is_finite() {
         return Err(StatsError::NonFiniteObserved(observed));
     }

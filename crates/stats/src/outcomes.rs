@@ -91,11 +91,23 @@ impl ConditionOutcomes {
                 what: format!("outcomes of condition {name:?}"),
             });
         }
-        check_same_length(n, correct_top5.len(), &format!("{name}: correct_top1 vs correct_top5"))?;
-        check_same_length(n, cross_entropy.len(), &format!("{name}: correct_top1 vs cross_entropy"))?;
+        check_same_length(
+            n,
+            correct_top5.len(),
+            &format!("{name}: correct_top1 vs correct_top5"),
+        )?;
+        check_same_length(
+            n,
+            cross_entropy.len(),
+            &format!("{name}: correct_top1 vs cross_entropy"),
+        )?;
         check_finite(&cross_entropy, &format!("{name}: cross_entropy"))?;
         if let Some(kl) = &kl_from_baseline {
-            check_same_length(n, kl.len(), &format!("{name}: correct_top1 vs kl_from_baseline"))?;
+            check_same_length(
+                n,
+                kl.len(),
+                &format!("{name}: correct_top1 vs kl_from_baseline"),
+            )?;
             check_finite(kl, &format!("{name}: kl_from_baseline"))?;
         }
         if let Some(index) = correct_top1

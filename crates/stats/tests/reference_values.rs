@@ -101,8 +101,18 @@ fn exact_mcnemar_matches_exact_binomial_tails() {
 /// (2, 8): 2·(1 + 10 + 45)/1024 − 45/1024 = 67/1024 = 0.0654296875.
 #[test]
 fn mid_p_matches_hand_values() {
-    assert_close(mcnemar_exact(1, 9).mid_p_value, 12.0 / 1024.0, 1e-14, "mid-p (1, 9)");
-    assert_close(mcnemar_exact(2, 8).mid_p_value, 67.0 / 1024.0, 1e-14, "mid-p (2, 8)");
+    assert_close(
+        mcnemar_exact(1, 9).mid_p_value,
+        12.0 / 1024.0,
+        1e-14,
+        "mid-p (1, 9)",
+    );
+    assert_close(
+        mcnemar_exact(2, 8).mid_p_value,
+        67.0 / 1024.0,
+        1e-14,
+        "mid-p (2, 8)",
+    );
     // Balanced discordant counts: exact p = 1 (the point mass that makes the
     // exact p-value non-uniform), mid-p = 1 by symmetry.
     assert_eq!(mcnemar_exact(5, 5).p_value, 1.0);
@@ -160,15 +170,30 @@ fn newcombe_paired_interval_matches_fagerland_example() {
     // Same through compare_binary on per-image vectors.
     let mut a = Vec::new();
     let mut b = Vec::new();
-    for (count, x, y) in [(59, true, true), (6, false, true), (16, true, false), (80, false, false)] {
+    for (count, x, y) in [
+        (59, true, true),
+        (6, false, true),
+        (16, true, false),
+        (80, false, false),
+    ] {
         for _ in 0..count {
             a.push(x);
             b.push(y);
         }
     }
     let comparison = compare_binary(&a, &b, 0.95).unwrap();
-    assert_close(comparison.difference.point, -10.0 / 161.0, 1e-15, "difference");
-    assert_close(comparison.difference.ci.lo, -0.1186, 5e-5, "lower via vectors");
+    assert_close(
+        comparison.difference.point,
+        -10.0 / 161.0,
+        1e-15,
+        "difference",
+    );
+    assert_close(
+        comparison.difference.ci.lo,
+        -0.1186,
+        5e-5,
+        "lower via vectors",
+    );
     assert_eq!(comparison.table, table);
     assert_eq!(comparison.mcnemar.only_a, 16);
     assert_eq!(comparison.mcnemar.only_b, 6);
@@ -222,7 +247,9 @@ fn paired_t_matches_r_sleep_example() {
 #[test]
 fn t_quantile_is_accurate_for_large_samples() {
     let n = 50_000;
-    let values: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+    let values: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
     let estimate = mean_with_ci(&values, 0.95).unwrap();
     let sd = (n as f64 / (n as f64 - 1.0)).sqrt();
     let t = estimate.ci.hi / (sd / (n as f64).sqrt());
