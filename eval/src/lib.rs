@@ -1,1 +1,48 @@
-//! Experiment runner: conditions, prefix reuse, resumable per-image records, summaries and reports
+//! The experiment runner: conditions evaluated over image sets with prefix reuse, per-image
+//! records in resumable results folders, activation statistics, and (in later modules)
+//! experiment specs and reports.
+
+pub mod evaluator;
+pub mod means;
+pub mod metrics;
+pub mod records;
+pub mod run;
+pub mod setup;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+
+pub use evaluator::Evaluator;
+pub use metrics::{ImageRecord, OutputClasses};
+pub use records::{RecordStore, RunManifest};
+pub use run::{RunOptions, RunStats, run_conditions};
+
+/// Errors of the experiment runner; each names the file, image or condition at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Model(#[from] aann_model::ModelError),
+    #[error(transparent)]
+    Data(#[from] aann_data::DataError),
+    #[error(transparent)]
+    Stats(#[from] aann_stats::StatsError),
+    #[error("cannot access {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Results(String),
+    #[error("{0}")]
+    Spec(String),
+}
+
+impl EvalError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

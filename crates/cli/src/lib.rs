@@ -1,7 +1,60 @@
-//! The aann command-line interface.
+//! The `aann` command-line interface.
+
+mod ablate;
+mod common;
+mod inspect;
+
 use std::process::ExitCode;
 
-/// Entry point of the `aann` binary.
+use clap::{Parser, Subcommand};
+
+pub use common::{DeviceChoice, ModelArgs};
+
+/// aann: replace InceptionV1 neurons with hand-written circuits, and measure what they recover.
+#[derive(Parser, Debug)]
+#[command(name = "aann", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the top-5 classes of images.
+    Classify(inspect::ClassifyArgs),
+    /// Write the activations of one tap as an NCHW float32 .npy file.
+    Activations(inspect::ActivationsArgs),
+    /// List a model's taps with their channel counts.
+    Taps(inspect::TapsArgs),
+    /// Ablate channels at a tap over an image set; print accuracy and loss per condition.
+    Ablate(ablate::AblateArgs),
+}
+
+/// Run the CLI on the given arguments (the first is the program name).
+pub fn run<I, T>(args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).unwrap_or_else(|e| e.exit());
+    match cli.command {
+        Command::Classify(a) => inspect::classify(a),
+        Command::Activations(a) => inspect::activations(a),
+        Command::Taps(a) => inspect::taps(a),
+        Command::Ablate(a) => ablate::ablate(a),
+    }
+}
+
+/// Entry point of the `aann` binary: errors are printed with their causes, exit code 1.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    match run(std::env::args_os()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
 }

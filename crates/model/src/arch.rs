@@ -49,6 +49,15 @@ impl Variant {
         }
     }
 
+    /// How an image file becomes this model's input (default geometry: shorter side 256,
+    /// centre crop 224).
+    pub fn preprocess(self) -> aann_data::Preprocess {
+        match self {
+            Variant::Lucid => aann_data::Preprocess::lucid(),
+            Variant::Bvlc => aann_data::Preprocess::caffe(),
+        }
+    }
+
     /// Number of outputs of the classifier.
     pub fn num_outputs(self) -> usize {
         match self {

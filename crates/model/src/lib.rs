@@ -6,13 +6,20 @@
 //!   [`hooks::Hooks`] so callers can read, edit or stop at any layer.
 
 pub mod arch;
+pub mod family;
 pub mod hooks;
+pub mod intervene;
 pub mod network;
 
 use std::path::PathBuf;
 
 pub use arch::{Block, Branch, Layer, Tap, UnknownTap, Variant};
+pub use family::{ChannelSet, ChannelSpec, Family, FamilyNeuron};
 pub use hooks::{Halt, Hooks, NoHooks, Recorder};
+pub use intervene::{
+    ChannelMeans, Condition, ConditionHooks, DonorPool, Edit, Intervention, MeansProvenance,
+    Replacement, ReplacementInputs,
+};
 pub use network::InceptionV1;
 
 /// Errors building or running a model. Each names the file, tap or size at fault.
@@ -32,6 +39,10 @@ pub enum ModelError {
     UnknownTap(#[from] UnknownTap),
     #[error("bad input: {0}")]
     Input(String),
+    #[error("family file {path}: {reason}")]
+    Family { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Channels(String),
 }
 
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -1,0 +1,276 @@
+//! `aann ablate`: channels at a tap ablated over an image set, against the baseline.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use aann_data::{ImageSet, OpenOptions, Unlabelled};
+use aann_eval::means::{activation_stats, describe_set, donor_pool};
+use aann_eval::records::read_records;
+use aann_eval::summary::summarize;
+use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
+use aann_model::{ChannelSet, Condition, Edit, Intervention, Tap};
+
+use crate::common::ModelArgs;
+use crate::inspect::GeometryArgs;
+
+/// How the channels are ablated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AblationMode {
+    /// Set to zero.
+    Zero,
+    /// Set to the channel's mean over an image set (spatially uniform).
+    Mean,
+    /// Taken from another image of a donor set.
+    Resample,
+}
+
+#[derive(Args, Debug)]
+pub struct AblateArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// Image set: a flat folder (with val.txt beside it or --labels), one folder per synset,
+    /// or a list file.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Caffe-style ground-truth file for a flat folder (`name.JPEG class`).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// The tap to ablate (`mixed3b`, `inception_3b_output`, …).
+    #[arg(long)]
+    pub tap: String,
+    /// Channels: `379,406`, `320..416`, `320-415`, or a family file (`family:F.toml`).
+    #[arg(long)]
+    pub channels: String,
+    /// Ablation modes (several give several conditions).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "zero")]
+    pub mode: Vec<AblationMode>,
+    /// Image set for channel means (mean mode) and donors (resample mode); default: --data.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Images of the reference set used for means / donors.
+    #[arg(long, default_value_t = 256)]
+    pub reference_limit: usize,
+    /// Seed for resample-ablation donors.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Evaluate only the first N images (in key order).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Results folder (re-running the same command resumes there).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn open_set(
+    path: &PathBuf,
+    labels: Option<&PathBuf>,
+    root: &aann_eval::setup::DataRoot,
+) -> anyhow::Result<ImageSet> {
+    let synsets = root.synsets()?;
+    let set = ImageSet::open(
+        path,
+        &synsets,
+        &OpenOptions {
+            ground_truth: labels.cloned(),
+            unlabelled: Unlabelled::Reject,
+        },
+    )
+    .with_context(|| format!("opening the image set {}", path.display()))?;
+    Ok(set)
+}
+
+pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
+    let variant = args.model.model;
+    let root = args.model.data_root();
+    let tap = Tap::parse(&args.tap, variant)?;
+    let spec = ChannelSet::parse(&args.channels, std::path::Path::new("."))?;
+    let channels = spec.channels;
+    channels.check_range(tap, variant)?;
+    if let Some((path, family)) = &spec.family {
+        anyhow::ensure!(
+            family.model == variant && family.tap()? == tap,
+            "family file {} is for {} at {}, not {} at {}",
+            path.display(),
+            family.model,
+            family.tap,
+            variant,
+            args.tap
+        );
+    }
+    let mut set = open_set(&args.data, args.labels.as_ref(), &root)?;
+    if let Some(n) = args.limit {
+        set = set.limit(n);
+    }
+    let order = root.class_order(variant)?;
+    let preprocess = args.geometry.preprocess(variant)?;
+    let loaded = args.model.load()?;
+    let model = &loaded.model;
+
+    let reference = match &args.reference {
+        Some(p) => open_set(p, None, &root)?,
+        None => set.clone(),
+    }
+    .limit(args.reference_limit);
+    let mut conditions = Vec::new();
+    for mode in &args.mode {
+        let intervention = match mode {
+            AblationMode::Zero => Intervention::ZeroAblate,
+            AblationMode::Mean => {
+                eprintln!(
+                    "computing channel means of {} on {}",
+                    args.tap,
+                    describe_set(&reference)
+                );
+                let stats = activation_stats(
+                    model,
+                    &reference,
+                    &preprocess,
+                    tap,
+                    false,
+                    args.batch_size,
+                    !args.quiet,
+                )?;
+                Intervention::MeanAblate(Arc::new(stats.uniform_means(&loaded.weights_sha256)))
+            }
+            AblationMode::Resample => {
+                eprintln!(
+                    "collecting donor activations from {}",
+                    describe_set(&reference)
+                );
+                Intervention::ResampleAblate(Arc::new(donor_pool(
+                    model,
+                    &reference,
+                    &preprocess,
+                    tap,
+                    args.seed,
+                    args.batch_size,
+                )?))
+            }
+        };
+        let name = format!("{mode:?}-ablate").to_lowercase();
+        conditions.push(Condition::new(
+            name,
+            vec![Edit {
+                tap,
+                channels: channels.clone(),
+                intervention,
+            }],
+        ));
+    }
+    let evaluator = Evaluator::new(model, conditions)?;
+    let names: Vec<String> = evaluator
+        .conditions()
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let manifest = RunManifest {
+        model: variant.name().into(),
+        weights_sha256: loaded.weights_sha256.clone(),
+        image_set: describe_set(&set),
+        images: set.len(),
+        preprocess: format!("{:?}", preprocess),
+        conditions: evaluator
+            .conditions()
+            .iter()
+            .map(|c| {
+                let what: Vec<String> = c
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} of {} channels {}",
+                            e.intervention.describe(),
+                            e.tap.name(variant),
+                            e.channels
+                        )
+                    })
+                    .collect();
+                (c.name.clone(), what.join("; "))
+            })
+            .collect(),
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results").join(format!(
+            "ablate-{}-{}-{}-{:016x}",
+            variant,
+            args.tap,
+            names[1..].join("+"),
+            fnv(&format!(
+                "{channels}|{}|{:?}|{:?}",
+                manifest.image_set, args.reference, args.seed
+            ))
+        ))
+    });
+    eprintln!(
+        "{} conditions × {} images; shared prefix up to {}; results in {}",
+        names.len(),
+        set.len(),
+        evaluator.checkpoint().name(variant),
+        out.display()
+    );
+    let options = RunOptions {
+        batch_size: args.batch_size,
+        progress: !args.quiet,
+        ..Default::default()
+    };
+    let stats = run_conditions(
+        model,
+        &evaluator,
+        &set,
+        &preprocess,
+        &order,
+        &manifest,
+        &out,
+        &options,
+    )?;
+    eprintln!(
+        "evaluated {} images in {:.1} s ({:.2} images/s; {} resumed from earlier runs; {} failed to decode)",
+        stats.images_evaluated,
+        stats.seconds,
+        stats.images_per_second(),
+        stats.images_resumed,
+        stats.failures
+    );
+    let failures = aann_eval::records::read_failures(&out)?;
+    for f in &failures {
+        eprintln!("skipped {}: {}", f.path, f.reason);
+    }
+    let records = read_records(&out)?;
+    let summary = summarize(&records, &names, 0.95)?;
+    println!(
+        "{} at {} channels {} ({} channels)",
+        variant,
+        args.tap,
+        channels,
+        channels.len()
+    );
+    print!("{}", summary.table());
+    if !failures.is_empty() {
+        println!(
+            "{} image(s) could not be decoded and are not counted (see {}/failures.jsonl)",
+            failures.len(),
+            out.display()
+        );
+    }
+    std::fs::write(
+        out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
+    Ok(())
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

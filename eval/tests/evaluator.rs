@@ -1,0 +1,293 @@
+//! The evaluator on the real BVLC weights and a few real validation images.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use aann_data::{ClassOrder, GroundTruth, ImageSet, Synsets, Unlabelled};
+use aann_eval::records::read_records;
+use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
+use aann_model::{
+    Block, ChannelSet, Condition, Edit, InceptionV1, Intervention, Layer, Replacement,
+    ReplacementInputs, Tap, Variant,
+};
+use aann_weights::WeightCache;
+use burn::tensor::{Device, Tensor, TensorData};
+
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+}
+
+fn model() -> InceptionV1 {
+    let cache = WeightCache::new(std::env::temp_dir().join("aann-test-cache"));
+    InceptionV1::load(
+        Variant::Bvlc,
+        &shared().join("googlenet-bvlc/params"),
+        &cache,
+        &Device::default(),
+    )
+    .unwrap()
+}
+
+fn val_images(n: usize) -> (ImageSet, ClassOrder) {
+    let synsets = Synsets::load(shared().join("imagenet-val/synset_words.txt")).unwrap();
+    let gt = GroundTruth::load(shared().join("imagenet-val/val.txt"), 1000).unwrap();
+    let set = ImageSet::flat_folder(
+        shared().join("imagenet-val/images"),
+        Some(&gt),
+        Unlabelled::Reject,
+    )
+    .unwrap()
+    .limit(n);
+    (set, ClassOrder::sorted_synsets(&synsets))
+}
+
+/// A stand-in for 3b channels computed from this run's 3a output: the mean over 3a's
+/// channels, shifted per replaced channel. Reads an earlier tap, as circuits do.
+struct MeanOf3a;
+
+impl Replacement for MeanOf3a {
+    fn name(&self) -> String {
+        "mean-of-3a".into()
+    }
+    fn reads(&self) -> Vec<Tap> {
+        vec![Tap::mixed(Block::B3a)]
+    }
+    fn compute(&self, inputs: &ReplacementInputs<'_>) -> Tensor<4> {
+        let x = inputs.tap(Tap::mixed(Block::B3a)).clone();
+        let k = inputs.channels.len();
+        let m = x.mean_dim(1);
+        let shifts: Vec<f32> = (0..k).map(|i| i as f32).collect();
+        m + Tensor::<4>::from_data(TensorData::new(shifts, [1, k, 1, 1]), inputs.device)
+    }
+}
+
+fn conditions() -> Vec<Condition> {
+    let curves = ChannelSet::new(vec![3, 70, 200, 321, 400]);
+    vec![
+        Condition::new(
+            "zero",
+            vec![Edit {
+                tap: Tap::mixed(Block::B3b),
+                channels: curves.clone(),
+                intervention: Intervention::ZeroAblate,
+            }],
+        ),
+        Condition::new(
+            "replace",
+            vec![Edit {
+                tap: Tap::mixed(Block::B3b),
+                channels: curves.clone(),
+                intervention: Intervention::Replace(Arc::new(MeanOf3a)),
+            }],
+        ),
+        Condition::new(
+            "scale-4a-and-clamp-5a",
+            vec![
+                Edit {
+                    tap: Tap::mixed(Block::B4a),
+                    channels: ChannelSet::new((0..50).collect()),
+                    intervention: Intervention::Scale(2.0),
+                },
+                Edit {
+                    tap: Tap::mixed(Block::B5a),
+                    channels: ChannelSet::new(vec![1, 2, 3]),
+                    intervention: Intervention::Clamp {
+                        min: None,
+                        max: Some(1.0),
+                    },
+                },
+            ],
+        ),
+        Condition::new(
+            "branch-5x5",
+            vec![Edit {
+                tap: Tap::branch(Block::B3b, aann_model::Branch::B5x5),
+                channels: ChannelSet::new(vec![0, 1]),
+                intervention: Intervention::ZeroAblate,
+            }],
+        ),
+    ]
+}
+
+fn batch(set: &ImageSet, model: &InceptionV1) -> (Tensor<4>, Vec<String>) {
+    let pre = Variant::Bvlc.preprocess();
+    let b = aann_data::load_batch(set.entries(), 0, &pre);
+    assert!(b.failures.is_empty());
+    let keys = b.entries.iter().map(|e| e.key.clone()).collect();
+    (
+        Tensor::from_data(TensorData::new(b.pixels.clone(), b.shape()), model.device()),
+        keys,
+    )
+}
+
+#[test]
+fn prefix_reuse_equals_independent_full_passes() {
+    let model = model();
+    let (set, _) = val_images(2);
+    let (input, keys) = batch(&set, &model);
+    let evaluator = Evaluator::new(&model, conditions()).unwrap();
+    // 3b's 5x5 branch is inside block 3b: the shared prefix ends at 3a's output.
+    assert_eq!(evaluator.checkpoint(), Tap::mixed(Block::B3a));
+    let reused = evaluator.evaluate(input.clone(), &keys).unwrap();
+    let independent = evaluator.evaluate_independently(input, &keys).unwrap();
+    assert_eq!(reused.len(), 5);
+    for (i, (a, b)) in reused.into_iter().zip(independent).enumerate() {
+        let a = a.into_data().try_to_vec::<f32>().unwrap();
+        let b = b.into_data().try_to_vec::<f32>().unwrap();
+        let diff = a
+            .iter()
+            .zip(&b)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(diff <= 1e-5, "condition {i}: max |diff| {diff}");
+    }
+}
+
+#[test]
+fn conditions_change_what_they_should() {
+    let model = model();
+    let (set, _) = val_images(1);
+    let (input, keys) = batch(&set, &model);
+    // Zero-ablating a channel at 3b is seen in 3b's output and nowhere before.
+    let cond = &conditions()[0];
+    let mut hooks = aann_model::ConditionHooks::new(
+        cond,
+        Variant::Bvlc,
+        model.device(),
+        &keys,
+        Default::default(),
+    );
+    let mut rec = aann_model::Recorder::through(&[Tap::mixed(Block::B3b)]);
+    struct Both<'a, 'b>(
+        &'a mut aann_model::ConditionHooks<'b>,
+        &'a mut aann_model::Recorder,
+    );
+    impl aann_model::Hooks for Both<'_, '_> {
+        fn wants(&self, t: Tap) -> bool {
+            self.0.wants(t) || self.1.wants(t)
+        }
+        fn at(&mut self, t: Tap, x: Tensor<4>) -> Result<Tensor<4>, aann_model::Halt> {
+            let x = self.0.at(t, x)?;
+            self.1.at(t, x)
+        }
+    }
+    model
+        .run(Tap::INPUT, input.clone(), &mut Both(&mut hooks, &mut rec))
+        .unwrap();
+    let edited = rec.take(Tap::mixed(Block::B3b)).unwrap();
+    let natural = model.activations(input, &[Tap::mixed(Block::B3b)]).unwrap()
+        [&Tap::mixed(Block::B3b)]
+        .clone();
+    let e = edited.into_data().try_to_vec::<f32>().unwrap();
+    let n = natural.into_data().try_to_vec::<f32>().unwrap();
+    let plane = 28 * 28;
+    for c in 0..480 {
+        let (es, ns) = (
+            &e[c * plane..(c + 1) * plane],
+            &n[c * plane..(c + 1) * plane],
+        );
+        if [3, 70, 200, 321, 400].contains(&c) {
+            assert!(es.iter().all(|v| *v == 0.0), "channel {c} zeroed");
+        } else {
+            assert_eq!(es, ns, "channel {c} untouched");
+        }
+    }
+    let _ = Layer::Input;
+}
+
+fn manifest(set: &ImageSet) -> RunManifest {
+    RunManifest {
+        model: "bvlc".into(),
+        weights_sha256: "test".into(),
+        image_set: set.source().to_string(),
+        images: set.len(),
+        preprocess: "caffe".into(),
+        conditions: vec![
+            ("baseline".into(), String::new()),
+            ("zero".into(), String::new()),
+        ],
+    }
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
+    let model = model();
+    let (set, order) = val_images(6);
+    let conds = vec![conditions().remove(0)];
+    let evaluator = Evaluator::new(&model, conds).unwrap();
+    let pre = Variant::Bvlc.preprocess();
+    let opts = RunOptions {
+        batch_size: 2,
+        progress: false,
+        ..Default::default()
+    };
+
+    let whole = tempfile::tempdir().unwrap();
+    run_conditions(
+        &model,
+        &evaluator,
+        &set,
+        &pre,
+        &order,
+        &manifest(&set),
+        whole.path(),
+        &opts,
+    )
+    .unwrap();
+
+    let parts = tempfile::tempdir().unwrap();
+    let interrupted = RunOptions {
+        stop_after_batches: Some(2),
+        ..opts.clone()
+    };
+    let first = run_conditions(
+        &model,
+        &evaluator,
+        &set,
+        &pre,
+        &order,
+        &manifest(&set),
+        parts.path(),
+        &interrupted,
+    )
+    .unwrap();
+    assert!(first.interrupted);
+    assert_eq!(first.images_evaluated, 4);
+    // A crash in the middle of the next write leaves a torn line behind.
+    let path = parts.path().join("records.jsonl");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("{\"image\":\"ILSVRC2012_val_0000");
+    std::fs::write(&path, text).unwrap();
+    let second = run_conditions(
+        &model,
+        &evaluator,
+        &set,
+        &pre,
+        &order,
+        &manifest(&set),
+        parts.path(),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!((second.images_resumed, second.images_evaluated), (4, 2));
+    // Running again finds nothing to do.
+    let third = run_conditions(
+        &model,
+        &evaluator,
+        &set,
+        &pre,
+        &order,
+        &manifest(&set),
+        parts.path(),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(third.images_evaluated, 0);
+
+    let mut a = read_records(whole.path()).unwrap();
+    let mut b = read_records(parts.path()).unwrap();
+    assert_eq!(a.len(), 12);
+    let raw_lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert_eq!(raw_lines, 12, "no record is written twice");
+    a.sort_by(|x, y| (&x.image, &x.condition).cmp(&(&y.image, &y.condition)));
+    b.sort_by(|x, y| (&x.image, &x.condition).cmp(&(&y.image, &y.condition)));
+    assert_eq!(a, b);
+}
