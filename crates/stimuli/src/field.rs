@@ -255,7 +255,15 @@ impl Field {
                 wedge,
                 fill,
             } => {
-                let parts = curve_parts(u, v, radius, half_span_sin, half_span_cos, wedge);
+                let parts = curve_parts(
+                    u,
+                    v,
+                    radius,
+                    line_width / 2.0,
+                    half_span_sin,
+                    half_span_cos,
+                    wedge,
+                );
                 let (nu, nv) = parts.radial_normal;
                 let mut stroke = self.strip(parts.radial, line_width, nu, nv, h);
                 if stroke > 0.0
@@ -294,7 +302,7 @@ impl Field {
                 line_width,
                 fill,
             } => {
-                let parts = angle_parts(u, v, half_open_sin, half_open_cos, arm_length);
+                let parts = angle_parts(u, v, half_open_sin, half_open_cos, arm_length, line_width);
                 // The two arms are disjoint (each stops at the bisector): coverages add.
                 let mut stroke = 0.0;
                 for arm in &parts.arms {
@@ -335,7 +343,15 @@ impl Field {
                 wedge,
                 fill,
             } => {
-                let parts = curve_parts(u, v, radius, half_span_sin, half_span_cos, wedge);
+                let parts = curve_parts(
+                    u,
+                    v,
+                    radius,
+                    line_width / 2.0,
+                    half_span_sin,
+                    half_span_cos,
+                    wedge,
+                );
                 let mut stroke = parts.radial.abs() - line_width / 2.0;
                 if let Some((d, _)) = parts.wedge {
                     stroke = stroke.max(d);
@@ -362,7 +378,7 @@ impl Field {
                 line_width,
                 fill,
             } => {
-                let parts = angle_parts(u, v, half_open_sin, half_open_cos, arm_length);
+                let parts = angle_parts(u, v, half_open_sin, half_open_cos, arm_length, line_width);
                 let mut stroke = f64::INFINITY;
                 for arm in &parts.arms {
                     let mut d = (arm.across.abs() - line_width / 2.0).max(arm.beyond_bisector);
@@ -393,7 +409,7 @@ struct CurveParts {
     /// The nearer boundary of the wedge of the arc's span (negative inside), `None` for a full
     /// circle.
     wedge: Option<Boundary>,
-    /// The nearer boundary of the circular segment behind the arc (negative inside).
+    /// The nearer boundary of the filled segment behind the arc (negative inside).
     segment: Boundary,
 }
 
@@ -402,6 +418,7 @@ fn curve_parts(
     u: f64,
     v: f64,
     radius: f64,
+    half_width: f64,
     half_span_sin: f64,
     half_span_cos: f64,
     wedge: WedgeKind,
@@ -432,10 +449,14 @@ fn curve_parts(
         WedgeKind::Reflex => Some(if upper.0 <= lower.0 { upper } else { lower }),
         WedgeKind::Full => None,
     };
-    // The chord joining the arc's ends, at qu = r·cos(half span); outward normal −u.
+    // The filled segment: inside the stroke's outer edge and beyond the chord joining the
+    // arc's ends, at qu = r·cos(half span) with outward normal −u. It contains the stroke
+    // (but for slivers at the ends when the span is not 180°), so the union of the two is
+    // their maximum.
     let chord = radius * half_span_cos - qu;
-    let segment = if radial >= chord {
-        (radial, radial_normal)
+    let outer = radial - half_width;
+    let segment = if outer >= chord {
+        (outer, radial_normal)
     } else {
         (chord, (-1.0, 0.0))
     };
@@ -470,7 +491,8 @@ struct ArmParts {
 struct AngleParts {
     /// The arm leaving the apex along `(−cos b, sin b)` and the one along `(−cos b, −sin b)`.
     arms: [ArmParts; 2],
-    /// The nearest boundary of the filled triangle (negative inside).
+    /// The nearest boundary of the filled triangle, out to the arms' outer edges (negative
+    /// inside).
     inside: Boundary,
 }
 
@@ -481,6 +503,7 @@ fn angle_parts(
     half_open_sin: f64,
     half_open_cos: f64,
     arm_length: Option<f64>,
+    line_width: f64,
 ) -> AngleParts {
     let arm = |side: f64| {
         let sv = side * v;
@@ -495,10 +518,14 @@ fn angle_parts(
         }
     };
     let arms = [arm(1.0), arm(-1.0)];
+    // The filled triangle is bounded by the arms' outer edges (which meet at the mitre tip)
+    // and the chord, so it contains the stroke but for slivers at the arms' square ends and
+    // the union of the two is their maximum.
+    let half_width = line_width / 2.0;
     let wedge: Boundary = if arms[0].across >= arms[1].across {
-        (arms[0].across, arms[0].across_normal)
+        (arms[0].across - half_width, arms[0].across_normal)
     } else {
-        (arms[1].across, arms[1].across_normal)
+        (arms[1].across - half_width, arms[1].across_normal)
     };
     let inside = match arm_length {
         // The chord joining the arms' ends is at u = −l·cos b; outward normal −u.

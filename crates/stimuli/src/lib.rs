@@ -30,9 +30,14 @@
 //! * **Polarity and colour**: the shape is drawn in [`Style::foreground`] over
 //!   [`Style::background`]; [`Style::inverted`] swaps them. Fill is a property of the shapes
 //!   that have an inside ([`Curve::fill`], [`Angle::fill`]).
-//! * **Anti-aliasing**: a regular `n × n` grid of samples per pixel, each counting the fraction
-//!   of its own small square covered by the shape (see [`render`]). The total ink of a shape is
-//!   its area, wherever it sits on the pixel grid.
+//! * **Anti-aliasing**: a regular `n × n` grid of samples per pixel (default 4 × 4), each
+//!   taking the exact fraction of its own small square cut off by the shape's straight
+//!   boundaries (see [`render`]). The total ink of a shape is its area, wherever it sits on the
+//!   pixel grid: exactly along straight sides, and to within a small part of one sample's
+//!   area at each corner (0.1 % or so for curvature).
+//! * **Sweeps** ([`Sweep`]): orientation × a second parameter (radius, opening…), rendered in
+//!   parallel; the synthetic heatmaps' x-axis is the x-angle, so build orientations with
+//!   [`x_angle_to_radial`] to reproduce them column for column.
 //! * **Exact symmetry**: rendering [`Stimulus::rotated_90_cw`] equals, bit for bit, turning the
 //!   rendered image with [`StimulusImage::rotate90_cw`].
 

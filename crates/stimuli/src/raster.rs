@@ -12,7 +12,8 @@ use crate::render::{Rgb, images_error};
 /// row from the top (`rgb[3·(y·width + x) + c]`).
 ///
 /// The model crate converts this to a network input itself (scaling, mean subtraction);
-/// [`StimulusImage::to_chw`] gives the planar layout networks usually want.
+/// [`StimulusImage::to_chw`] gives the planar layout networks usually want. The fields are
+/// public for easy construction; methods expect `rgb.len() == 3 · width · height`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StimulusImage {
     /// Number of columns.

@@ -5,10 +5,13 @@
 //! Each pixel is sampled on a regular `n × n` grid (`n` = [`Style::supersampling`]): sample
 //! `(a, b)` of pixel `(i, j)` sits at `(i + (a + ½)/n, j + (b + ½)/n)`. A regular grid is
 //! symmetric under quarter-turns and mirror images of the pixel, which random offsets are
-//! not. Every sample stands for a square of side `1/n` and contributes the fraction of that
-//! square covered by the shape (computed from distances, see `field`), so edges are
-//! anti-aliased even at `n = 1` and the total coverage of a shape equals its area up to a
-//! small error that does not depend on where the shape sits relative to the pixel grid.
+//! not. Every sample stands for a square of side `1/n` (the squares tile the pixel) and
+//! contributes the fraction of that square covered by the shape, computed from the distance
+//! to each straight boundary and the boundary's angle to the pixel grid. That fraction is
+//! exact for half-planes and strips of any width, so edges are anti-aliased even at `n = 1`,
+//! a straight boundary's pixel coverage is exact, and the total coverage of a shape equals its
+//! area up to small errors at corners and from curvature within a sample, independent of
+//! where the shape sits relative to the pixel grid.
 //!
 //! # Exact quarter-turns
 //!

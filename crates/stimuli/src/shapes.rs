@@ -21,9 +21,10 @@ use crate::geometry::{Offset, add_quarter_turns, normalize_degrees};
 /// show about 180° of arc, cropped by the frame when the radius is large, so large radii give
 /// nearly straight strokes through the apex.
 ///
-/// With `fill` the circular segment behind the arc (the region inside the circle and beyond
-/// the chord joining the arc's ends: a half-disc for a 180° span) is painted too, so the
-/// filled curve is the solid shape whose outer outline is the stroke.
+/// With `fill` the segment behind the arc is painted too: the region inside the stroke's outer
+/// edge (radius `radius + line_width/2`) and beyond the chord joining the ends of the arc's
+/// centre line. For the usual 180° span that is a half-disc of radius `radius + line_width/2`:
+/// the solid shape whose curved outline is the stroke's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Curve {
@@ -38,7 +39,7 @@ pub struct Curve {
     pub arc_span_deg: f64,
     /// Width of the stroke in pixels, centred on the circle.
     pub line_width: f64,
-    /// Paint the circular segment behind the arc as well.
+    /// Paint the segment behind the arc as well (a half-disc for a 180° span).
     #[serde(default)]
     pub fill: bool,
 }
@@ -268,7 +269,8 @@ impl GaborPatch {
 /// `opening_deg`; 180° gives a straight line through the apex across the orientation, small
 /// openings give sharp wedges (whose mitre tip reaches `line_width / (2·sin(opening/2))` beyond
 /// the apex). With `arm_length: None` the arms run out of the frame. With `fill` the triangle
-/// between the arms (closed by the chord joining their ends) is painted too.
+/// between the arms is painted too: the region inside the arms' outer edges and closed by the
+/// chord joining the ends of their centre lines.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Angle {

@@ -6,9 +6,18 @@ use std::f64::consts::PI;
 use aann_stimuli::{Angle, Curve, Edge, GaborPatch, ImageSize, Line, Offset, Stimulus};
 use proptest::prelude::*;
 
-fn relative_error(actual: f64, expected: f64) -> f64 {
-    (actual - expected).abs() / expected
+/// Area of one sample square at `n × n` supersampling. Coverage is exact along straight
+/// sides; where two boundaries meet (a bar's corners, an arc's ends, a mitre) a sample's
+/// fraction is approximated by a product, which can be off by a small part of this area.
+/// Measured over thousands of random shapes the error at n = 1…4 stays below about 0.12 of
+/// it for a bar's four corners and 0.55 of it for a corner's six; the tolerances below allow
+/// about twice that.
+fn sample_area(n: u32) -> f64 {
+    1.0 / f64::from(n * n)
 }
+
+/// Allowance for curvature within a sample, relative to the area (measured: below 0.1 %).
+const CURVATURE: f64 = 0.002;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
@@ -27,17 +36,11 @@ proptest! {
         let line = Stimulus::from(Line::new(Offset::new(dx, dy), theta).with_length(length).with_line_width(width));
         let ink = line.coverage(ImageSize::square(48), n).unwrap().total();
         let expected = width * length;
-        // Each sample's coverage is exact for a straight side at any angle; what remains is
-        // the approximation at the four corners, which shrinks with the sample size.
-        let tolerance = match n {
-            1 => 0.02,
-            2 => 0.005,
-            _ => 0.002,
-        };
-        prop_assert!(relative_error(ink, expected) < tolerance, "ink {ink} vs {expected}");
+        prop_assert!((ink - expected).abs() < 0.2 * sample_area(n) + 1e-4, "ink {ink} vs {expected}");
     }
 
-    /// Moving a shape by a sub-pixel amount does not change its ink.
+    /// Moving a shape by a sub-pixel amount does not change its ink (beyond the corner
+    /// allowance; a renderer without anti-aliasing would be off by pixels of area).
     #[test]
     fn ink_is_invariant_to_sub_pixel_shifts(
         theta in 0.0f64..360.0,
@@ -55,7 +58,8 @@ proptest! {
         let size = ImageSize::square(48);
         let ink = stimulus.coverage(size, 4).unwrap().total();
         let shifted = stimulus.translated(Offset::new(shift_x, shift_y)).coverage(size, 4).unwrap().total();
-        prop_assert!(relative_error(shifted, ink) < 0.002, "ink {ink} shifted to {shifted}");
+        let tolerance = 0.001 * ink + sample_area(4);
+        prop_assert!((shifted - ink).abs() < tolerance, "ink {ink} shifted to {shifted}");
     }
 
     /// An arc of span s (radians), radius r and width w is an annular sector of area s·r·w.
@@ -72,8 +76,8 @@ proptest! {
         // The whole circle fits: it reaches 2r + w/2 + 1.5 px from the image centre.
         let ink = Stimulus::from(curve).coverage(ImageSize::square(96), 4).unwrap().total();
         let expected = span.to_radians() * radius * width;
-        // Relative error from curvature within a sample, plus a little at the two square ends.
-        prop_assert!((ink - expected).abs() < 0.002 * expected + 0.01 * width, "ink {ink} vs {expected}");
+        let tolerance = CURVATURE * expected + 0.5 * sample_area(4);
+        prop_assert!((ink - expected).abs() < tolerance, "ink {ink} vs {expected}");
     }
 
     /// A filled 180° curve is a half-disc out to the stroke's outer edge.
@@ -87,7 +91,8 @@ proptest! {
         let ink = Stimulus::from(curve).coverage(ImageSize::square(64), 4).unwrap().total();
         let outer = radius + width / 2.0;
         let expected = PI * outer * outer / 2.0;
-        prop_assert!(relative_error(ink, expected) < 0.003, "ink {ink} vs {expected}");
+        let tolerance = CURVATURE * expected + 0.5 * sample_area(4);
+        prop_assert!((ink - expected).abs() < tolerance, "ink {ink} vs {expected}");
     }
 
     /// A mitred corner with arms of centre-line length l and width w holds 2·l·w of ink:
@@ -102,7 +107,7 @@ proptest! {
         let angle = Angle::new(Offset::new(-0.4, 0.7), theta, opening).with_arm_length(arm).with_line_width(width);
         let ink = Stimulus::from(angle).coverage(ImageSize::square(64), 4).unwrap().total();
         let expected = 2.0 * arm * width;
-        prop_assert!(relative_error(ink, expected) < 0.003, "ink {ink} vs {expected}");
+        prop_assert!((ink - expected).abs() < sample_area(4), "ink {ink} vs {expected}");
     }
 
     /// An edge through the image centre splits a square image into halves of equal area,
