@@ -159,6 +159,8 @@ impl SourceFormatName {
         match crate::SourceFormat::detect(source) {
             Ok(crate::SourceFormat::Pth) => "PyTorch .pth (cached)",
             Ok(crate::SourceFormat::MatDirectory) => "BVLC per-layer .mat directory (cached)",
+            Ok(crate::SourceFormat::TfGraphDef) => "TensorFlow GraphDef (cached)",
+            Ok(crate::SourceFormat::CaffeModel) => "Caffe .caffemodel (cached)",
             _ => "safetensors (cached)",
         }
     }

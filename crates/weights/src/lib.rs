@@ -1,8 +1,10 @@
 //! Weight files for InceptionV1, read into one neutral form: named, row-major `f32` tensors.
 //!
-//! Users arrive with files in several formats: the PyTorch port of Lucid's InceptionV1
-//! (`inception5h.pth`), the BVLC GoogLeNet weights exported per layer to MATLAB (`.mat`),
-//! activations saved by NumPy (`.npy`). Each reader here produces a [`TensorSet`]: a map
+//! Users arrive with files in several formats: Google's original TensorFlow graph of Lucid's
+//! InceptionV1 (`inception5h.zip` / `tensorflow_inception_graph.pb`, see [`tf_graphdef`]),
+//! its PyTorch port (`inception5h.pth`), BVLC's original `bvlc_googlenet.caffemodel` (see
+//! [`caffemodel`]), the same weights exported per layer to MATLAB (`.mat`), activations saved
+//! by NumPy (`.npy`). Each reader here produces a [`TensorSet`]: a map
 //! from the file's own tensor names to [`NamedTensor`]s, remembering which file they came
 //! from so that every error can name it. The model crate maps those names onto its layer
 //! table; this crate knows nothing of the architecture.
@@ -11,9 +13,12 @@
 //! as safetensors, keyed by the source's SHA-256, so later loads are a memory copy.
 
 pub mod cache;
+pub mod caffemodel;
 pub mod mat;
 pub mod npy;
+pub mod proto;
 pub mod pth;
+pub mod tf_graphdef;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -263,9 +268,25 @@ pub enum SourceFormat {
     MatDirectory,
     /// A safetensors file (aann's own cache format, also accepted as input).
     Safetensors,
+    /// A TensorFlow GraphDef (`.pb`, such as inception5h's `tensorflow_inception_graph.pb`),
+    /// or a zip archive holding one (`inception5h.zip`).
+    TfGraphDef,
+    /// A Caffe model (`.caffemodel`, a binary `NetParameter`).
+    CaffeModel,
 }
 
 impl SourceFormat {
+    /// A short human name of the format.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Pth => "PyTorch .pth",
+            SourceFormat::MatDirectory => "BVLC per-layer .mat directory",
+            SourceFormat::Safetensors => "safetensors",
+            SourceFormat::TfGraphDef => tf_graphdef::FORMAT,
+            SourceFormat::CaffeModel => caffemodel::FORMAT,
+        }
+    }
+
     /// Recognise a weight source, or explain what was expected.
     pub fn detect(path: &Path) -> Result<Self> {
         if path.is_dir() {
@@ -296,17 +317,28 @@ impl SourceFormat {
             .extension()
             .map(|e| e.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        if head.starts_with(b"PK\x03\x04") || ext == "pth" || ext == "pt" {
-            return Ok(SourceFormat::Pth);
+        if head.starts_with(b"PK\x03\x04") {
+            // PyTorch checkpoints are zip archives too: a zip is a GraphDef source only if it
+            // holds a `.pb` (inception5h.zip), or is named `.zip` (then the reader explains).
+            return Ok(if ext == "zip" || zip_holds_graph(path)? {
+                SourceFormat::TfGraphDef
+            } else {
+                SourceFormat::Pth
+            });
         }
-        if ext == "safetensors" {
-            return Ok(SourceFormat::Safetensors);
+        match ext.as_str() {
+            "pth" | "pt" => Ok(SourceFormat::Pth),
+            "safetensors" => Ok(SourceFormat::Safetensors),
+            "pb" => Ok(SourceFormat::TfGraphDef),
+            "caffemodel" => Ok(SourceFormat::CaffeModel),
+            _ => Err(WeightsError::format(
+                path,
+                "weights",
+                "unrecognised weights format: expected a TensorFlow GraphDef (.pb, or inception5h.zip), \
+                 a Caffe .caffemodel, a PyTorch .pth, a safetensors file, or a directory of BVLC \
+                 per-layer .mat files",
+            )),
         }
-        Err(WeightsError::format(
-            path,
-            "weights",
-            "unrecognised weights format: expected a PyTorch .pth, a safetensors file, or a directory of BVLC per-layer .mat files",
-        ))
     }
 }
 
@@ -316,5 +348,49 @@ pub fn read_source(path: &Path) -> Result<TensorSet> {
         SourceFormat::Pth => pth::read_pth(path),
         SourceFormat::MatDirectory => mat::read_layer_directory(path),
         SourceFormat::Safetensors => cache::read_safetensors(path),
+        SourceFormat::TfGraphDef => tf_graphdef::read_inception5h(path),
+        SourceFormat::CaffeModel => caffemodel::read_caffemodel(path),
     }
+}
+
+impl fmt::Display for SourceFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a zip archive has a `.pb` entry (a TensorFlow graph rather than a checkpoint).
+fn zip_holds_graph(path: &Path) -> Result<bool> {
+    let file = std::fs::File::open(path).map_err(|e| WeightsError::io(path, e))?;
+    match zip::ZipArchive::new(std::io::BufReader::new(file)) {
+        Ok(archive) => Ok(tf_graphdef::entry_names(path, &archive)
+            .is_ok_and(|names| names.iter().any(|n| n.ends_with(".pb")))),
+        // Not a readable zip: let the PyTorch reader explain.
+        Err(_) => Ok(false),
+    }
+}
+
+/// Name well-known file formats by their first bytes, so that a reader of protobuf files
+/// (which have no magic number of their own) can say what it was given instead.
+pub(crate) fn sniff_other_format(bytes: &[u8]) -> Option<&'static str> {
+    let magics: [(&[u8], &str); 7] = [
+        (
+            b"PK\x03\x04",
+            "a zip archive (a PyTorch .pth, or an unextracted download?)",
+        ),
+        (b"\x93NUMPY", "a NumPy .npy array"),
+        (b"\x89HDF", "an HDF5 file (Keras weights?)"),
+        (b"MATLAB", "a MATLAB .mat file"),
+        (b"\x1f\x8b", "a gzip-compressed file (extract it first)"),
+        (b"<!DOCTYPE", "an HTML page (a failed download?)"),
+        (b"<html", "an HTML page (a failed download?)"),
+    ];
+    if let Some((_, name)) = magics.iter().find(|(m, _)| bytes.starts_with(m)) {
+        return Some(name);
+    }
+    // Python pickles (old-style torch.save) start with the PROTO opcode 0x80 and a version.
+    if bytes.len() > 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1]) {
+        return Some("a Python pickle (an old-style PyTorch checkpoint?)");
+    }
+    None
 }
