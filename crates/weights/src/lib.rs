@@ -11,9 +11,14 @@
 //!
 //! Converting a source file is done once: [`cache::WeightCache`] stores the converted set
 //! as safetensors, keyed by the source's SHA-256, so later loads are a memory copy.
+//!
+//! [`fetch`] downloads the published files (with checksums pinned to their publishers'
+//! values) and [`info`] describes any weight file.
 
 pub mod cache;
 pub mod caffemodel;
+pub mod fetch;
+pub mod info;
 pub mod mat;
 pub mod npy;
 pub mod proto;

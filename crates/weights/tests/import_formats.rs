@@ -6,7 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aann_weights::cache::CacheOutcome;
-use aann_weights::{SourceFormat, TensorSet, WeightCache, mat, pth, read_source, tf_graphdef};
+use aann_weights::{
+    SourceFormat, TensorSet, WeightCache, info, mat, pth, read_source, tf_graphdef,
+};
 
 #[path = "support/writers.rs"]
 mod writers;
@@ -173,4 +175,49 @@ fn imported_sources_go_through_the_cache() {
     assert_eq!(outcome, CacheOutcome::Hit);
     assert_eq!(second.source.format, "Caffe .caffemodel (cached)");
     assert!(check_contains(&second, &first).is_empty());
+}
+
+#[test]
+fn info_describes_the_original_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("graph.pb");
+    write(&pb, &writers::inception5h_graphdef(&fixture()));
+    let info = info::describe(&pb).unwrap();
+    assert_eq!(info.format, SourceFormat::TfGraphDef);
+    assert_eq!(info.tensors.len(), 116);
+    assert_eq!(info.num_parameters, 7_066_380);
+    assert_eq!(info.sha256, aann_weights::sha256_file(&pb).unwrap());
+    assert!(
+        info.published.is_none(),
+        "a test file is not the published graph"
+    );
+    let text = info.to_string();
+    for needle in [
+        "TensorFlow GraphDef",
+        "7,066,380",
+        "sha256      ",
+        "conv2d0_pre_relu_conv.weight",
+        "[64, 3, 7, 7]",
+        "12 other float constants ignored",
+        "softmax0_w",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+
+    let model = dir.path().join("bvlc.caffemodel");
+    write(
+        &model,
+        &writers::bvlc_caffemodel(&bvlc(), CaffeLayout::V1Layers),
+    );
+    let info = info::describe(&model).unwrap();
+    assert_eq!(info.format, SourceFormat::CaffeModel);
+    // The 116 main-path tensors (6,998,552 parameters) and the small auxiliary stand-in.
+    assert_eq!(info.tensors.len(), 120);
+    assert_eq!(info.num_parameters, 6_998_552 + 6 + 2 + 6 + 3);
+    let text = info.to_string();
+    assert!(
+        text.contains("legacy `layers` layout")
+            && text.contains("60 layers with parameters, 3 without"),
+        "{text}"
+    );
 }
