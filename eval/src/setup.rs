@@ -99,26 +99,42 @@ impl DataRoot {
         })
     }
 
-    /// Where a model's weights are expected when `--weights` is not given.
+    /// Where a model's weights are expected when `--weights` is not given: under the data
+    /// root, else where `aann weights fetch` puts them.
     pub fn default_weights(&self, variant: Variant) -> Result<PathBuf, EvalError> {
-        match variant {
-            Variant::Bvlc => self.require("googlenet-bvlc/params", "BVLC GoogLeNet weights"),
-            Variant::Lucid => {
-                for candidate in ["inception5h/inception5h.pth", "inception5h.pth"] {
-                    if self.dir.join(candidate).exists() {
-                        return Ok(self.dir.join(candidate));
-                    }
-                }
-                let fetched = WeightCache::default_dir().join("inception5h.pth");
-                if fetched.exists() {
-                    return Ok(fetched);
-                }
-                Err(EvalError::Spec(format!(
-                    "no Lucid weights given: pass --weights inception5h.pth (or tensorflow_inception_graph.pb / inception5h.zip), put inception5h.pth in {}, or run `aann weights fetch lucid`",
-                    self.dir.display()
-                )))
+        let fetched = aann_weights::fetch::default_dir();
+        let (candidates, fetched_names, hint): (&[&str], &[&str], &str) = match variant {
+            Variant::Bvlc => (
+                &["googlenet-bvlc/params", "bvlc_googlenet.caffemodel"],
+                &["bvlc_googlenet.caffemodel"],
+                "pass --weights (bvlc_googlenet.caffemodel or the per-layer .mat folder) or run `aann weights fetch bvlc`",
+            ),
+            Variant::Lucid => (
+                &[
+                    "inception5h/inception5h.pth",
+                    "inception5h.pth",
+                    "inception5h.zip",
+                ],
+                &["inception5h.zip", "inception5h.pth"],
+                "pass --weights (inception5h.pth, inception5h.zip or tensorflow_inception_graph.pb) or run `aann weights fetch lucid`",
+            ),
+        };
+        for c in candidates {
+            if self.dir.join(c).exists() {
+                return Ok(self.dir.join(c));
             }
         }
+        for c in fetched_names {
+            if fetched.join(c).exists() {
+                return Ok(fetched.join(c));
+            }
+        }
+        Err(EvalError::Spec(format!(
+            "no {variant} weights found under the data root {} ({}) or in {}: {hint}",
+            self.dir.display(),
+            self.origin,
+            fetched.display()
+        )))
     }
 }
 

@@ -3,6 +3,7 @@
 mod ablate;
 mod common;
 mod inspect;
+mod weights;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,8 @@ pub enum Command {
     Taps(inspect::TapsArgs),
     /// Ablate channels at a tap over an image set; print accuracy and loss per condition.
     Ablate(ablate::AblateArgs),
+    /// Fetch or describe weight files.
+    Weights(weights::WeightsArgs),
 }
 
 /// Run the CLI on the given arguments (the first is the program name).
@@ -42,6 +45,7 @@ where
         Command::Activations(a) => inspect::activations(a),
         Command::Taps(a) => inspect::taps(a),
         Command::Ablate(a) => ablate::ablate(a),
+        Command::Weights(a) => weights::weights(a),
     }
 }
 
