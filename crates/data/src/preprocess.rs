@@ -282,6 +282,44 @@ impl InputSpec {
         }
     }
 
+    /// Encode a planar RGB image with intensities in [0, 1] (e.g. a rendered stimulus, or
+    /// anything not quantised to 8 bits) as planar model input: intensity `u` is treated as
+    /// the pixel value `255·u`.
+    ///
+    /// # Panics
+    /// If the length is not a multiple of 3.
+    pub fn encode_unit_rgb_planes(&self, rgb: &[f32]) -> Vec<f32> {
+        assert_eq!(rgb.len() % 3, 0, "planar RGB needs 3 planes");
+        let plane = rgb.len() / 3;
+        let mut out = vec![0.0; rgb.len()];
+        for ((src, mul, add), out_plane) in self
+            .channel_maps()
+            .into_iter()
+            .zip(out.chunks_exact_mut(plane))
+        {
+            let source = &rgb[src * plane..(src + 1) * plane];
+            for (o, u) in out_plane.iter_mut().zip(source) {
+                *o = (u * 255.0) * mul + add;
+            }
+        }
+        out
+    }
+
+    /// The inverse of [`encode_unit_rgb_planes`](Self::encode_unit_rgb_planes): planar RGB
+    /// intensities (255 = 1.0, not clamped) of a planar model input.
+    pub fn decode_to_unit_rgb_planes(&self, input: &[f32]) -> Vec<f32> {
+        assert_eq!(input.len() % 3, 0, "planar input needs 3 planes");
+        let plane = input.len() / 3;
+        let mut out = vec![0.0; input.len()];
+        for (c, (src, mul, add)) in self.channel_maps().into_iter().enumerate() {
+            let channel = &input[c * plane..(c + 1) * plane];
+            for (o, v) in out[src * plane..(src + 1) * plane].iter_mut().zip(channel) {
+                *o = (v - add) / mul / 255.0;
+            }
+        }
+        out
+    }
+
     /// `image` as a planar CHW vector.
     pub fn to_chw(&self, image: &RgbImage) -> Vec<f32> {
         let mut out = vec![0.0; 3 * image.width() as usize * image.height() as usize];
@@ -332,6 +370,26 @@ impl Preprocess {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_planes_encode_like_pixels_and_decode_back() {
+        // One pixel (R, G, B) = (1.0, 0.5, 0.0) as planes.
+        let rgb = [1.0f32, 0.5, 0.0];
+        for spec in [InputSpec::lucid(), InputSpec::caffe()] {
+            let enc = spec.encode_unit_rgb_planes(&rgb);
+            let px = spec.encode_pixel([255, 0, 0]);
+            assert_eq!(
+                enc[spec.channel_maps().iter().position(|m| m.0 == 0).unwrap()],
+                px[spec.channel_maps().iter().position(|m| m.0 == 0).unwrap()]
+            );
+            let back = spec.decode_to_unit_rgb_planes(&enc);
+            for (a, b) in back.iter().zip(rgb) {
+                assert!((a - b).abs() < 1e-6, "{back:?}");
+            }
+        }
+        // Caffe's first plane is blue: 0 − 104.
+        assert_eq!(InputSpec::caffe().encode_unit_rgb_planes(&rgb)[0], -104.0);
+    }
 
     #[test]
     fn pure_red_in_each_preset() {

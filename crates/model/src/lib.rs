@@ -7,6 +7,7 @@
 
 pub mod arch;
 pub mod family;
+pub mod geometry;
 pub mod hooks;
 pub mod intervene;
 pub mod network;
