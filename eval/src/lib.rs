@@ -3,12 +3,15 @@
 //! experiment specs and reports.
 
 pub mod evaluator;
+pub mod discover;
 pub mod means;
 pub mod metrics;
+pub mod plot;
 pub mod records;
 pub mod run;
 pub mod setup;
 pub mod summary;
+pub mod tuning;
 
 use std::path::{Path, PathBuf};
 

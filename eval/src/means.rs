@@ -221,3 +221,42 @@ pub fn donor_pool(
 pub fn describe_set(set: &ImageSet) -> String {
     format!("{} ({} images)", set.source(), set.len())
 }
+
+/// [`activation_stats`] through a JSON cache keyed by model, weights checksum, tap and image
+/// set, so repeated tuning runs do not recompute them.
+#[allow(clippy::too_many_arguments)]
+pub fn cached_activation_stats(
+    model: &InceptionV1,
+    weights_sha256: &str,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    tap: Tap,
+    cache_dir: &std::path::Path,
+    batch_size: usize,
+    progress: bool,
+) -> Result<ActivationStats, EvalError> {
+    let variant = model.variant();
+    let key = format!("{}|{}|{}|{:?}", describe_set(set), tap.name(variant), weights_sha256, preprocess);
+    let hash = key
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    let path = cache_dir.join("stats").join(format!(
+        "{}-{}-{}-{hash:016x}.json",
+        variant,
+        &weights_sha256[..weights_sha256.len().min(12)],
+        tap.name(variant)
+    ));
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(stats) = serde_json::from_str::<ActivationStats>(&text)
+    {
+        return Ok(stats);
+    }
+    let stats = activation_stats(model, set, preprocess, tap, false, batch_size, progress)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string(&stats).expect("stats serialise")).map_err(|e| EvalError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| EvalError::io(&path, e))?;
+    Ok(stats)
+}

@@ -116,3 +116,19 @@ impl Hooks for Recorder {
         Ok(x)
     }
 }
+
+/// Two hooks in sequence: every tap goes through the first, then the second (e.g. a
+/// condition's edits, then a recorder reading the edited values).
+#[derive(Debug)]
+pub struct Then<A, B>(pub A, pub B);
+
+impl<A: Hooks, B: Hooks> Hooks for Then<A, B> {
+    fn wants(&self, tap: Tap) -> bool {
+        self.0.wants(tap) || self.1.wants(tap)
+    }
+
+    fn at(&mut self, tap: Tap, x: Tensor<4>) -> Result<Tensor<4>, Halt> {
+        let x = self.0.at(tap, x)?;
+        self.1.at(tap, x)
+    }
+}

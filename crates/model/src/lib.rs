@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 pub use arch::{Block, Branch, Layer, Tap, UnknownTap, Variant};
 pub use family::{ChannelSet, ChannelSpec, Family, FamilyNeuron};
-pub use hooks::{Halt, Hooks, NoHooks, Recorder};
+pub use hooks::{Halt, Hooks, NoHooks, Recorder, Then};
 pub use intervene::{
     ChannelMeans, Condition, ConditionHooks, DonorPool, Edit, Intervention, MeansProvenance,
     Replacement, ReplacementInputs,

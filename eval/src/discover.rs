@@ -1,0 +1,304 @@
+//! Finding a neuron family in any model: sweep every channel of a tap with curves and with
+//! straight lines, and rank channels by how strongly and how selectively they respond to
+//! one orientation of the family's shape, and by whether they prefer it to the other shape.
+//!
+//! For a curve family, a channel's score is its peak curve response (σ above the dataset
+//! mean, straightest radius excluded) times its orientation selectivity (1 − circular
+//! variance of its radial tuning curve), among channels that respond more to some curve
+//! than to any straight line. Lines are scored the same way with the roles swapped and
+//! angles doubled (a line at θ and θ + 180° is the same line).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use aann_model::{Family, FamilyNeuron, InceptionV1, Tap};
+
+use crate::EvalError;
+use crate::means::ActivationStats;
+use crate::tuning::{TuningGrid, TuningSpec, angular_distance, summarize_channel, tune};
+
+/// The shape a family is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FamilyKind {
+    Curves,
+    Lines,
+}
+
+impl FamilyKind {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "curves" | "curve" => Ok(FamilyKind::Curves),
+            "lines" | "line" => Ok(FamilyKind::Lines),
+            other => Err(format!("unknown family `{other}`: expected curves or lines")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FamilyKind::Curves => "curves",
+            FamilyKind::Lines => "lines",
+        }
+    }
+}
+
+/// How to search.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DiscoverySpec {
+    pub family: FamilyKind,
+    pub curves: TuningSpec,
+    pub lines: TuningSpec,
+    /// How many channels the family keeps.
+    pub top: usize,
+    /// Minimum peak response (σ) of a member.
+    pub min_peak_sigma: f64,
+}
+
+impl DiscoverySpec {
+    pub fn new(family: FamilyKind) -> Self {
+        DiscoverySpec {
+            family,
+            curves: TuningSpec::curves(),
+            lines: TuningSpec::lines(),
+            top: 10,
+            min_peak_sigma: 2.0,
+        }
+    }
+}
+
+/// One channel's evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub channel: usize,
+    /// Preferred orientation: radial convention for curves, line direction (0–180°) for lines.
+    pub preferred_deg: f64,
+    /// Circular variance of the radial tuning curve of the family's shape (0 = one
+    /// orientation only, 1 = none).
+    pub circular_variance: f64,
+    /// Peak response to the family's shape (σ).
+    pub peak_sigma: f64,
+    /// Peak response to the other shape (σ): straight lines for curves, tight curves for lines.
+    pub other_peak_sigma: f64,
+    /// Radius (curves) at the peak.
+    pub peak_value: f64,
+    /// Radial-curve response 180° away from the peak relative to the peak (curves only).
+    pub echo_ratio: Option<f64>,
+    pub score: f64,
+    /// Passes the membership criteria.
+    pub eligible: bool,
+    /// Why a member is doubtful (empty if not).
+    pub doubts: Vec<String>,
+}
+
+/// The result of a search.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Discovery {
+    pub model: String,
+    pub tap: String,
+    pub spec: DiscoverySpec,
+    /// All channels, best score first.
+    pub ranking: Vec<Candidate>,
+    /// The members, in order of preferred orientation.
+    pub members: Vec<Candidate>,
+    /// Largest angular gap between consecutive members' preferred orientations (degrees).
+    pub largest_gap_deg: f64,
+    pub curves: TuningGrid,
+    pub lines: TuningGrid,
+}
+
+impl Discovery {
+    /// The family file for the members, with `source` saying how it was produced.
+    pub fn family(&self, variant: aann_model::Variant, source: &str) -> Family {
+        Family {
+            name: self.spec.family.name().into(),
+            model: variant,
+            tap: self.tap.clone(),
+            description: format!(
+                "{} found by `aann discover` at {}: top {} channels by peak σ × (1 − circular variance), among channels preferring {} to {}",
+                self.spec.family.name(),
+                self.tap,
+                self.members.len(),
+                self.spec.family.name(),
+                match self.spec.family {
+                    FamilyKind::Curves => "straight lines",
+                    FamilyKind::Lines => "tight curves",
+                }
+            ),
+            source: source.into(),
+            neurons: self
+                .members
+                .iter()
+                .map(|c| FamilyNeuron {
+                    channel: c.channel,
+                    orientation_deg: Some((c.preferred_deg * 10.0).round() / 10.0),
+                    label: Some(format!("{}:{}", self.tap, c.channel)),
+                    doubtful: !c.doubts.is_empty(),
+                    note: c.doubts.join("; "),
+                    metrics: BTreeMap::from([
+                        ("peak_sigma".into(), round3(c.peak_sigma)),
+                        ("other_peak_sigma".into(), round3(c.other_peak_sigma)),
+                        ("circular_variance".into(), round3(c.circular_variance)),
+                        ("score".into(), round3(c.score)),
+                    ])
+                    .into_iter()
+                    .chain(c.echo_ratio.map(|e| ("echo_ratio".to_string(), round3(e))))
+                    .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// Peak of a grid map over rows whose value satisfies `keep`.
+fn peak_over(grid: &TuningGrid, k: usize, keep: impl Fn(f64) -> bool) -> f64 {
+    let map = grid.map(k);
+    let cols = grid.columns();
+    let mut best = f64::NEG_INFINITY;
+    for (r, v) in grid.spec.values.iter().enumerate() {
+        if keep(*v) {
+            for c in 0..cols {
+                best = best.max(f64::from(map[r * cols + c]));
+            }
+        }
+    }
+    best
+}
+
+/// Sweep every channel of `tap` with curves and lines and rank them as members of `spec.family`.
+pub fn discover(
+    model: &InceptionV1,
+    tap: Tap,
+    stats: &ActivationStats,
+    spec: &DiscoverySpec,
+) -> Result<Discovery, EvalError> {
+    let variant = model.variant();
+    let channels: Vec<usize> = (0..tap.channels(variant)).collect();
+    let curves = tune(model, tap, &channels, &spec.curves, Some(stats), None)?;
+    let lines = tune(model, tap, &channels, &spec.lines, Some(stats), None)?;
+    let straightest = spec.curves.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let tightest_half: Vec<f64> = {
+        let mut v = spec.curves.values.clone();
+        v.sort_by(f64::total_cmp);
+        v.truncate(v.len().div_ceil(2));
+        v
+    };
+    let mut ranking: Vec<Candidate> = channels
+        .iter()
+        .enumerate()
+        .map(|(k, &channel)| {
+            let (own, own_period, peak, other) = match spec.family {
+                FamilyKind::Curves => (
+                    &curves,
+                    360.0,
+                    peak_over(&curves, k, |r| r < straightest || spec.curves.values.len() == 1),
+                    peak_over(&lines, k, |_| true),
+                ),
+                FamilyKind::Lines => (
+                    &lines,
+                    180.0,
+                    peak_over(&lines, k, |_| true),
+                    peak_over(&curves, k, |r| tightest_half.contains(&r)),
+                ),
+            };
+            let s = summarize_channel(own, k, own_period);
+            let selectivity = 1.0 - s.circular_variance;
+            let score = peak.max(0.0) * selectivity;
+            let eligible = peak >= spec.min_peak_sigma && peak > other && s.circular_variance <= 0.8;
+            let mut doubts = Vec::new();
+            if s.circular_variance > 0.6 {
+                doubts.push(format!("broad tuning (circular variance {:.2})", s.circular_variance));
+            }
+            if peak < 1.3 * other.max(0.0) {
+                doubts.push(format!(
+                    "responds almost as much to {} ({:.1}σ vs {:.1}σ)",
+                    if spec.family == FamilyKind::Curves { "lines" } else { "curves" },
+                    other,
+                    peak
+                ));
+            }
+            if let Some(e) = s.echo_ratio.filter(|e| *e > 0.5) {
+                doubts.push(format!("strong response 180° away (echo {e:.2})"));
+            }
+            if peak < 2.0 * spec.min_peak_sigma {
+                doubts.push(format!("weak peak ({peak:.1}σ)"));
+            }
+            Candidate {
+                channel,
+                preferred_deg: s.preferred_deg,
+                circular_variance: s.circular_variance,
+                peak_sigma: peak,
+                other_peak_sigma: other,
+                peak_value: s.peak_value,
+                echo_ratio: s.echo_ratio,
+                score,
+                eligible,
+                doubts,
+            }
+        })
+        .collect();
+    ranking.sort_by(|a, b| b.eligible.cmp(&a.eligible).then(b.score.total_cmp(&a.score)));
+    let mut members: Vec<Candidate> = ranking.iter().filter(|c| c.eligible).take(spec.top).cloned().collect();
+    members.sort_by(|a, b| a.preferred_deg.total_cmp(&b.preferred_deg));
+    let period = if spec.family == FamilyKind::Curves { 360.0 } else { 180.0 };
+    let largest_gap_deg = largest_gap(&members.iter().map(|c| c.preferred_deg).collect::<Vec<_>>(), period);
+    Ok(Discovery {
+        model: variant.name().into(),
+        tap: tap.name(variant),
+        spec: spec.clone(),
+        ranking,
+        members,
+        largest_gap_deg,
+        curves,
+        lines,
+    })
+}
+
+/// Largest gap between sorted angles on a circle of `period` degrees (the full period for
+/// fewer than two angles).
+pub fn largest_gap(sorted: &[f64], period: f64) -> f64 {
+    if sorted.len() < 2 {
+        return period;
+    }
+    let mut gap: f64 = 0.0;
+    for w in sorted.windows(2) {
+        gap = gap.max(w[1] - w[0]);
+    }
+    gap.max(period - sorted[sorted.len() - 1] + sorted[0])
+}
+
+/// Match each member of `natural` to a unit of an artificial family by nearest preferred
+/// orientation: for neuron-to-neuron comparisons and replacement.
+pub fn match_by_orientation(natural: &[f64], artificial: &[f64], period: f64) -> Vec<usize> {
+    natural
+        .iter()
+        .map(|n| {
+            artificial
+                .iter()
+                .enumerate()
+                .min_by(|a, b| angular_distance(*a.1, *n, period).total_cmp(&angular_distance(*b.1, *n, period)))
+                .map_or(0, |(i, _)| i)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_wrap_around_the_circle() {
+        assert_eq!(largest_gap(&[10.0, 100.0, 200.0, 300.0], 360.0), 110.0);
+        assert_eq!(largest_gap(&[0.0, 350.0], 360.0), 350.0);
+        assert_eq!(largest_gap(&[5.0], 360.0), 360.0);
+    }
+
+    #[test]
+    fn matching_uses_circular_distance() {
+        assert_eq!(match_by_orientation(&[355.0, 91.0], &[0.0, 90.0, 180.0, 270.0], 360.0), vec![0, 1]);
+    }
+}
