@@ -31,7 +31,9 @@ impl FamilyKind {
         match s {
             "curves" | "curve" => Ok(FamilyKind::Curves),
             "lines" | "line" => Ok(FamilyKind::Lines),
-            other => Err(format!("unknown family `{other}`: expected curves or lines")),
+            other => Err(format!(
+                "unknown family `{other}`: expected curves or lines"
+            )),
         }
     }
 
@@ -49,10 +51,16 @@ pub struct DiscoverySpec {
     pub family: FamilyKind,
     pub curves: TuningSpec,
     pub lines: TuningSpec,
-    /// How many channels the family keeps.
+    /// At most this many members (the best scores); 0 keeps every eligible channel.
     pub top: usize,
     /// Minimum peak response (σ) of a member.
     pub min_peak_sigma: f64,
+    /// Maximum circular variance of a member's radial tuning curve.
+    pub max_circular_variance: f64,
+    /// Maximum response to the other shape, relative to the member's own peak.
+    pub max_other_ratio: f64,
+    /// Maximum echo (response 180° from the peak relative to the peak; curves only).
+    pub max_echo: f64,
 }
 
 impl DiscoverySpec {
@@ -61,8 +69,11 @@ impl DiscoverySpec {
             family,
             curves: TuningSpec::curves(),
             lines: TuningSpec::lines(),
-            top: 10,
-            min_peak_sigma: 2.0,
+            top: 0,
+            min_peak_sigma: 15.0,
+            max_circular_variance: 0.15,
+            max_other_ratio: 0.3,
+            max_echo: 0.2,
         }
     }
 }
@@ -78,7 +89,8 @@ pub struct Candidate {
     pub circular_variance: f64,
     /// Peak response to the family's shape (σ).
     pub peak_sigma: f64,
-    /// Peak response to the other shape (σ): straight lines for curves, tight curves for lines.
+    /// Peak response to the other shape (σ): straight lines for curves, the tightest curves
+    /// for lines.
     pub other_peak_sigma: f64,
     /// Radius (curves) at the peak.
     pub peak_value: f64,
@@ -115,15 +127,30 @@ impl Discovery {
             model: variant,
             tap: self.tap.clone(),
             description: format!(
-                "{} found by `aann discover` at {}: top {} channels by peak σ × (1 − circular variance), among channels preferring {} to {}",
+                "{} found by `aann discover` at {}: {} channels with peak ≥ {}σ, circular variance ≤ {}, response to {} ≤ {}× the peak{}{}",
                 self.spec.family.name(),
                 self.tap,
                 self.members.len(),
-                self.spec.family.name(),
+                self.spec.min_peak_sigma,
+                self.spec.max_circular_variance,
                 match self.spec.family {
                     FamilyKind::Curves => "straight lines",
                     FamilyKind::Lines => "tight curves",
-                }
+                },
+                self.spec.max_other_ratio,
+                if self.spec.family == FamilyKind::Curves {
+                    format!(", echo ≤ {}", self.spec.max_echo)
+                } else {
+                    String::new()
+                },
+                if self.spec.top > 0 {
+                    format!(
+                        " (best {} by peak σ × (1 − circular variance))",
+                        self.spec.top
+                    )
+                } else {
+                    String::new()
+                },
             ),
             source: source.into(),
             neurons: self
@@ -180,13 +207,20 @@ pub fn discover(
     let channels: Vec<usize> = (0..tap.channels(variant)).collect();
     let curves = tune(model, tap, &channels, &spec.curves, Some(stats), None)?;
     let lines = tune(model, tap, &channels, &spec.lines, Some(stats), None)?;
-    let straightest = spec.curves.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let tightest_half: Vec<f64> = {
-        let mut v = spec.curves.values.clone();
-        v.sort_by(f64::total_cmp);
-        v.truncate(v.len().div_ceil(2));
-        v
-    };
+    let straightest = spec
+        .curves
+        .values
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    // Lines are compared with the tightest curves only: within a small receptive field a
+    // wide arc is locally a line.
+    let tightest = spec
+        .curves
+        .values
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
     let mut ranking: Vec<Candidate> = channels
         .iter()
         .enumerate()
@@ -195,37 +229,50 @@ pub fn discover(
                 FamilyKind::Curves => (
                     &curves,
                     360.0,
-                    peak_over(&curves, k, |r| r < straightest || spec.curves.values.len() == 1),
+                    peak_over(&curves, k, |r| {
+                        r < straightest || spec.curves.values.len() == 1
+                    }),
                     peak_over(&lines, k, |_| true),
                 ),
                 FamilyKind::Lines => (
                     &lines,
                     180.0,
                     peak_over(&lines, k, |_| true),
-                    peak_over(&curves, k, |r| tightest_half.contains(&r)),
+                    peak_over(&curves, k, |r| r == tightest),
                 ),
             };
             let s = summarize_channel(own, k, own_period);
             let selectivity = 1.0 - s.circular_variance;
             let score = peak.max(0.0) * selectivity;
-            let eligible = peak >= spec.min_peak_sigma && peak > other && s.circular_variance <= 0.8;
+            let eligible = peak >= spec.min_peak_sigma
+                && s.circular_variance <= spec.max_circular_variance
+                && other <= spec.max_other_ratio * peak
+                && s.echo_ratio.is_none_or(|e| e <= spec.max_echo);
+            // Members close to a criterion are flagged: the evidence is weaker there.
             let mut doubts = Vec::new();
-            if s.circular_variance > 0.6 {
-                doubts.push(format!("broad tuning (circular variance {:.2})", s.circular_variance));
-            }
-            if peak < 1.3 * other.max(0.0) {
+            if s.circular_variance > 0.75 * spec.max_circular_variance {
                 doubts.push(format!(
-                    "responds almost as much to {} ({:.1}σ vs {:.1}σ)",
-                    if spec.family == FamilyKind::Curves { "lines" } else { "curves" },
+                    "broadish tuning (circular variance {:.2})",
+                    s.circular_variance
+                ));
+            }
+            if other > 0.5 * spec.max_other_ratio * peak {
+                doubts.push(format!(
+                    "also responds to {} ({:.1}σ vs {:.1}σ)",
+                    if spec.family == FamilyKind::Curves {
+                        "straight lines"
+                    } else {
+                        "tight curves"
+                    },
                     other,
                     peak
                 ));
             }
-            if let Some(e) = s.echo_ratio.filter(|e| *e > 0.5) {
-                doubts.push(format!("strong response 180° away (echo {e:.2})"));
+            if let Some(e) = s.echo_ratio.filter(|e| *e > 0.5 * spec.max_echo) {
+                doubts.push(format!("response 180° away (echo {e:.2})"));
             }
-            if peak < 2.0 * spec.min_peak_sigma {
-                doubts.push(format!("weak peak ({peak:.1}σ)"));
+            if peak < 1.2 * spec.min_peak_sigma {
+                doubts.push(format!("peak near the threshold ({peak:.1}σ)"));
             }
             Candidate {
                 channel,
@@ -241,11 +288,28 @@ pub fn discover(
             }
         })
         .collect();
-    ranking.sort_by(|a, b| b.eligible.cmp(&a.eligible).then(b.score.total_cmp(&a.score)));
-    let mut members: Vec<Candidate> = ranking.iter().filter(|c| c.eligible).take(spec.top).cloned().collect();
+    ranking.sort_by(|a, b| {
+        b.eligible
+            .cmp(&a.eligible)
+            .then(b.score.total_cmp(&a.score))
+    });
+    let limit = if spec.top == 0 { usize::MAX } else { spec.top };
+    let mut members: Vec<Candidate> = ranking
+        .iter()
+        .filter(|c| c.eligible)
+        .take(limit)
+        .cloned()
+        .collect();
     members.sort_by(|a, b| a.preferred_deg.total_cmp(&b.preferred_deg));
-    let period = if spec.family == FamilyKind::Curves { 360.0 } else { 180.0 };
-    let largest_gap_deg = largest_gap(&members.iter().map(|c| c.preferred_deg).collect::<Vec<_>>(), period);
+    let period = if spec.family == FamilyKind::Curves {
+        360.0
+    } else {
+        180.0
+    };
+    let largest_gap_deg = largest_gap(
+        &members.iter().map(|c| c.preferred_deg).collect::<Vec<_>>(),
+        period,
+    );
     Ok(Discovery {
         model: variant.name().into(),
         tap: tap.name(variant),
@@ -280,7 +344,10 @@ pub fn match_by_orientation(natural: &[f64], artificial: &[f64], period: f64) ->
             artificial
                 .iter()
                 .enumerate()
-                .min_by(|a, b| angular_distance(*a.1, *n, period).total_cmp(&angular_distance(*b.1, *n, period)))
+                .min_by(|a, b| {
+                    angular_distance(*a.1, *n, period)
+                        .total_cmp(&angular_distance(*b.1, *n, period))
+                })
                 .map_or(0, |(i, _)| i)
         })
         .collect()
@@ -299,6 +366,9 @@ mod tests {
 
     #[test]
     fn matching_uses_circular_distance() {
-        assert_eq!(match_by_orientation(&[355.0, 91.0], &[0.0, 90.0, 180.0, 270.0], 360.0), vec![0, 1]);
+        assert_eq!(
+            match_by_orientation(&[355.0, 91.0], &[0.0, 90.0, 180.0, 270.0], 360.0),
+            vec![0, 1]
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! records in resumable results folders, activation statistics, and (in later modules)
 //! experiment specs and reports.
 
-pub mod evaluator;
 pub mod discover;
+pub mod evaluator;
 pub mod means;
 pub mod metrics;
 pub mod plot;

@@ -236,10 +236,16 @@ pub fn cached_activation_stats(
     progress: bool,
 ) -> Result<ActivationStats, EvalError> {
     let variant = model.variant();
-    let key = format!("{}|{}|{}|{:?}", describe_set(set), tap.name(variant), weights_sha256, preprocess);
-    let hash = key
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    let key = format!(
+        "{}|{}|{}|{:?}",
+        describe_set(set),
+        tap.name(variant),
+        weights_sha256,
+        preprocess
+    );
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
     let path = cache_dir.join("stats").join(format!(
         "{}-{}-{}-{hash:016x}.json",
         variant,
@@ -256,7 +262,11 @@ pub fn cached_activation_stats(
         std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
     }
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string(&stats).expect("stats serialise")).map_err(|e| EvalError::io(&tmp, e))?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_string(&stats).expect("stats serialise"),
+    )
+    .map_err(|e| EvalError::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| EvalError::io(&path, e))?;
     Ok(stats)
 }

@@ -11,9 +11,15 @@ use crate::EvalError;
 /// Google's Turbo colormap (Mikhailov 2019), polynomial approximation; `t` in [0, 1].
 pub fn turbo(t: f64) -> [u8; 3] {
     let t = t.clamp(0.0, 1.0);
-    let r = 0.13572138 + t * (4.61539260 + t * (-42.66032258 + t * (132.13108234 + t * (-152.94239396 + t * 59.28637943))));
-    let g = 0.09140261 + t * (2.19418839 + t * (4.84296658 + t * (-14.18503333 + t * (4.27729857 + t * 2.82956604))));
-    let b = 0.10667330 + t * (12.64194608 + t * (-60.58204836 + t * (110.36276771 + t * (-89.90310912 + t * 27.34824973))));
+    let r = 0.13572138
+        + t * (4.61539260
+            + t * (-42.66032258 + t * (132.13108234 + t * (-152.94239396 + t * 59.28637943))));
+    let g = 0.09140261
+        + t * (2.19418839
+            + t * (4.84296658 + t * (-14.18503333 + t * (4.27729857 + t * 2.82956604))));
+    let b = 0.10667330
+        + t * (12.64194608
+            + t * (-60.58204836 + t * (110.36276771 + t * (-89.90310912 + t * 27.34824973))));
     let c = |v: f64| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
     [c(r), c(g), c(b)]
 }
@@ -50,7 +56,8 @@ pub fn heatmap_png(
         let r = if first_row_at_bottom { rows - 1 - r } else { r };
         image::Rgb(colour(f64::from(map[r * cols + c]), range.0, range.1))
     });
-    img.save(path).map_err(|e| EvalError::Results(format!("writing {}: {e}", path.display())))
+    img.save(path)
+        .map_err(|e| EvalError::Results(format!("writing {}: {e}", path.display())))
 }
 
 /// A minimal SVG document builder.
@@ -61,7 +68,10 @@ pub struct Svg {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 impl Svg {
@@ -96,11 +106,17 @@ impl Svg {
     }
 
     pub fn circle(&mut self, cx: f64, cy: f64, r: f64, fill: &str) {
-        let _ = write!(self.body, r#"<circle cx="{cx:.2}" cy="{cy:.2}" r="{r}" fill="{fill}"/>"#);
+        let _ = write!(
+            self.body,
+            r#"<circle cx="{cx:.2}" cy="{cy:.2}" r="{r}" fill="{fill}"/>"#
+        );
     }
 
     pub fn polyline(&mut self, points: &[(f64, f64)], stroke: &str, width: f64, closed: bool) {
-        let pts: Vec<String> = points.iter().map(|(x, y)| format!("{x:.2},{y:.2}")).collect();
+        let pts: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.2},{y:.2}"))
+            .collect();
         let tag = if closed { "polygon" } else { "polyline" };
         let _ = write!(
             self.body,
@@ -150,7 +166,12 @@ pub fn heatmap_svg(
     unit: &str,
 ) -> String {
     let (cols, rows) = (x_values.len(), y_values.len());
-    let (left, top, cw, ch) = (56.0, 28.0, (360.0 / cols as f64).max(3.0), (16.0f64).min(200.0 / rows as f64).max(6.0));
+    let (left, top, cw, ch) = (
+        56.0,
+        28.0,
+        (360.0 / cols as f64).max(3.0),
+        (16.0f64).min(200.0 / rows as f64).max(6.0),
+    );
     let (pw, ph) = (cw * cols as f64, ch * rows as f64);
     let mut svg = Svg::new(left + pw + 80.0, top + ph + 44.0);
     svg.text(left, 18.0, title, 13.0, "start");
@@ -158,7 +179,14 @@ pub fn heatmap_svg(
         for c in 0..cols {
             let v = f64::from(map[r * cols + c]);
             let y = top + ph - (r as f64 + 1.0) * ch;
-            svg.rect(left + c as f64 * cw, y, cw + 0.3, ch + 0.3, &hex(colour(v, range.0, range.1)), None);
+            svg.rect(
+                left + c as f64 * cw,
+                y,
+                cw + 0.3,
+                ch + 0.3,
+                &hex(colour(v, range.0, range.1)),
+                None,
+            );
         }
     }
     svg.rect(left, top, pw, ph, "none", Some("#444"));
@@ -167,7 +195,13 @@ pub fn heatmap_svg(
     for c in (0..cols).step_by(step) {
         let x = left + (c as f64 + 0.5) * cw;
         svg.line(x, top + ph, x, top + ph + 4.0, "#444", 1.0);
-        svg.text(x, top + ph + 16.0, &format!("{}", x_values[c]), 10.0, "middle");
+        svg.text(
+            x,
+            top + ph + 16.0,
+            &format!("{}", x_values[c]),
+            10.0,
+            "middle",
+        );
     }
     svg.text(left + pw / 2.0, top + ph + 34.0, x_label, 11.0, "middle");
     for r in 0..rows {
@@ -185,15 +219,31 @@ pub fn heatmap_svg(
         let y = top + ph - (i as f64 + 1.0) * ph / 50.0;
         svg.rect(bx, y, 12.0, ph / 50.0 + 0.3, &hex(turbo(t)), None);
     }
-    svg.text(bx + 16.0, top + ph, &format!("{:.1}", range.0), 9.0, "start");
-    svg.text(bx + 16.0, top + 8.0, &format!("{:.1}", range.1), 9.0, "start");
+    svg.text(
+        bx + 16.0,
+        top + ph,
+        &format!("{:.1}", range.0),
+        9.0,
+        "start",
+    );
+    svg.text(
+        bx + 16.0,
+        top + 8.0,
+        &format!("{:.1}", range.1),
+        9.0,
+        "start",
+    );
     svg.text(bx + 16.0, top + ph / 2.0, unit, 9.0, "start");
     svg.finish()
 }
 
 /// Radial tuning curves on a polar plot (orientation in the radial convention: 0° right,
 /// angles clockwise with y down, as in the Curve Detectors radial figure).
-pub fn polar_svg(title: &str, series: &[(&str, &str, Vec<(f64, f64)>)], marks: &[(f64, &str)]) -> String {
+pub fn polar_svg(
+    title: &str,
+    series: &[(&str, &str, Vec<(f64, f64)>)],
+    marks: &[(f64, &str)],
+) -> String {
     let (cx, cy, r) = (150.0, 165.0, 115.0);
     let mut svg = Svg::new(300.0, 300.0 + 18.0 * series.len() as f64);
     svg.text(10.0, 18.0, title, 13.0, "start");
@@ -210,7 +260,13 @@ pub fn polar_svg(title: &str, series: &[(&str, &str, Vec<(f64, f64)>)], marks: &
     for deg in [0.0f64, 90.0, 180.0, 270.0] {
         let a = deg.to_radians();
         svg.line(cx, cy, cx + r * a.cos(), cy + r * a.sin(), "#ddd", 1.0);
-        svg.text(cx + (r + 14.0) * a.cos(), cy + (r + 14.0) * a.sin() + 4.0, &format!("{deg}°"), 9.0, "middle");
+        svg.text(
+            cx + (r + 14.0) * a.cos(),
+            cy + (r + 14.0) * a.sin() + 4.0,
+            &format!("{deg}°"),
+            9.0,
+            "middle",
+        );
     }
     let max = series
         .iter()
@@ -253,13 +309,26 @@ pub struct IntervalRow {
 
 /// Horizontal estimates with confidence intervals, with optional vertical reference lines
 /// (value, label).
-pub fn interval_chart_svg(title: &str, rows: &[IntervalRow], x_label: &str, references: &[(f64, &str)]) -> String {
+pub fn interval_chart_svg(
+    title: &str,
+    rows: &[IntervalRow],
+    x_label: &str,
+    references: &[(f64, &str)],
+) -> String {
     let (left, right, top, row_h) = (190.0, 30.0, 30.0, 24.0);
     let width = 640.0;
     let plot_w = width - left - right;
     let height = top + row_h * rows.len() as f64 + 46.0;
-    let mut lo = rows.iter().map(|r| r.lo).chain(references.iter().map(|r| r.0)).fold(f64::INFINITY, f64::min);
-    let mut hi = rows.iter().map(|r| r.hi).chain(references.iter().map(|r| r.0)).fold(f64::NEG_INFINITY, f64::max);
+    let mut lo = rows
+        .iter()
+        .map(|r| r.lo)
+        .chain(references.iter().map(|r| r.0))
+        .fold(f64::INFINITY, f64::min);
+    let mut hi = rows
+        .iter()
+        .map(|r| r.hi)
+        .chain(references.iter().map(|r| r.0))
+        .fold(f64::NEG_INFINITY, f64::max);
     if !lo.is_finite() || !hi.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }

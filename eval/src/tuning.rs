@@ -39,7 +39,9 @@ impl StimulusKind {
             "line" | "lines" => Ok(StimulusKind::Line),
             "angle" | "angles" => Ok(StimulusKind::Angle),
             "edge" | "edges" => Ok(StimulusKind::Edge),
-            other => Err(format!("unknown stimulus `{other}`: expected curve, line, angle or edge")),
+            other => Err(format!(
+                "unknown stimulus `{other}`: expected curve, line, angle or edge"
+            )),
         }
     }
 
@@ -99,23 +101,32 @@ impl TuningSpec {
         let w = self.line_width;
         let err = |e: aann_stimuli::StimulusError| EvalError::Spec(e.to_string());
         let sweep = match self.stimulus {
-            StimulusKind::Curve => {
-                Sweep::curves(Curve::new(centre, 1.0, 0.0).with_line_width(w), self.orientations.clone(), self.values.clone())
-            }
+            StimulusKind::Curve => Sweep::curves(
+                Curve::new(centre, 1.0, 0.0).with_line_width(w),
+                self.orientations.clone(),
+                self.values.clone(),
+            ),
             StimulusKind::Angle => {
                 let mut template = Angle::new(centre, 0.0, 90.0);
                 template.line_width = w;
                 Sweep::angles(template, self.orientations.clone(), self.values.clone())
             }
-            StimulusKind::Line => Sweep::new(self.orientations.clone(), "length", self.values.clone(), move |o, len| {
-                let mut line = Line::new(centre, o);
-                line.line_width = w;
-                line.length = (len > 0.0).then_some(len);
-                Stimulus::Line(line)
-            }),
-            StimulusKind::Edge => Sweep::new(self.orientations.clone(), "none", vec![0.0], move |o, _| {
-                Stimulus::Edge(Edge::new(centre, o))
-            }),
+            StimulusKind::Line => Sweep::new(
+                self.orientations.clone(),
+                "length",
+                self.values.clone(),
+                move |o, len| {
+                    let mut line = Line::new(centre, o);
+                    line.line_width = w;
+                    line.length = (len > 0.0).then_some(len);
+                    Stimulus::Line(line)
+                },
+            ),
+            StimulusKind::Edge => {
+                Sweep::new(self.orientations.clone(), "none", vec![0.0], move |o, _| {
+                    Stimulus::Edge(Edge::new(centre, o))
+                })
+            }
         };
         sweep.map_err(err)
     }
@@ -170,7 +181,12 @@ impl TuningGrid {
         let (rows, cols) = (self.rows(), self.columns());
         let map = self.map(k);
         (0..cols)
-            .map(|o| (0..rows).map(|r| f64::from(map[r * cols + o].max(0.0))).sum::<f64>() / rows as f64)
+            .map(|o| {
+                (0..rows)
+                    .map(|r| f64::from(map[r * cols + o].max(0.0)))
+                    .sum::<f64>()
+                    / rows as f64
+            })
             .collect()
     }
 }
@@ -210,7 +226,8 @@ pub fn tune(
         for cell in &rendered {
             pixels.extend(encoding.encode_unit_rgb_planes(&cell.image.to_chw()));
         }
-        let input = Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, size, size]), model.device());
+        let input =
+            Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, size, size]), model.device());
         let x = read_tap(model, input, tap, condition)?;
         let [_, c, _, _] = x.dims();
         let at_unit = x
@@ -252,9 +269,16 @@ pub fn tune(
 }
 
 /// The value of `tap` for a batch, natural or under a condition.
-fn read_tap(model: &InceptionV1, input: Tensor<4>, tap: Tap, condition: Option<&Condition>) -> Result<Tensor<4>, EvalError> {
+fn read_tap(
+    model: &InceptionV1,
+    input: Tensor<4>,
+    tap: Tap,
+    condition: Option<&Condition>,
+) -> Result<Tensor<4>, EvalError> {
     let recorder = Recorder::stopping_at(&[], tap);
-    let keys: Vec<String> = (0..input.dims()[0]).map(|i| format!("stimulus-{i}")).collect();
+    let keys: Vec<String> = (0..input.dims()[0])
+        .map(|i| format!("stimulus-{i}"))
+        .collect();
     let result = match condition {
         None => {
             let mut hooks = recorder;
@@ -262,7 +286,13 @@ fn read_tap(model: &InceptionV1, input: Tensor<4>, tap: Tap, condition: Option<&
         }
         Some(c) => {
             let mut hooks = Then(
-                ConditionHooks::new(c, model.variant(), model.device(), &keys, Default::default()),
+                ConditionHooks::new(
+                    c,
+                    model.variant(),
+                    model.device(),
+                    &keys,
+                    Default::default(),
+                ),
                 recorder,
             );
             model.run(Tap::INPUT, input, &mut hooks)
@@ -307,7 +337,11 @@ pub fn summarize_channel(grid: &TuningGrid, k: usize, period: f64) -> TuningSumm
         sy += v * a.sin();
         total += v;
     }
-    let circular_variance = if total > 0.0 { 1.0 - (sx * sx + sy * sy).sqrt() / total } else { 1.0 };
+    let circular_variance = if total > 0.0 {
+        1.0 - (sx * sx + sy * sy).sqrt() / total
+    } else {
+        1.0
+    };
     let peak_index = curve
         .iter()
         .enumerate()
@@ -340,9 +374,16 @@ pub fn summarize_channel(grid: &TuningGrid, k: usize, period: f64) -> TuningSumm
         let j = thetas
             .iter()
             .enumerate()
-            .min_by(|a, b| angular_distance(*a.1, opposite, 360.0).total_cmp(&angular_distance(*b.1, opposite, 360.0)))
+            .min_by(|a, b| {
+                angular_distance(*a.1, opposite, 360.0)
+                    .total_cmp(&angular_distance(*b.1, opposite, 360.0))
+            })
             .map_or(0, |(i, _)| i);
-        if curve[peak_index] > 0.0 { curve[j] / curve[peak_index] } else { 0.0 }
+        if curve[peak_index] > 0.0 {
+            curve[j] / curve[peak_index]
+        } else {
+            0.0
+        }
     });
     TuningSummary {
         channel: grid.channels[k],
@@ -391,7 +432,10 @@ mod tests {
             .map(|t| (-(angular_distance(*t, 250.0, 360.0) / 20.0).powi(2)).exp() as f32)
             .collect();
         let s = summarize_channel(&grid(curve, thetas), 0, 360.0);
-        assert!(angular_distance(s.preferred_deg, 250.0, 360.0) < 1.0, "{s:?}");
+        assert!(
+            angular_distance(s.preferred_deg, 250.0, 360.0) < 1.0,
+            "{s:?}"
+        );
         assert!(s.circular_variance < 0.2, "{s:?}");
         assert!(s.echo_ratio.unwrap() < 0.01);
     }
@@ -407,7 +451,10 @@ mod tests {
             .map(|t| (-(angular_distance(*t, 355.0, 360.0) / 15.0).powi(2)).exp() as f32)
             .collect();
         let s = summarize_channel(&grid(curve, thetas), 0, 360.0);
-        assert!(angular_distance(s.preferred_deg, 355.0, 360.0) < 1.0, "{s:?}");
+        assert!(
+            angular_distance(s.preferred_deg, 355.0, 360.0) < 1.0,
+            "{s:?}"
+        );
     }
 
     #[test]
@@ -418,7 +465,10 @@ mod tests {
             .map(|t| (-(angular_distance(*t, 175.0, 180.0) / 10.0).powi(2)).exp() as f32)
             .collect();
         let s = summarize_channel(&grid(curve, thetas), 0, 180.0);
-        assert!(angular_distance(s.preferred_deg, 175.0, 180.0) < 1.0, "{s:?}");
+        assert!(
+            angular_distance(s.preferred_deg, 175.0, 180.0) < 1.0,
+            "{s:?}"
+        );
         assert!(s.circular_variance < 0.2);
         assert_eq!(s.echo_ratio, None);
     }

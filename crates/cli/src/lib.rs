@@ -3,6 +3,7 @@
 mod ablate;
 mod common;
 mod inspect;
+mod tuning;
 mod weights;
 
 use std::process::ExitCode;
@@ -31,6 +32,10 @@ pub enum Command {
     Ablate(ablate::AblateArgs),
     /// Fetch or describe weight files.
     Weights(weights::WeightsArgs),
+    /// Tuning maps of channels to synthetic stimuli (heatmaps, radial tuning curves).
+    Tune(tuning::TuneArgs),
+    /// Find a neuron family (curves, lines) at a tap and write its family file.
+    Discover(tuning::DiscoverArgs),
 }
 
 /// Run the CLI on the given arguments (the first is the program name).
@@ -46,6 +51,8 @@ where
         Command::Taps(a) => inspect::taps(a),
         Command::Ablate(a) => ablate::ablate(a),
         Command::Weights(a) => weights::weights(a),
+        Command::Tune(a) => tuning::tune_command(a),
+        Command::Discover(a) => tuning::discover_command(a),
     }
 }
 
