@@ -153,18 +153,23 @@ impl Svg {
     }
 }
 
-/// A labelled heatmap: x = `x_values` (e.g. orientation), y = `y_values` (first at the
-/// bottom), colour over `range` with a colour bar.
+/// An axis of a heatmap: the value of each column (or row) and the axis title.
+pub struct Axis<'a> {
+    pub values: &'a [f64],
+    pub label: &'a str,
+}
+
+/// A labelled heatmap `[row][column]`: x = columns (e.g. orientation), y = rows (first at
+/// the bottom), colour over `range` (in `unit`) with a colour bar.
 pub fn heatmap_svg(
     title: &str,
     map: &[f32],
-    x_values: &[f64],
-    x_label: &str,
-    y_values: &[f64],
-    y_label: &str,
+    x: Axis<'_>,
+    y: Axis<'_>,
     range: (f64, f64),
     unit: &str,
 ) -> String {
+    let (x_values, x_label, y_values, y_label) = (x.values, x.label, y.values, y.label);
     let (cols, rows) = (x_values.len(), y_values.len());
     let (left, top, cw, ch) = (
         56.0,
@@ -204,12 +209,12 @@ pub fn heatmap_svg(
         );
     }
     svg.text(left + pw / 2.0, top + ph + 34.0, x_label, 11.0, "middle");
-    for r in 0..rows {
+    for (r, value) in y_values.iter().enumerate() {
         if rows > 12 && r % 2 == 1 {
             continue;
         }
         let y = top + ph - (r as f64 + 0.5) * ch;
-        svg.text(left - 6.0, y + 3.5, &format!("{}", y_values[r]), 9.0, "end");
+        svg.text(left - 6.0, y + 3.5, &format!("{value}"), 9.0, "end");
     }
     svg.vertical_text(14.0, top + ph / 2.0, y_label, 11.0);
     // Colour bar.

@@ -8,7 +8,7 @@ use clap::Args;
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
 use aann_eval::discover::{Candidate, Discovery, DiscoverySpec, FamilyKind, discover};
 use aann_eval::means::{ActivationStats, cached_activation_stats};
-use aann_eval::plot::{heatmap_png, heatmap_svg, polar_svg};
+use aann_eval::plot::{Axis, heatmap_png, heatmap_svg, polar_svg};
 use aann_eval::setup::LoadedModel;
 use aann_eval::tuning::{StimulusKind, TuningGrid, TuningSpec, summarize_channel, tune};
 use aann_model::{ChannelSet, Tap, Variant};
@@ -223,10 +223,14 @@ pub fn write_grid(
             heatmap_svg(
                 &title,
                 map,
-                &grid.spec.orientations,
-                "orientation (°)",
-                &grid.spec.values,
-                grid.spec.stimulus.value_name(),
+                Axis {
+                    values: &grid.spec.orientations,
+                    label: "orientation (°)",
+                },
+                Axis {
+                    values: &grid.spec.values,
+                    label: grid.spec.stimulus.value_name(),
+                },
                 (0.0, f64::from(max)),
                 unit,
             ),
