@@ -242,6 +242,13 @@ pub fn heatmap_svg(
     svg.finish()
 }
 
+/// One curve of a polar plot: its legend name, colour and `(degrees, value)` points.
+pub struct PolarSeries<'a> {
+    pub name: &'a str,
+    pub colour: &'a str,
+    pub points: Vec<(f64, f64)>,
+}
+
 /// Radial tuning curves on a polar plot (orientation in the radial convention: 0° right,
 /// angles clockwise with y down, as in the Curve Detectors radial figure).
 pub fn polar_svg(
@@ -275,11 +282,12 @@ pub fn polar_svg(
     }
     let max = series
         .iter()
-        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0f64, f64::max)
         .max(1e-12);
-    for (name, colour, points) in series {
-        let pts: Vec<(f64, f64)> = points
+    for s in series {
+        let pts: Vec<(f64, f64)> = s
+            .points
             .iter()
             .map(|(deg, v)| {
                 let a = deg.to_radians();
@@ -287,17 +295,16 @@ pub fn polar_svg(
                 (cx + rr * a.cos(), cy + rr * a.sin())
             })
             .collect();
-        svg.polyline(&pts, colour, 2.0, true);
-        let _ = name;
+        svg.polyline(&pts, s.colour, 2.0, true);
     }
     for (deg, colour) in marks {
         let a = deg.to_radians();
         svg.dashed_line(cx, cy, cx + r * a.cos(), cy + r * a.sin(), colour);
     }
-    for (i, (name, colour, _)) in series.iter().enumerate() {
+    for (i, s) in series.iter().enumerate() {
         let y = 300.0 + 18.0 * i as f64;
-        svg.rect(10.0, y - 9.0, 14.0, 4.0, colour, None);
-        svg.text(30.0, y - 4.0, name, 11.0, "start");
+        svg.rect(10.0, y - 9.0, 14.0, 4.0, s.colour, None);
+        svg.text(30.0, y - 4.0, s.name, 11.0, "start");
     }
     svg.text(290.0, 300.0 - 4.0, &format!("max {max:.2}"), 9.0, "end");
     svg.finish()

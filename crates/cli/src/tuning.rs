@@ -8,7 +8,7 @@ use clap::Args;
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
 use aann_eval::discover::{Candidate, Discovery, DiscoverySpec, FamilyKind, discover};
 use aann_eval::means::{ActivationStats, cached_activation_stats};
-use aann_eval::plot::{Axis, heatmap_png, heatmap_svg, polar_svg};
+use aann_eval::plot::{Axis, PolarSeries, heatmap_png, heatmap_svg, polar_svg};
 use aann_eval::setup::LoadedModel;
 use aann_eval::tuning::{StimulusKind, TuningGrid, TuningSpec, summarize_channel, tune};
 use aann_model::{ChannelSet, Tap, Variant};
