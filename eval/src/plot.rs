@@ -251,11 +251,7 @@ pub struct PolarSeries<'a> {
 
 /// Radial tuning curves on a polar plot (orientation in the radial convention: 0° right,
 /// angles clockwise with y down, as in the Curve Detectors radial figure).
-pub fn polar_svg(
-    title: &str,
-    series: &[(&str, &str, Vec<(f64, f64)>)],
-    marks: &[(f64, &str)],
-) -> String {
+pub fn polar_svg(title: &str, series: &[PolarSeries<'_>], marks: &[(f64, &str)]) -> String {
     let (cx, cy, r) = (150.0, 165.0, 115.0);
     let mut svg = Svg::new(300.0, 300.0 + 18.0 * series.len() as f64);
     svg.text(10.0, 18.0, title, 13.0, "start");
