@@ -246,7 +246,11 @@ pub fn write_grid(
             dir.join(format!("{stem}-radial.svg")),
             polar_svg(
                 &format!("{}:{ch} radial tuning", grid.tap),
-                &[("natural", "#1f77b4", curve)],
+                &[PolarSeries {
+                    name: "natural",
+                    colour: "#1f77b4",
+                    points: curve,
+                }],
                 &[(s.preferred_deg, "#d62728")],
             ),
         )?;
