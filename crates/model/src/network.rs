@@ -1,9 +1,18 @@
 //! The network: parameters loaded into burn tensors, and the forward pass over the stage
 //! list, handing every tap to the caller's [`Hooks`].
+//!
+//! Every operation has two implementations with the same results: burn tensor ops, used on
+//! every device (wgpu, CUDA), and on burn's CPU backend (flex) the hand-written kernels of
+//! [`cpu`], which read and write the flex tensors' buffers in place (no copies in or out).
+//! The hooks see the same taps, in the same order, either way.
+
+mod cpu;
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use burn::backend::Flex;
+use burn::backend::flex::FlexTensor;
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::module::{avg_pool2d, conv2d, max_pool2d};
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
@@ -103,10 +112,27 @@ pub fn checkpoint_for(tap: Tap) -> Tap {
 struct ConvParams {
     weight: Tensor<4>,
     bias: Tensor<1>,
+    out_channels: usize,
     stride: usize,
     kernel: usize,
     caffe_pad: usize,
 }
+
+/// Host copies of weights for the CPU kernels.
+struct HostConv {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// CPU-side parameters: every convolution, and per block the three 1×1 convolutions that
+/// read the block input (1x1, 3x3 reduce, 5x5 reduce) stacked into one.
+struct HostParams {
+    convs: HashMap<Conv, HostConv>,
+    fused: HashMap<Block, HostConv>,
+}
+
+/// The three 1×1 branches that read an inception block's input, in stacking order.
+const FUSED_BRANCHES: [Branch; 3] = [Branch::B1x1, Branch::B3x3Reduce, Branch::B5x5Reduce];
 
 /// InceptionV1 with its weights on a device.
 pub struct InceptionV1 {
@@ -119,6 +145,12 @@ pub struct InceptionV1 {
     /// LRN as a 1×1 convolution of the squared input with a banded `[C, C]` kernel holding
     /// `alpha` within the window: the window sum and the scaling in one matrix product.
     lrn_band: HashMap<usize, Tensor<4>>,
+    /// Present when the device is burn's CPU backend: the forward pass then runs the
+    /// kernels of [`cpu`].
+    host: Option<HostParams>,
+    /// Whether the CPU kernels are used (they are by default on the CPU backend; off, the
+    /// CPU runs the same burn ops as other devices, for comparisons).
+    cpu_kernels: bool,
 }
 
 fn tensor4(data: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
@@ -136,6 +168,8 @@ impl InceptionV1 {
     pub fn from_tensors(variant: Variant, set: &TensorSet, device: &Device) -> Result<Self> {
         check_variant_of(variant, set)?;
         let mut convs = HashMap::new();
+        let on_cpu = *device == Device::flex();
+        let mut host_convs = HashMap::new();
         for conv in Conv::all() {
             let shape = conv.shape(variant);
             let (wname, bname) = conv.weight_names(variant);
@@ -149,6 +183,15 @@ impl InceptionV1 {
                 ],
             )?;
             let b = set.get_shaped(&bname, &[shape.out_channels])?;
+            if on_cpu {
+                host_convs.insert(
+                    conv,
+                    HostConv {
+                        weight: w.data.clone(),
+                        bias: b.data.clone(),
+                    },
+                );
+            }
             convs.insert(
                 conv,
                 ConvParams {
@@ -163,6 +206,7 @@ impl InceptionV1 {
                         device,
                     ),
                     bias: tensor1(b.data.clone(), device),
+                    out_channels: shape.out_channels,
                     stride: shape.stride,
                     kernel: shape.kernel,
                     caffe_pad: shape.caffe_pad,
@@ -188,6 +232,25 @@ impl InceptionV1 {
             }
             lrn_band.insert(channels, tensor4(band, [channels, channels, 1, 1], device));
         }
+        let host = on_cpu.then(|| {
+            let fused = Block::ALL
+                .iter()
+                .map(|&block| {
+                    let mut weight = Vec::new();
+                    let mut bias = Vec::new();
+                    for branch in FUSED_BRANCHES {
+                        let h = &host_convs[&Conv::Branch(block, branch)];
+                        weight.extend_from_slice(&h.weight);
+                        bias.extend_from_slice(&h.bias);
+                    }
+                    (block, HostConv { weight, bias })
+                })
+                .collect();
+            HostParams {
+                convs: host_convs,
+                fused,
+            }
+        });
         Ok(InceptionV1 {
             variant,
             device: device.clone(),
@@ -195,6 +258,8 @@ impl InceptionV1 {
             classifier_weight,
             classifier_bias: tensor1(b.data.clone(), device),
             lrn_band,
+            host,
+            cpu_kernels: on_cpu,
         })
     }
 
@@ -208,6 +273,26 @@ impl InceptionV1 {
     ) -> Result<Self> {
         let (set, _) = cache.load(source)?;
         Self::from_tensors(variant, &set, device)
+    }
+
+    /// Turn the hand-written CPU kernels on or off (on by default on burn's CPU backend;
+    /// without effect on other devices). Off, every operation is a burn op: the baseline
+    /// for benchmarks and a cross-check of the kernels.
+    pub fn set_cpu_kernels(&mut self, on: bool) {
+        self.cpu_kernels = on && self.host.is_some();
+    }
+
+    /// Whether the forward pass runs the hand-written CPU kernels.
+    pub fn cpu_kernels(&self) -> bool {
+        self.cpu_kernels
+    }
+
+    fn host(&self) -> Option<&HostParams> {
+        if self.cpu_kernels {
+            self.host.as_ref()
+        } else {
+            None
+        }
     }
 
     pub fn variant(&self) -> Variant {
@@ -332,11 +417,46 @@ impl InceptionV1 {
         let pre = self.conv(conv, x);
         let layer = conv.layer();
         let pre = hooks.at(Tap::pre_relu(layer), pre)?;
-        hooks.at(Tap::output(layer), relu(pre))
+        hooks.at(Tap::output(layer), self.relu(pre))
+    }
+
+    /// Geometry of a convolution or pooling window over `x` (output size as the variant
+    /// rounds it: TF "SAME", Caffe floor for convolutions and ceil for max-pools).
+    fn window(
+        &self,
+        dims: [usize; 4],
+        kernel: usize,
+        stride: usize,
+        caffe_pad: usize,
+        ceil: bool,
+    ) -> cpu::Window {
+        let [n, c, h, w] = dims;
+        let scheme = self.variant.padding();
+        cpu::Window {
+            n,
+            c,
+            h,
+            w,
+            k: kernel,
+            stride,
+            pad_top: window_padding(scheme, h, kernel, stride, caffe_pad).0,
+            pad_left: window_padding(scheme, w, kernel, stride, caffe_pad).0,
+            oh: window_output(scheme, h, kernel, stride, caffe_pad, ceil),
+            ow: window_output(scheme, w, kernel, stride, caffe_pad, ceil),
+        }
     }
 
     fn conv(&self, conv: Conv, x: Tensor<4>) -> Tensor<4> {
         let p = &self.convs[&conv];
+        if let Some(host) = self.host() {
+            let win = self.window(x.dims(), p.kernel, p.stride, p.caffe_pad, false);
+            let h = &host.convs[&conv];
+            if let Some(out) = with_host(&x, |xs| {
+                cpu::conv2d(xs, &win, p.out_channels, &h.weight, &h.bias)
+            }) {
+                return self.host_tensor(out, [win.n, p.out_channels, win.oh, win.ow]);
+            }
+        }
         let [_, _, h, w] = x.dims();
         let scheme = self.variant.padding();
         let ph = window_padding(scheme, h, p.kernel, p.stride, p.caffe_pad);
@@ -345,10 +465,42 @@ impl InceptionV1 {
         conv2d(x, p.weight.clone(), Some(p.bias.clone()), options)
     }
 
+    /// ReLU, in place when the CPU tensor is not shared (a hook that kept the pre-ReLU
+    /// value holds a reference, and then a new tensor is made).
+    fn relu(&self, x: Tensor<4>) -> Tensor<4> {
+        if self.host().is_none() {
+            return relu(x);
+        }
+        let mut t = match x.try_into_primitive::<Flex>() {
+            Ok(t) => t,
+            Err(_) => unreachable!("a CPU model's tensors live on flex"),
+        };
+        let n = t.layout().num_elements();
+        if t.is_contiguous()
+            && t.layout().start_offset() == 0
+            && t.dtype() == burn::tensor::DType::F32
+            && let Some(values) = t.try_storage_mut::<f32>()
+        {
+            cpu::relu_in_place(&mut values[..n]);
+            return Tensor::from_primitive::<Flex>(t);
+        }
+        relu(Tensor::from_primitive::<Flex>(t))
+    }
+
+    fn host_tensor(&self, values: Vec<f32>, shape: [usize; 4]) -> Tensor<4> {
+        Tensor::from_data(TensorData::new(values, shape), &self.device)
+    }
+
     /// Max-pool between stages (3×3, stride 2): TF "SAME" with −∞ padding, or Caffe's
     /// unpadded pooling with the output size rounded up.
     fn max_pool(&self, x: Tensor<4>, kernel: usize, stride: usize) -> Tensor<4> {
         let [_, _, h, w] = x.dims();
+        if self.host().is_some() {
+            let win = self.window(x.dims(), kernel, stride, 0, true);
+            if let Some(out) = with_host(&x, |xs| cpu::max_pool(xs, &win)) {
+                return self.host_tensor(out, [win.n, win.c, win.oh, win.ow]);
+            }
+        }
         let options = match self.variant.padding() {
             PaddingScheme::TfSame => MaxPoolOptions::new([kernel, kernel])
                 .with_stride([stride, stride])
@@ -368,10 +520,54 @@ impl InceptionV1 {
         y
     }
 
+    /// The inception pool branch: 3×3, stride 1, one pixel of (−∞) padding.
+    fn pool_branch(&self, x: Tensor<4>) -> Tensor<4> {
+        if self.host().is_some() {
+            let [n, c, h, w] = x.dims();
+            let win = cpu::Window {
+                n,
+                c,
+                h,
+                w,
+                k: 3,
+                stride: 1,
+                pad_top: 1,
+                pad_left: 1,
+                oh: h,
+                ow: w,
+            };
+            if let Some(out) = with_host(&x, |xs| cpu::max_pool(xs, &win)) {
+                return self.host_tensor(out, [n, c, h, w]);
+            }
+        }
+        max_pool2d(
+            x,
+            MaxPoolOptions::new([3, 3])
+                .with_stride([1, 1])
+                .with_padding([1, 1]),
+        )
+    }
+
     /// Local response normalisation across channels.
     fn lrn(&self, x: Tensor<4>) -> Tensor<4> {
         let params = self.variant.lrn();
-        let channels = x.dims()[1];
+        let [n, channels, h, w] = x.dims();
+        if self.host().is_some()
+            && let Some(out) = with_host(&x, |xs| {
+                cpu::lrn(
+                    xs,
+                    n,
+                    channels,
+                    h * w,
+                    params.radius,
+                    params.bias,
+                    params.alpha,
+                    params.beta,
+                )
+            })
+        {
+            return self.host_tensor(out, [n, channels, h, w]);
+        }
         let band = self.lrn_band[&channels].clone();
         let energy = conv2d(
             x.clone() * x.clone(),
@@ -380,6 +576,42 @@ impl InceptionV1 {
             ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
         );
         x * energy.add_scalar(params.bias).powf_scalar(-params.beta)
+    }
+
+    /// Pre-ReLU outputs of the three 1×1 convolutions that read the block input, computed
+    /// as one stacked convolution on the CPU (one pass over the input instead of three).
+    fn block_pointwise(&self, block: Block, x: &Tensor<4>) -> Option<[Tensor<4>; 3]> {
+        let host = self.host()?;
+        let fused = &host.fused[&block];
+        let widths: [usize; 3] =
+            FUSED_BRANCHES.map(|b| self.convs[&Conv::Branch(block, b)].out_channels);
+        let total: usize = widths.iter().sum();
+        let [n, c, h, w] = x.dims();
+        let win = cpu::Window {
+            n,
+            c,
+            h,
+            w,
+            k: 1,
+            stride: 1,
+            pad_top: 0,
+            pad_left: 0,
+            oh: h,
+            ow: w,
+        };
+        let stacked = with_host(x, |xs| {
+            cpu::conv2d(xs, &win, total, &fused.weight, &fused.bias)
+        })?;
+        let plane = h * w;
+        let mut start = 0;
+        Some(widths.map(|width| {
+            let mut part = Vec::with_capacity(n * width * plane);
+            for image in stacked.chunks_exact(total * plane) {
+                part.extend_from_slice(&image[start * plane..(start + width) * plane]);
+            }
+            start += width;
+            self.host_tensor(part, [n, width, h, w])
+        }))
     }
 
     fn inception<H: Hooks>(
@@ -392,36 +624,40 @@ impl InceptionV1 {
         let keep_pre = hooks.wants(mixed_pre);
         let mut outputs = Vec::with_capacity(4);
         let mut pre_outputs = Vec::with_capacity(4);
-        let mut branch =
-            |b: Branch, input: Tensor<4>, hooks: &mut H, concat: bool| -> Result<Tensor<4>, Halt> {
-                let conv = Conv::Branch(block, b);
-                let layer = Layer::Branch(block, b);
-                let pre = hooks.at(Tap::pre_relu(layer), self.conv(conv, input))?;
-                if concat && keep_pre {
-                    pre_outputs.push(pre.clone());
-                }
-                let out = hooks.at(Tap::output(layer), relu(pre))?;
-                if concat {
-                    outputs.push(out.clone());
-                }
-                Ok(out)
-            };
-        branch(Branch::B1x1, x.clone(), hooks, true)?;
-        let reduce3 = branch(Branch::B3x3Reduce, x.clone(), hooks, false)?;
-        branch(Branch::B3x3, reduce3, hooks, true)?;
-        let reduce5 = branch(Branch::B5x5Reduce, x.clone(), hooks, false)?;
-        branch(Branch::B5x5, reduce5, hooks, true)?;
-        let pooled = max_pool2d(
-            x,
-            MaxPoolOptions::new([3, 3])
-                .with_stride([1, 1])
-                .with_padding([1, 1]),
-        );
+        let [mut pre1, mut pre3r, mut pre5r] = match self.block_pointwise(block, &x) {
+            Some([a, b, c]) => [Some(a), Some(b), Some(c)],
+            None => [None, None, None],
+        };
+        let mut branch = |b: Branch,
+                          input: Tensor<4>,
+                          pre: Option<Tensor<4>>,
+                          hooks: &mut H,
+                          concat: bool|
+         -> Result<Tensor<4>, Halt> {
+            let conv = Conv::Branch(block, b);
+            let layer = Layer::Branch(block, b);
+            let pre = pre.unwrap_or_else(|| self.conv(conv, input));
+            let pre = hooks.at(Tap::pre_relu(layer), pre)?;
+            if concat && keep_pre {
+                pre_outputs.push(pre.clone());
+            }
+            let out = hooks.at(Tap::output(layer), self.relu(pre))?;
+            if concat {
+                outputs.push(out.clone());
+            }
+            Ok(out)
+        };
+        branch(Branch::B1x1, x.clone(), pre1.take(), hooks, true)?;
+        let reduce3 = branch(Branch::B3x3Reduce, x.clone(), pre3r.take(), hooks, false)?;
+        branch(Branch::B3x3, reduce3, None, hooks, true)?;
+        let reduce5 = branch(Branch::B5x5Reduce, x.clone(), pre5r.take(), hooks, false)?;
+        branch(Branch::B5x5, reduce5, None, hooks, true)?;
+        let pooled = self.pool_branch(x);
         let pooled = hooks.at(Tap::branch(block, Branch::Pool), pooled)?;
-        branch(Branch::PoolProj, pooled, hooks, true)?;
+        branch(Branch::PoolProj, pooled, None, hooks, true)?;
         let mixed = if keep_pre {
             let pre = hooks.at(mixed_pre, Tensor::cat(pre_outputs, 1))?;
-            relu(pre)
+            self.relu(pre)
         } else {
             Tensor::cat(outputs, 1)
         };
@@ -469,6 +705,22 @@ impl InceptionV1 {
         }
         Some(n)
     }
+}
+
+/// Run `f` on the values of a flex tensor without copying them (a strided view is made
+/// contiguous first). `None` when the tensor is not an `f32` flex tensor.
+fn with_host<R>(x: &Tensor<4>, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+    let t: FlexTensor = x.clone().try_into_primitive::<Flex>().ok()?;
+    if t.dtype() != burn::tensor::DType::F32 {
+        return None;
+    }
+    let t = if t.is_contiguous() && t.layout().start_offset() == 0 {
+        t
+    } else {
+        t.to_contiguous()
+    };
+    let values = t.as_slice::<f32>()?;
+    Some(f(values))
 }
 
 /// A clear error when weights of the other model are given.
