@@ -167,6 +167,13 @@ impl Discovery {
                         ("other_peak_sigma".into(), round3(c.other_peak_sigma)),
                         ("circular_variance".into(), round3(c.circular_variance)),
                         ("score".into(), round3(c.score)),
+                        (
+                            match self.spec.family {
+                                FamilyKind::Curves => "peak_radius".into(),
+                                FamilyKind::Lines => "peak_length".into(),
+                            },
+                            c.peak_value,
+                        ),
                     ])
                     .into_iter()
                     .chain(c.echo_ratio.map(|e| ("echo_ratio".to_string(), round3(e))))

@@ -744,6 +744,38 @@ pub fn window_output(
     }
 }
 
+/// Padding `[(top, bottom), (left, right)]` of a `kernel × kernel` convolution with
+/// `stride` over an `h × w` input, as the variant pads its own convolutions (TF "SAME", or
+/// Caffe's symmetric `(kernel − 1) / 2`). Circuits use it to mirror the network's grids.
+pub fn conv_padding(
+    variant: Variant,
+    h: usize,
+    w: usize,
+    kernel: usize,
+    stride: usize,
+) -> [(usize, usize); 2] {
+    let s = variant.padding();
+    [
+        window_padding(s, h, kernel, stride, (kernel - 1) / 2),
+        window_padding(s, w, kernel, stride, (kernel - 1) / 2),
+    ]
+}
+
+/// Padding and rounding of the 3×3 stride-2 max-pool between stages over an `h × w` input:
+/// TF pads with −∞ ("SAME"), Caffe pads nothing and rounds the output size up.
+pub fn stage_pool_padding(variant: Variant, h: usize, w: usize) -> ([(usize, usize); 2], bool) {
+    match variant.padding() {
+        PaddingScheme::TfSame => (
+            [
+                window_padding(PaddingScheme::TfSame, h, 3, 2, 0),
+                window_padding(PaddingScheme::TfSame, w, 3, 2, 0),
+            ],
+            false,
+        ),
+        PaddingScheme::CaffeCeil => ([(0, 0), (0, 0)], true),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

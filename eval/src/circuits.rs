@@ -1,0 +1,321 @@
+//! Circuits in experiments: building them for a model, calibrating their output scale on
+//! the tune split, and comparing their tuning maps with the natural neurons'.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use aann_circuits::{
+    Calibration, Circuit, CircuitReplacement, ColourMode, PixelCircuitSpec, PixelCurveCircuit,
+    UnitMapping, UpstreamCircuitSpec, UpstreamCurveCircuit, fit_relu_affine,
+};
+use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
+use aann_model::{
+    ChannelSet, Condition, Edit, Family, Halt, InceptionV1, Intervention, Recorder, Tap,
+};
+
+use crate::EvalError;
+use crate::means::{ActivationStats, describe_set};
+use crate::tuning::{TuningGrid, TuningSpec, tune};
+
+/// Which circuit to build.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CircuitChoice {
+    /// Curves from pixels (Gabors → lines → early curves → curves).
+    Pixels {
+        #[serde(default)]
+        colour: bool,
+    },
+    /// Curves from natural upstream early curves and lines (family files).
+    Upstream { early_curves: String, lines: String },
+}
+
+impl CircuitChoice {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CircuitChoice::Pixels { colour: false } => "curves-from-pixels",
+            CircuitChoice::Pixels { colour: true } => "curves-from-pixels-colour",
+            CircuitChoice::Upstream { .. } => "curves-from-upstream",
+        }
+    }
+}
+
+/// The hand-set numbers of a circuit: the shipped ones, or a TOML override (the same
+/// fields, e.g. from `aann circuits spec`), for exploring variants without recompiling.
+pub fn circuit_spec_toml(choice: &CircuitChoice) -> String {
+    match choice {
+        CircuitChoice::Pixels { colour } => {
+            toml::to_string_pretty(&PixelCircuitSpec::standard(colour_mode(*colour)))
+        }
+        CircuitChoice::Upstream { .. } => toml::to_string_pretty(&UpstreamCircuitSpec::standard()),
+    }
+    .expect("specs serialise")
+}
+
+fn colour_mode(colour: bool) -> ColourMode {
+    if colour {
+        ColourMode::Opponent { chroma_weight: 1.0 }
+    } else {
+        ColourMode::Grayscale
+    }
+}
+
+/// Build a circuit. Upstream family paths resolve against `base`; their normalisers come
+/// from `upstream_stats` (natural statistics of the upstream tap on the tune split).
+/// `spec_override` replaces the shipped hand-set numbers (TOML).
+pub fn build_circuit(
+    choice: &CircuitChoice,
+    model: &InceptionV1,
+    base: &Path,
+    upstream_stats: Option<&ActivationStats>,
+    spec_override: Option<&str>,
+) -> Result<Arc<dyn Circuit>, EvalError> {
+    let variant = model.variant();
+    let bad = |e: toml::de::Error| EvalError::Spec(format!("circuit spec: {e}"));
+    Ok(match choice {
+        CircuitChoice::Pixels { colour } => {
+            let spec = match spec_override {
+                Some(text) => toml::from_str(text).map_err(bad)?,
+                None => PixelCircuitSpec::standard(colour_mode(*colour)),
+            };
+            Arc::new(PixelCurveCircuit::new(spec, variant, model.device()))
+        }
+        CircuitChoice::Upstream {
+            early_curves,
+            lines,
+        } => {
+            let early = Family::load(&base.join(early_curves))?;
+            let lines = Family::load(&base.join(lines))?;
+            let stats = upstream_stats.ok_or_else(|| {
+                EvalError::Spec(
+                    "the upstream circuit needs natural statistics of its upstream tap".into(),
+                )
+            })?;
+            if stats.tap != early.tap {
+                return Err(EvalError::Spec(format!(
+                    "upstream statistics are for {}, the families are at {}",
+                    stats.tap, early.tap
+                )));
+            }
+            let spec = match spec_override {
+                Some(text) => toml::from_str(text).map_err(bad)?,
+                None => UpstreamCircuitSpec::standard(),
+            };
+            Arc::new(
+                UpstreamCurveCircuit::new(
+                    spec,
+                    variant,
+                    &early,
+                    &lines,
+                    &stats.std,
+                    &stats.image_set,
+                    model.device(),
+                )
+                .map_err(EvalError::Spec)?,
+            )
+        }
+    })
+}
+
+/// The tap a circuit's upstream families live at (for its normalisers), if any.
+pub fn upstream_tap(choice: &CircuitChoice, base: &Path) -> Result<Option<Tap>, EvalError> {
+    match choice {
+        CircuitChoice::Upstream { early_curves, .. } => {
+            Ok(Some(Family::load(&base.join(early_curves))?.tap()?))
+        }
+        CircuitChoice::Pixels { .. } => Ok(None),
+    }
+}
+
+/// Fit the circuit's output gain and bias so its units match the natural channels on a
+/// tune set: one pair for the whole family (`per_neuron = false`), or one per neuron.
+/// At most `max_points` (position, neuron) pairs per neuron are used, spread over images.
+#[allow(clippy::too_many_arguments)]
+pub fn calibrate(
+    model: &InceptionV1,
+    circuit: &dyn Circuit,
+    mapping: &UnitMapping,
+    target: Tap,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    per_neuron: bool,
+    batch_size: usize,
+) -> Result<Calibration, EvalError> {
+    let k = mapping.channels.len();
+    let mut xs: Vec<Vec<f32>> = vec![Vec::new(); k];
+    let mut ys: Vec<Vec<f32>> = vec![Vec::new(); k];
+    let mut reads = circuit.reads();
+    reads.push(target);
+    for batch in prefetch(
+        set,
+        *preprocess,
+        PrefetchConfig {
+            batch_size,
+            batches_ahead: 1,
+            start: 0,
+            threads: Some(1),
+        },
+    )? {
+        if batch.entries.is_empty() {
+            continue;
+        }
+        let input = Tensor::<4>::from_data(
+            TensorData::new(batch.pixels.clone(), batch.shape()),
+            model.device(),
+        );
+        let mut recorder = Recorder::until_last(&reads);
+        if let Err(Halt::Invalid(msg)) = model.run(Tap::INPUT, input.clone(), &mut recorder) {
+            return Err(EvalError::Results(msg));
+        }
+        let mut taps: HashMap<Tap, Tensor<4>> = recorder.recorded;
+        taps.insert(Tap::INPUT, input);
+        let units = circuit.units(&taps);
+        let natural = taps[&target].clone();
+        let [n, _, h, w] = natural.dims();
+        let u = units
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| EvalError::Results(format!("{e:?}")))?;
+        let nat = natural
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| EvalError::Results(format!("{e:?}")))?;
+        let (units_c, target_c) = (circuit.unit_count(), target.channels(model.variant()));
+        for img in 0..n {
+            for (j, (&ch, &unit)) in mapping.channels.iter().zip(&mapping.units).enumerate() {
+                for p in 0..h * w {
+                    xs[j].push(u[(img * units_c + unit) * h * w + p]);
+                    ys[j].push(nat[(img * target_c + ch) * h * w + p]);
+                }
+            }
+        }
+    }
+    let split = describe_set(set);
+    if per_neuron {
+        let fits: Vec<(f64, f64, f64)> = (0..k).map(|j| fit_relu_affine(&xs[j], &ys[j])).collect();
+        Ok(Calibration {
+            scope: "neuron".into(),
+            gains: fits.iter().map(|f| f.0).collect(),
+            biases: fits.iter().map(|f| f.1).collect(),
+            split,
+            mse: fits.iter().map(|f| f.2).collect(),
+        })
+    } else {
+        let x: Vec<f32> = xs.concat();
+        let y: Vec<f32> = ys.concat();
+        let (g, b, _) = fit_relu_affine(&x, &y);
+        let mse = (0..k)
+            .map(|j| {
+                xs[j]
+                    .iter()
+                    .zip(&ys[j])
+                    .map(|(a, t)| ((g * f64::from(*a) + b).max(0.0) - f64::from(*t)).powi(2))
+                    .sum::<f64>()
+                    / xs[j].len().max(1) as f64
+            })
+            .collect();
+        Ok(Calibration {
+            scope: "family".into(),
+            gains: vec![g; k],
+            biases: vec![b; k],
+            split,
+            mse,
+        })
+    }
+}
+
+/// A condition replacing a family's channels with a calibrated circuit.
+pub fn replacement_condition(
+    name: &str,
+    target: Tap,
+    replacement: Arc<CircuitReplacement>,
+) -> Condition {
+    Condition::new(
+        name,
+        vec![Edit {
+            tap: target,
+            channels: ChannelSet::new(replacement.mapping.channels.clone()),
+            intervention: Intervention::Replace(replacement),
+        }],
+    )
+}
+
+/// One natural neuron's tuning map next to its artificial stand-in's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TuningComparison {
+    pub channel: usize,
+    pub unit: usize,
+    pub natural_orientation_deg: f64,
+    pub unit_orientation_deg: f64,
+    /// Pearson correlation of the two maps over every stimulus (radius × orientation).
+    pub correlation: f64,
+}
+
+/// Tuning maps of the natural channels and of the replacement (reading the replaced tap),
+/// and their per-neuron correlations.
+pub fn compare_tuning(
+    model: &InceptionV1,
+    target: Tap,
+    replacement: Arc<CircuitReplacement>,
+    spec: &TuningSpec,
+    stats: &ActivationStats,
+) -> Result<(TuningGrid, TuningGrid, Vec<TuningComparison>), EvalError> {
+    let channels = replacement.mapping.channels.clone();
+    let natural = tune(model, target, &channels, spec, Some(stats), None)?;
+    let condition = replacement_condition(&replacement.circuit.name(), target, replacement.clone());
+    let artificial = tune(
+        model,
+        target,
+        &channels,
+        spec,
+        Some(stats),
+        Some(&condition),
+    )?;
+    let circuit = replacement.circuit.clone();
+    let comparisons = channels
+        .iter()
+        .enumerate()
+        .map(|(k, &ch)| TuningComparison {
+            channel: ch,
+            unit: replacement.mapping.units[k],
+            natural_orientation_deg: replacement.mapping.orientations[k],
+            unit_orientation_deg: circuit.unit_orientation(replacement.mapping.units[k]),
+            correlation: pearson(natural.map(k), artificial.map(k)),
+        })
+        .collect();
+    Ok((natural, artificial, comparisons))
+}
+
+/// Pearson correlation (0 when either side is constant).
+pub fn pearson(a: &[f32], b: &[f32]) -> f64 {
+    let n = a.len() as f64;
+    let ma = a.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+    let mb = b.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (f64::from(*x) - ma, f64::from(*y) - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa <= 0.0 || sbb <= 0.0 {
+        0.0
+    } else {
+        sab / (saa * sbb).sqrt()
+    }
+}
+
+/// Median of a list (0 for an empty list).
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
