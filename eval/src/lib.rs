@@ -2,14 +2,18 @@
 //! records in resumable results folders, activation statistics, and (in later modules)
 //! experiment specs and reports.
 
+pub mod circuits;
 pub mod discover;
 pub mod evaluator;
+pub mod experiment;
 pub mod means;
 pub mod metrics;
 pub mod plot;
 pub mod records;
+pub mod report;
 pub mod run;
 pub mod setup;
+pub mod spec;
 pub mod summary;
 pub mod tuning;
 

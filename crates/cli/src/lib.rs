@@ -1,7 +1,9 @@
 //! The `aann` command-line interface.
 
 mod ablate;
+mod circuits;
 mod common;
+mod experiment;
 mod inspect;
 mod tuning;
 mod weights;
@@ -36,6 +38,10 @@ pub enum Command {
     Tune(tuning::TuneArgs),
     /// Find a neuron family (curves, lines) at a tap and write its family file.
     Discover(tuning::DiscoverArgs),
+    /// Hand-written circuits: their parameter accounting, and tuning compared with nature.
+    Circuits(circuits::CircuitsArgs),
+    /// Run a replacement experiment from a spec and write its report.
+    Experiment(experiment::ExperimentArgs),
 }
 
 /// Run the CLI on the given arguments (the first is the program name).
@@ -53,6 +59,8 @@ where
         Command::Weights(a) => weights::weights(a),
         Command::Tune(a) => tuning::tune_command(a),
         Command::Discover(a) => tuning::discover_command(a),
+        Command::Circuits(a) => circuits::circuits(a),
+        Command::Experiment(a) => experiment::experiment(a),
     }
 }
 

@@ -1,0 +1,108 @@
+//! `aann experiment SPEC.toml`: the replacement experiment end to end.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use aann_eval::experiment::{ExperimentOptions, run_experiment};
+use aann_eval::spec::ExperimentSpec;
+
+#[derive(Args, Debug)]
+pub struct ExperimentArgs {
+    /// The experiment spec (e.g. eval/experiments/curves-bvlc.toml).
+    pub spec: PathBuf,
+    /// Override any value of the spec: `--set test.images=/data/val --set test.limit=1000`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// The test image set (shorthand for `--set test.images=...`).
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Ground truth for a flat test folder (`--set test.labels=...`).
+    #[arg(long)]
+    pub test_labels: Option<String>,
+    /// Evaluate only the first N test images (`--set test.limit=N`).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Results folder (`--set run.out=...`); re-running resumes there.
+    #[arg(long)]
+    pub out: Option<String>,
+    /// Data root (default: $AANN_DATA, else ../shared/data).
+    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
+    pub data_root: Option<PathBuf>,
+    /// Folder for converted weights and cached statistics.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Hide progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
+    let mut overrides = args.overrides.clone();
+    if let Some(t) = &args.test {
+        overrides.push(format!("test.images={}", toml_string(t)));
+    }
+    if let Some(l) = &args.test_labels {
+        overrides.push(format!("test.labels={}", toml_string(l)));
+    }
+    if let Some(n) = args.limit {
+        overrides.push(format!("test.limit={n}"));
+    }
+    if let Some(o) = &args.out {
+        overrides.push(format!("run.out={}", toml_string(o)));
+    }
+    let spec = ExperimentSpec::load(&args.spec, &overrides)?;
+    let command: Vec<String> = std::env::args().collect();
+    let options = ExperimentOptions {
+        data_root: args.data_root.clone(),
+        cache_dir: args.cache_dir.clone(),
+        progress: !args.quiet,
+        command: format!("aann {}", command[1..].join(" ")),
+    };
+    let result = run_experiment(&args.spec, &spec, &options)?;
+    println!("{}", result.headline);
+    println!();
+    print!("{}", result.summary.table());
+    println!();
+    for f in result
+        .fractions
+        .iter()
+        .filter(|f| f.metric == "cross_entropy")
+    {
+        println!(
+            "{:<36} vs {:<12} CE fraction recovered: {}",
+            f.condition,
+            f.relative_to,
+            match &f.result.fraction {
+                Some(e) => format!(
+                    "{:.1}% [{:.1}%, {:.1}%]",
+                    100.0 * e.point,
+                    100.0 * e.ci.lo,
+                    100.0 * e.ci.hi
+                ),
+                None => "undefined".into(),
+            }
+        );
+    }
+    if let Some(n) = &result.null {
+        println!(
+            "random-channel null: family loss increase {:+.4} vs {} random sets (mean {:+.4}); p = {}",
+            n.family_loss_increase,
+            n.sets.len(),
+            n.comparison.null_mean,
+            aann_eval::summary::format_p(n.comparison.p_value)
+        );
+    }
+    for c in &result.circuits {
+        println!(
+            "{}: median tuning-map r = {:.3}",
+            c.circuit, c.median_tuning_r
+        );
+    }
+    println!("\nreport: {}/report.html", spec.run.out);
+    Ok(())
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}

@@ -1,0 +1,657 @@
+//! The reports of an experiment: `summary.md` (tables to diff) and a self-contained
+//! `report.html` (plots inline as SVG, thumbnails inline as JPEG) to read in a browser.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use base64::Engine;
+
+use crate::EvalError;
+use crate::experiment::ExperimentResult;
+use crate::plot::{Axis, IntervalRow, Svg, heatmap_svg, interval_chart_svg};
+use crate::summary::format_p;
+use crate::tuning::TuningGrid;
+
+const COLOURS: [&str; 8] = [
+    "#1f77b4", "#d62728", "#7f7f7f", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf",
+];
+
+fn colour_of(condition: &str, index: usize) -> &'static str {
+    match condition {
+        "baseline" => "#1f77b4",
+        "zero-ablate" => "#d62728",
+        "mean-ablate" => "#7f7f7f",
+        "resample-ablate" => "#8c564b",
+        _ => COLOURS[3 + index % 5],
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+/// Write `summary.md` and `report.html` for a finished experiment into `out`.
+pub fn write_reports(result: &ExperimentResult, out: &Path) -> Result<(), EvalError> {
+    std::fs::write(out.join("summary.md"), markdown(result)).map_err(|e| EvalError::io(out, e))?;
+    std::fs::write(out.join("report.html"), html(result, out))
+        .map_err(|e| EvalError::io(out, e))?;
+    Ok(())
+}
+
+fn fraction_text(f: &crate::experiment::FractionRow) -> String {
+    match &f.result.fraction {
+        Some(e) => format!("{} [{}, {}]", pct(e.point), pct(e.ci.lo), pct(e.ci.hi)),
+        None => "undefined (the reference's effect is not distinguishable from 0)".into(),
+    }
+}
+
+/// The Markdown summary.
+pub fn markdown(r: &ExperimentResult) -> String {
+    let mut s = String::new();
+    let level = (r.summary.level * 100.0).round();
+    let _ = writeln!(s, "# {}\n", r.name);
+    if !r.description.is_empty() {
+        let _ = writeln!(s, "{}\n", r.description);
+    }
+    let _ = writeln!(s, "**{}**\n", r.headline);
+    let _ = writeln!(s, "## Setup\n");
+    let _ = writeln!(
+        s,
+        "- model: {} (weights `{}`, sha256 {})",
+        r.model,
+        r.weights,
+        &r.weights_sha256[..16.min(r.weights_sha256.len())]
+    );
+    let _ = writeln!(
+        s,
+        "- family: `{}` ({} at {}, channels {})",
+        r.family.path,
+        r.family.name,
+        r.family.tap,
+        r.family
+            .channels
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "- tune split (means, calibration, statistics): {}",
+        r.tune.description
+    );
+    let _ = writeln!(
+        s,
+        "- test split (headline): {}; {} images evaluated under every condition",
+        r.test.description, r.summary.images
+    );
+    if !r.test_failures.is_empty() {
+        let _ = writeln!(
+            s,
+            "- {} test images could not be decoded and are not counted",
+            r.test_failures.len()
+        );
+    }
+    let _ = writeln!(s, "- command: `{}`", r.command);
+    let _ = writeln!(
+        s,
+        "- run time {:.0} s ({:.2} images/s over all conditions)\n",
+        r.seconds, r.images_per_second
+    );
+
+    let _ = writeln!(s, "## Conditions ({level}% intervals)\n");
+    let _ = writeln!(
+        s,
+        "| condition | top-1 (Wilson) | top-5 (Wilson) | cross-entropy, nats (t) | KL from baseline |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for c in &r.summary.conditions {
+        let _ = writeln!(
+            s,
+            "| {} | {} [{}, {}] | {} [{}, {}] | {:.4} [{:.4}, {:.4}] | {} |",
+            c.condition,
+            pct(c.top1_accuracy.point),
+            pct(c.top1_accuracy.ci.lo),
+            pct(c.top1_accuracy.ci.hi),
+            pct(c.top5_accuracy.point),
+            pct(c.top5_accuracy.ci.lo),
+            pct(c.top5_accuracy.ci.hi),
+            c.cross_entropy.point,
+            c.cross_entropy.ci.lo,
+            c.cross_entropy.ci.hi,
+            c.kl_from_baseline
+                .map_or("-".into(), |k| format!("{:.4}", k.point))
+        );
+    }
+    let _ = writeln!(s, "\n### Paired differences from the baseline\n");
+    let _ = writeln!(
+        s,
+        "| condition | Δ top-1, points (Newcombe) | McNemar p | Δ top-5, points | McNemar p | Δ cross-entropy (paired t) | p |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    for v in &r.summary.versus_baseline {
+        let d = |e: &aann_stats::Estimate| {
+            format!(
+                "{:+.2} [{:+.2}, {:+.2}]",
+                100.0 * e.point,
+                100.0 * e.ci.lo,
+                100.0 * e.ci.hi
+            )
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:+.4} [{:+.4}, {:+.4}] | {} |",
+            v.b,
+            d(&v.top1_accuracy.difference),
+            format_p(v.top1_accuracy.mcnemar.p_value),
+            d(&v.top5_accuracy.difference),
+            format_p(v.top5_accuracy.mcnemar.p_value),
+            v.cross_entropy.difference.point,
+            v.cross_entropy.difference.ci.lo,
+            v.cross_entropy.difference.ci.hi,
+            v.cross_entropy.p_value.map_or("n/a".into(), format_p)
+        );
+    }
+    let _ = writeln!(s, "\n## Fraction recovered\n");
+    let _ = writeln!(
+        s,
+        "`(m_R − m_A) / (m_B − m_A)`: 100% restores the baseline, 0% is no better than the reference ablation. Paired bootstrap over images, {} resamples, BCa {level}% intervals; undefined when the reference's own effect is not distinguishable from 0.\n",
+        r.spec.statistics.resamples
+    );
+    let _ = writeln!(
+        s,
+        "| condition | relative to | cross-entropy | top-1 | top-5 |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    let mut keys: Vec<(String, String)> = r
+        .fractions
+        .iter()
+        .map(|f| (f.condition.clone(), f.relative_to.clone()))
+        .collect();
+    keys.dedup();
+    for (c, rel) in keys {
+        let get = |m: &str| {
+            r.fractions
+                .iter()
+                .find(|f| f.condition == c && f.relative_to == rel && f.metric == m)
+                .map_or("-".into(), fraction_text)
+        };
+        let _ = writeln!(
+            s,
+            "| {c} | {rel} | {} | {} | {} |",
+            get("cross_entropy"),
+            get("top1_accuracy"),
+            get("top5_accuracy")
+        );
+    }
+    if let Some(n) = &r.null {
+        let _ = writeln!(s, "\n## Random-channel null\n");
+        let _ = writeln!(
+            s,
+            "Zero-ablating the family raises the loss by {:+.4} nats on the first {} test images; {} random sets of {} channels at the same tap (excluding the family) raise it by {:+.4} on average (range {:+.4} to {:+.4}). {} of {} sets are as harmful; empirical p = {}.",
+            n.family_loss_increase,
+            n.images,
+            n.sets.len(),
+            r.family.channels.len(),
+            n.comparison.null_mean,
+            n.comparison.null_min,
+            n.comparison.null_max,
+            n.comparison.as_or_more_extreme,
+            n.sets.len(),
+            format_p(n.comparison.p_value)
+        );
+    }
+    for c in &r.circuits {
+        let _ = writeln!(
+            s,
+            "\n## Circuit `{}` (condition `{}`)\n",
+            c.circuit, c.condition
+        );
+        let a = &c.accounting;
+        let _ = writeln!(
+            s,
+            "{} numbers set by hand, expanding to {} weights; {} numbers from data (tune split). Calibration: {} scope, gain {:.4}, bias {:.4}.\n",
+            a.hand_set_count(),
+            a.expanded_weights,
+            a.data_derived_count(),
+            c.calibration.scope,
+            c.calibration.gains.first().copied().unwrap_or(1.0),
+            c.calibration.biases.first().copied().unwrap_or(0.0)
+        );
+        let _ = writeln!(
+            s,
+            "Tuning maps on curve stimuli, natural vs artificial: median r = {:.3}\n",
+            c.median_tuning_r
+        );
+        let _ = writeln!(
+            s,
+            "| channel | natural orientation | unit | unit orientation | r |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for t in &c.tuning {
+            let _ = writeln!(
+                s,
+                "| {} | {:.1}° | {} | {:.1}° | {:.3} |",
+                t.channel, t.natural_orientation_deg, t.unit, t.unit_orientation_deg, t.correlation
+            );
+        }
+        if let Some(rows) = r.divergent.get(&c.condition) {
+            let _ = writeln!(
+                s,
+                "\nImages where it diverges most from the natural network (KL from baseline):\n"
+            );
+            for d in rows {
+                let top = |k: &str| {
+                    d.top5
+                        .get(k)
+                        .and_then(|v| v.first())
+                        .map_or("-".to_string(), |(n, p)| format!("{n} {:.2}", p))
+                };
+                let _ = writeln!(
+                    s,
+                    "- `{}` (label {}): KL {:.3}; top-1 baseline {}, zero {}, replaced {}",
+                    d.image,
+                    d.label_name.as_deref().unwrap_or("?"),
+                    d.kl,
+                    top("baseline"),
+                    top("zero-ablate"),
+                    top(&c.condition)
+                );
+            }
+        }
+    }
+    s
+}
+
+fn thumbnail(path: &str) -> Option<String> {
+    let image = aann_data::decode_rgb(path).ok()?;
+    let thumb = image::imageops::thumbnail(&image, 128, 128);
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80)
+        .encode_image(&thumb)
+        .ok()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A strip plot of the null distribution with the family's value marked.
+fn null_svg(r: &ExperimentResult) -> Option<String> {
+    let n = r.null.as_ref()?;
+    let values = &n.null_loss_increase;
+    let lo = values
+        .iter()
+        .copied()
+        .chain([n.family_loss_increase, 0.0])
+        .fold(f64::INFINITY, f64::min);
+    let hi = values
+        .iter()
+        .copied()
+        .chain([n.family_loss_increase])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (left, width) = (40.0, 560.0);
+    let x = |v: f64| left + (v - lo) / (hi - lo).max(1e-9) * width;
+    let mut svg = Svg::new(640.0, 120.0);
+    svg.text(
+        10.0,
+        18.0,
+        "Loss increase: random channel sets (grey) vs the family (red)",
+        13.0,
+        "start",
+    );
+    svg.line(left, 70.0, left + width, 70.0, "#444", 1.0);
+    for v in values {
+        svg.circle(x(*v), 60.0, 4.0, "#999");
+    }
+    svg.line(
+        x(n.family_loss_increase),
+        40.0,
+        x(n.family_loss_increase),
+        78.0,
+        "#d62728",
+        3.0,
+    );
+    for k in 0..=4 {
+        let v = lo + (hi - lo) * f64::from(k) / 4.0;
+        svg.text(x(v), 92.0, &format!("{v:+.3}"), 10.0, "middle");
+    }
+    svg.text(
+        left + width / 2.0,
+        110.0,
+        "mean cross-entropy increase over the baseline (nats)",
+        11.0,
+        "middle",
+    );
+    Some(svg.finish())
+}
+
+/// The HTML report.
+pub fn html(r: &ExperimentResult, out: &Path) -> String {
+    let level = (r.summary.level * 100.0).round();
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>{title} — aann report</title>
+<style>
+body{{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}}
+h1{{margin-bottom:.2em}} h2{{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}}
+.headline{{background:#f3f7fb;border-left:4px solid #1f77b4;padding:.8em 1em;font-size:1.05em}}
+table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1px solid #ddd;padding:.3em .6em;text-align:right}} th{{background:#f6f6f6}} td:first-child,th:first-child{{text-align:left}}
+.grid{{display:flex;flex-wrap:wrap;gap:8px}} .pair{{border:1px solid #eee;padding:4px}} .small svg{{width:100%;height:auto}}
+.pair svg{{width:330px;height:auto}} .muted{{color:#666;font-size:.9em}} code{{background:#f4f4f4;padding:0 .2em}}
+.img img{{width:128px;height:auto;display:block}}
+</style></head><body>
+<h1>{title}</h1><p class="muted">{desc}</p><div class="headline">{headline}</div>
+"#,
+        title = esc(&r.name),
+        desc = esc(&r.description),
+        headline = esc(&r.headline)
+    );
+    // Setup.
+    let _ = write!(
+        h,
+        "<h2>Setup</h2><table><tr><th>model</th><td>{}</td></tr><tr><th>weights</th><td><code>{}</code> (sha256 {})</td></tr><tr><th>family</th><td><code>{}</code>: {} channels of {} ({})</td></tr><tr><th>tune split</th><td>{}</td></tr><tr><th>test split</th><td>{} — {} images under every condition{}</td></tr><tr><th>command</th><td><code>{}</code></td></tr><tr><th>run time</th><td>{:.0} s</td></tr></table>",
+        esc(&r.model),
+        esc(&r.weights),
+        &r.weights_sha256[..16.min(r.weights_sha256.len())],
+        esc(&r.family.path),
+        r.family.channels.len(),
+        esc(&r.family.tap),
+        esc(&r
+            .family
+            .channels
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")),
+        esc(&r.tune.description),
+        esc(&r.test.description),
+        r.summary.images,
+        if r.test_failures.is_empty() {
+            String::new()
+        } else {
+            format!("; {} undecodable images not counted", r.test_failures.len())
+        },
+        esc(&r.command),
+        r.seconds
+    );
+    // Conditions.
+    let _ = write!(
+        h,
+        "<h2>Accuracy and loss per condition ({level}% intervals)</h2><div class=\"grid small\">"
+    );
+    let rows = |metric: &dyn Fn(&aann_stats::ConditionSummary) -> aann_stats::Estimate,
+                scale: f64|
+     -> Vec<IntervalRow> {
+        r.summary
+            .conditions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let e = metric(c);
+                IntervalRow {
+                    label: c.condition.clone(),
+                    point: scale * e.point,
+                    lo: scale * e.ci.lo,
+                    hi: scale * e.ci.hi,
+                    colour: colour_of(&c.condition, i).into(),
+                }
+            })
+            .collect()
+    };
+    let _ = write!(
+        h,
+        "<div>{}</div>",
+        interval_chart_svg(
+            "Cross-entropy (t interval)",
+            &rows(&|c| c.cross_entropy, 1.0),
+            "mean cross-entropy (nats), lower is better",
+            &[]
+        )
+    );
+    let _ = write!(
+        h,
+        "<div>{}</div>",
+        interval_chart_svg(
+            "Top-1 accuracy (Wilson)",
+            &rows(&|c| c.top1_accuracy, 100.0),
+            "top-1 accuracy (%)",
+            &[]
+        )
+    );
+    let _ = write!(
+        h,
+        "<div>{}</div>",
+        interval_chart_svg(
+            "Top-5 accuracy (Wilson)",
+            &rows(&|c| c.top5_accuracy, 100.0),
+            "top-5 accuracy (%)",
+            &[]
+        )
+    );
+    let _ = write!(h, "</div>");
+    let md = markdown(r);
+    let section = |title: &str| -> String {
+        // Render the Markdown table that follows a heading as HTML.
+        let mut lines = md.lines().skip_while(|l| !l.starts_with(title)).skip(1);
+        let mut table = String::from("<table>");
+        let mut started = false;
+        for l in lines.by_ref() {
+            if l.starts_with('|') {
+                started = true;
+                if l.starts_with("|---") {
+                    continue;
+                }
+                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+                let tag = if table == "<table>" { "th" } else { "td" };
+                table.push_str("<tr>");
+                for c in cells {
+                    let _ = write!(table, "<{tag}>{}</{tag}>", esc(c).replace('`', ""));
+                }
+                table.push_str("</tr>");
+            } else if started {
+                break;
+            }
+        }
+        table.push_str("</table>");
+        table
+    };
+    let _ = write!(
+        h,
+        "<h3>Paired differences from the baseline</h3>{}",
+        section("### Paired differences")
+    );
+    // Fractions.
+    let _ = write!(
+        h,
+        "<h2>Fraction recovered</h2><p><code>(m_R − m_A)/(m_B − m_A)</code>: 100% restores the baseline, 0% is no better than the reference ablation. Paired bootstrap over images ({} resamples, BCa {level}% intervals). Cross-entropy carries most of the statistical power.</p>",
+        r.spec.statistics.resamples
+    );
+    let frows: Vec<IntervalRow> = r
+        .fractions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let e = f.result.fraction.as_ref()?;
+            Some(IntervalRow {
+                label: format!(
+                    "{} vs {} ({})",
+                    f.condition,
+                    f.relative_to,
+                    f.metric
+                        .replace("_accuracy", "")
+                        .replace("cross_entropy", "CE")
+                ),
+                point: 100.0 * e.point,
+                lo: 100.0 * e.ci.lo,
+                hi: 100.0 * e.ci.hi,
+                colour: colour_of(&f.condition, i / 3).into(),
+            })
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "{}",
+        interval_chart_svg(
+            "Fraction of the gap recovered (%)",
+            &frows,
+            "percent of the gap recovered",
+            &[(0.0, "0%"), (100.0, "100%")]
+        )
+    );
+    let undefined: Vec<String> = r
+        .fractions
+        .iter()
+        .filter(|f| f.result.fraction.is_none())
+        .map(|f| format!("{} vs {} ({})", f.condition, f.relative_to, f.metric))
+        .collect();
+    if !undefined.is_empty() {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">Undefined (the reference ablation's effect on this metric is not distinguishable from 0): {}</p>",
+            esc(&undefined.join("; "))
+        );
+    }
+    let _ = write!(
+        h,
+        "{}",
+        section("| condition | relative to").replace("<table>", "<table><!-- fractions -->")
+    );
+    if let (Some(n), Some(svg)) = (&r.null, null_svg(r)) {
+        let _ = write!(
+            h,
+            "<h2>Random-channel null</h2>{svg}<p>Zero-ablating the family raises the loss by {:+.4} nats on the first {} test images; {} random sets of {} channels at the same tap raise it by {:+.4} on average. Empirical p = {} (the family is more harmful than {} of {} random sets).</p>",
+            n.family_loss_increase,
+            n.images,
+            n.sets.len(),
+            r.family.channels.len(),
+            n.comparison.null_mean,
+            format_p(n.comparison.p_value),
+            n.sets.len() - n.comparison.as_or_more_extreme,
+            n.sets.len()
+        );
+    }
+    // Circuits.
+    for c in &r.circuits {
+        let a = &c.accounting;
+        let _ = write!(
+            h,
+            "<h2>Circuit <code>{}</code></h2><p>{} numbers set by hand, expanding to {} weights; {} numbers from data (tune split), listed below. Calibration: {} scope (gain {:.4}, bias {:.4}).</p>",
+            esc(&c.circuit),
+            a.hand_set_count(),
+            a.expanded_weights,
+            a.data_derived_count(),
+            esc(&c.calibration.scope),
+            c.calibration.gains.first().copied().unwrap_or(1.0),
+            c.calibration.biases.first().copied().unwrap_or(0.0)
+        );
+        let _ = write!(
+            h,
+            "<details><summary>Parameter accounting</summary><pre>{}</pre></details>",
+            esc(&a.table())
+        );
+        let _ = write!(
+            h,
+            "<h3>Tuning maps on curve stimuli: natural (left) vs artificial (right), median r = {:.3}</h3><p class=\"muted\">x: orientation (radial convention), y: radius (tight at the bottom), colour: σ above the dataset mean on the tune split.</p><div class=\"grid\">",
+            c.median_tuning_r
+        );
+        if let Ok(text) = std::fs::read_to_string(out.join(format!("tuning-{}.json", c.condition)))
+            && let Ok((natural, artificial)) =
+                serde_json::from_str::<(TuningGrid, TuningGrid)>(&text)
+        {
+            let max = natural
+                .sigma
+                .iter()
+                .chain(artificial.sigma.iter())
+                .flatten()
+                .fold(1.0f32, |m, v| m.max(*v));
+            for (k, t) in c.tuning.iter().enumerate() {
+                let map = |g: &TuningGrid, label: &str| {
+                    heatmap_svg(
+                        &format!("{}:{} {label}", r.family.tap, t.channel),
+                        g.map(k),
+                        Axis {
+                            values: &g.spec.orientations,
+                            label: "orientation (°)",
+                        },
+                        Axis {
+                            values: &g.spec.values,
+                            label: "radius",
+                        },
+                        (0.0, f64::from(max)),
+                        "σ",
+                    )
+                };
+                let _ = write!(
+                    h,
+                    "<div class=\"pair\"><div><b>{}</b> ({:.0}° → unit {} at {:.0}°): r = {:.2}</div>{}{}</div>",
+                    t.channel,
+                    t.natural_orientation_deg,
+                    t.unit,
+                    t.unit_orientation_deg,
+                    t.correlation,
+                    map(&natural, "natural"),
+                    map(&artificial, "artificial")
+                );
+            }
+        }
+        let _ = write!(h, "</div>");
+        if let Some(rows) = r.divergent.get(&c.condition) {
+            let _ = write!(
+                h,
+                "<h3>Where it diverges most from the natural network</h3><p class=\"muted\">Test images with the largest KL(baseline ‖ replacement); top-5 classes under each condition. Use <code>aann errors</code> for per-neuron activation differences.</p><table><tr><th>image</th><th>label</th><th>KL</th><th>baseline</th><th>zero-ablate</th><th>replaced</th></tr>"
+            );
+            for d in rows {
+                let list = |k: &str| {
+                    d.top5
+                        .get(k)
+                        .map(|v| {
+                            v.iter()
+                                .map(|(n, p)| format!("{} {:.2}", esc(n), p))
+                                .collect::<Vec<_>>()
+                                .join("<br>")
+                        })
+                        .unwrap_or_default()
+                };
+                let img = thumbnail(&d.path).map_or(String::new(), |b| {
+                    format!(
+                        "<img alt=\"{}\" src=\"data:image/jpeg;base64,{b}\">",
+                        esc(&d.image)
+                    )
+                });
+                let _ = write!(
+                    h,
+                    "<tr><td class=\"img\">{img}<span class=\"muted\">{}</span></td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&d.image),
+                    esc(d.label_name.as_deref().unwrap_or("?")),
+                    d.kl,
+                    list("baseline"),
+                    list("zero-ablate"),
+                    list(&c.condition)
+                );
+            }
+            let _ = write!(h, "</table>");
+        }
+    }
+    let _ = write!(
+        h,
+        "<h2>Conditions</h2><table><tr><th>name</th><th>what</th></tr>"
+    );
+    for (n, d) in &r.conditions {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+            esc(n),
+            esc(d)
+        );
+    }
+    let _ = write!(
+        h,
+        "</table><p class=\"muted\">Generated by aann. Per-image records: <code>records.jsonl</code>; all numbers: <code>summary.json</code>.</p></body></html>"
+    );
+    h
+}

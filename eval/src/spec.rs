@@ -1,0 +1,345 @@
+//! Experiment specs: a TOML file naming the model, the image sets and their roles, the
+//! target family, and the conditions; any value can be overridden from the command line.
+//!
+//! Paths: image sets and weights are relative to the data root (`AANN_DATA`) unless
+//! absolute; family files are relative to the repository (the folder holding `circuits/`,
+//! found from the working directory or above the spec file).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::EvalError;
+use crate::circuits::CircuitChoice;
+
+/// An image set and its labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSetSpec {
+    /// A flat folder (labels from `labels` or a `val.txt` beside it), one folder per
+    /// synset, or a list file.
+    pub images: String,
+    #[serde(default)]
+    pub labels: Option<String>,
+    /// Use only the first N images in key order (0: all).
+    #[serde(default)]
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreprocessSpec {
+    /// Rescale the shorter side to this many pixels (0: keep).
+    pub shorter_side: u32,
+    /// Centre crop to this square size (0: none).
+    pub crop: u32,
+}
+
+impl Default for PreprocessSpec {
+    fn default() -> Self {
+        PreprocessSpec {
+            shorter_side: 256,
+            crop: 224,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// The family file of the neurons to ablate and replace.
+    pub family: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AblationSpec {
+    #[serde(default = "yes")]
+    pub zero: bool,
+    /// Channel means over the tune split, spatially uniform.
+    #[serde(default = "yes")]
+    pub mean: bool,
+    /// Channels taken from donor images of the tune split.
+    #[serde(default)]
+    pub resample: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for AblationSpec {
+    fn default() -> Self {
+        AblationSpec {
+            zero: true,
+            mean: true,
+            resample: false,
+        }
+    }
+}
+
+/// A circuit condition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CircuitSpec {
+    /// Condition name (default: the circuit's name).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub choice: CircuitChoice,
+    /// `family` (one fitted gain and bias) or `neuron` (one pair per neuron).
+    #[serde(default = "family_scope")]
+    pub calibration: String,
+    /// Hand-set numbers overriding the shipped ones (a TOML file, see `aann circuits spec`).
+    #[serde(default)]
+    pub spec: Option<String>,
+}
+
+fn family_scope() -> String {
+    "family".into()
+}
+
+impl CircuitSpec {
+    pub fn condition_name(&self) -> String {
+        let base = self
+            .name
+            .clone()
+            .unwrap_or_else(|| self.choice.name().to_string());
+        format!("replace-{base}")
+    }
+}
+
+/// Random-channel null sets: zero-ablations of random channel sets of the family's size at
+/// the same tap (excluding the family), to see where the family's effect falls among them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NullSpec {
+    pub sets: usize,
+    #[serde(default)]
+    pub seed: u64,
+    /// Evaluate the null sets on the first N test images (0: all).
+    #[serde(default)]
+    pub images: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsSpec {
+    #[serde(default = "default_resamples")]
+    pub resamples: usize,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_level")]
+    pub level: f64,
+}
+
+fn default_resamples() -> usize {
+    2000
+}
+
+fn default_level() -> f64 {
+    0.95
+}
+
+impl Default for StatisticsSpec {
+    fn default() -> Self {
+        StatisticsSpec {
+            resamples: 2000,
+            seed: 0,
+            level: 0.95,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Results folder (relative to the working directory).
+    pub out: String,
+    /// Tune images used to calibrate circuits and compute statistics (0: all).
+    #[serde(default)]
+    pub calibration_images: usize,
+    /// How many most-divergent images the report shows per circuit.
+    #[serde(default = "default_divergent")]
+    pub divergent_images: usize,
+}
+
+fn default_batch() -> usize {
+    16
+}
+
+fn default_divergent() -> usize {
+    12
+}
+
+/// A replacement experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub model: aann_model::Variant,
+    /// Weights (default: the model's usual location under the data root).
+    #[serde(default)]
+    pub weights: Option<String>,
+    /// Where family selection, channel means and calibration are computed.
+    pub tune: ImageSetSpec,
+    /// Where the headline is measured: never the same images as `tune`.
+    pub test: ImageSetSpec,
+    #[serde(default)]
+    pub preprocess: PreprocessSpec,
+    pub target: TargetSpec,
+    #[serde(default)]
+    pub ablations: AblationSpec,
+    #[serde(default)]
+    pub circuits: Vec<CircuitSpec>,
+    #[serde(default)]
+    pub null: Option<NullSpec>,
+    #[serde(default)]
+    pub statistics: StatisticsSpec,
+    pub run: RunSpec,
+}
+
+impl ExperimentSpec {
+    /// Read a spec, applying `key=value` overrides (dotted keys, TOML values; a value that
+    /// does not parse as TOML is taken as a string), e.g. `test.images=/data/val`,
+    /// `test.limit=1000`, `run.out=results/x`.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, EvalError> {
+        let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
+        let mut value: toml::Value = toml::from_str(&text)
+            .map_err(|e| EvalError::Spec(format!("{}: {e}", path.display())))?;
+        for o in overrides {
+            apply_override(&mut value, o)?;
+        }
+        value
+            .try_into()
+            .map_err(|e: toml::de::Error| EvalError::Spec(format!("{}: {e}", path.display())))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("specs serialise")
+    }
+}
+
+/// Set `a.b.c=value` in a TOML document.
+pub fn apply_override(doc: &mut toml::Value, assignment: &str) -> Result<(), EvalError> {
+    let (key, raw) = assignment.split_once('=').ok_or_else(|| {
+        EvalError::Spec(format!(
+            "override `{assignment}` must look like key.path=value"
+        ))
+    })?;
+    let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let parts: Vec<&str> = key.trim().split('.').collect();
+    let mut node = doc;
+    for (i, part) in parts.iter().enumerate() {
+        let table = node.as_table_mut().ok_or_else(|| {
+            EvalError::Spec(format!(
+                "override `{key}`: `{}` is not a table",
+                parts[..i].join(".")
+            ))
+        })?;
+        if i + 1 == parts.len() {
+            table.insert(part.to_string(), value);
+            return Ok(());
+        }
+        node = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    }
+    Ok(())
+}
+
+/// The repository root: the working directory or the nearest ancestor of `spec_path` that
+/// holds `circuits/families`.
+pub fn repository_root(spec_path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if cwd.join("circuits/families").is_dir() {
+        return cwd;
+    }
+    let mut dir = spec_path.parent().map(Path::to_path_buf);
+    while let Some(d) = dir {
+        if d.join("circuits/families").is_dir() {
+            return d;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    cwd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r#"
+name = "t"
+model = "bvlc"
+[tune]
+images = "imagenet-val/images"
+limit = 100
+[test]
+images = "imagenet-sample"
+[target]
+family = "circuits/families/bvlc/curves-3b.toml"
+[[circuits]]
+kind = "pixels"
+colour = true
+[[circuits]]
+kind = "upstream"
+early_curves = "a.toml"
+lines = "b.toml"
+calibration = "neuron"
+[run]
+out = "results/t"
+"#;
+
+    #[test]
+    fn specs_parse_and_overrides_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, SPEC).unwrap();
+        let spec = ExperimentSpec::load(
+            &path,
+            &[
+                "test.images=/data/val".into(),
+                "test.limit=1000".into(),
+                "run.out=elsewhere".into(),
+                "null.sets=5".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(spec.test.images, "/data/val");
+        assert_eq!(spec.test.limit, 1000);
+        assert_eq!(spec.run.out, "elsewhere");
+        assert_eq!(spec.null.as_ref().unwrap().sets, 5);
+        assert_eq!(
+            spec.circuits[0].choice,
+            CircuitChoice::Pixels { colour: true }
+        );
+        assert_eq!(spec.circuits[1].calibration, "neuron");
+        assert_eq!(
+            spec.circuits[0].condition_name(),
+            "replace-curves-from-pixels-colour"
+        );
+        // Round trip through TOML.
+        let again: ExperimentSpec = toml::from_str(&spec.to_toml()).unwrap();
+        assert_eq!(again, spec);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, SPEC.replace("limit = 100", "limt = 100")).unwrap();
+        let err = ExperimentSpec::load(&path, &[]).unwrap_err().to_string();
+        assert!(err.contains("limt"), "{err}");
+        let err = ExperimentSpec::load(&path, &["novalue".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("novalue"), "{err}");
+    }
+}
