@@ -1,6 +1,7 @@
 //! The `aann` command-line interface.
 
 mod ablate;
+mod bench;
 mod common;
 mod inspect;
 mod weights;
@@ -31,6 +32,8 @@ pub enum Command {
     Ablate(ablate::AblateArgs),
     /// Fetch or describe weight files.
     Weights(weights::WeightsArgs),
+    /// Time the forward pass, hooks, a K-condition experiment and decoding (images/s).
+    Bench(bench::BenchArgs),
 }
 
 /// Run the CLI on the given arguments (the first is the program name).
@@ -45,6 +48,7 @@ where
         Command::Activations(a) => inspect::activations(a),
         Command::Taps(a) => inspect::taps(a),
         Command::Ablate(a) => ablate::ablate(a),
+        Command::Bench(a) => bench::bench(a),
         Command::Weights(a) => weights::weights(a),
     }
 }
