@@ -126,6 +126,10 @@ fn bvlc_matches_every_caffe_blob_on_the_gpu() {
         &shared().join("googlenet-bvlc/params"),
         &Device::flex(),
     );
+    assert!(
+        cpu.cpu_kernels() && !model.cpu_kernels(),
+        "the CPU kernels run on flex only, also in a build with the GPU backends"
+    );
     let gpu_logits = model.forward(to_input(&input, &device)).unwrap();
     let cpu_logits = cpu.forward(to_input(&input, cpu.device())).unwrap();
     let g = gpu_logits
