@@ -490,11 +490,11 @@ fn bench_decode(
                     "decode+preprocess, {t} thread{}",
                     if t > 1 { "s" } else { "" }
                 ),
-                model: what.into(),
+                model: "-".into(),
                 batch: n,
                 seconds: median(&runs),
                 runs,
-                note: "resize shorter side 256, centre crop 224".into(),
+                note: format!("{what}, to 224×224"),
             };
             print(&row);
             rows.push(row);

@@ -12,6 +12,7 @@
 #![cfg(feature = "wgpu")]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use aann_model::{InceptionV1, Tap, Variant};
 use aann_weights::{NamedTensor, WeightCache, mat, npy};
@@ -21,20 +22,28 @@ fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
 }
 
-/// The wgpu device, or `None` (with the reason printed) when no adapter is found.
+/// The wgpu device, or `None` (with the reason printed) when no adapter is found. The
+/// runtime is initialised once per process, so the tests share it.
 fn gpu() -> Option<Device> {
-    match Device::wgpu_options().init() {
-        Ok(device) => {
-            eprintln!("wgpu device: {device:?}");
-            Some(device)
-        }
-        Err(e) => {
-            eprintln!(
-                "SKIPPED: no wgpu adapter ({e}); install a Vulkan driver (e.g. Debian's mesa-vulkan-drivers) to run these tests"
-            );
-            None
-        }
+    static GPU: OnceLock<Option<Device>> = OnceLock::new();
+    let device = GPU
+        .get_or_init(|| match Device::wgpu_options().init() {
+            Ok(device) => {
+                eprintln!("wgpu device: {device:?}");
+                Some(device)
+            }
+            Err(e) => {
+                eprintln!("no wgpu adapter: {e}");
+                None
+            }
+        })
+        .clone();
+    if device.is_none() {
+        eprintln!(
+            "SKIPPED: no wgpu adapter; install a Vulkan driver (e.g. Debian's mesa-vulkan-drivers) to run these tests"
+        );
     }
+    device
 }
 
 fn to_input(t: &NamedTensor, device: &Device) -> Tensor<4> {
@@ -48,7 +57,7 @@ fn to_input(t: &NamedTensor, device: &Device) -> Tensor<4> {
 }
 
 fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().convert::<f32>().to_vec::<f32>().unwrap()
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
 }
 
 fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
@@ -135,9 +144,9 @@ fn bvlc_matches_every_caffe_blob_on_the_gpu() {
     let g = gpu_logits
         .into_data()
         .convert::<f32>()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .unwrap();
-    let c = cpu_logits.into_data().to_vec::<f32>().unwrap();
+    let c = cpu_logits.into_data().try_to_vec::<f32>().unwrap();
     let err = relative_error(&g, &c);
     assert!(err <= 1e-4, "GPU vs CPU logits: {err:.3e}");
 }
