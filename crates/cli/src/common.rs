@@ -28,7 +28,10 @@ impl DeviceChoice {
             #[cfg(feature = "cuda")]
             DeviceChoice::Cuda => Ok(Device::cuda(0)),
             #[cfg(feature = "wgpu")]
-            DeviceChoice::Wgpu => Ok(Device::wgpu(Default::default())),
+            // Initialised now, so that a machine without an adapter gets an error, not a panic.
+            DeviceChoice::Wgpu => Device::wgpu_options()
+                .init()
+                .map_err(|e| anyhow::anyhow!("no wgpu adapter (install a Vulkan driver): {e}")),
             #[allow(unreachable_patterns)]
             other => anyhow::bail!(
                 "this aann was built without the {other:?} backend; rebuild with `--features {}`",

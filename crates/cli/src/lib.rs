@@ -2,6 +2,7 @@
 
 mod ablate;
 mod circuits;
+mod bench;
 mod common;
 mod experiment;
 mod inspect;
@@ -42,6 +43,8 @@ pub enum Command {
     Circuits(circuits::CircuitsArgs),
     /// Run a replacement experiment from a spec and write its report.
     Experiment(experiment::ExperimentArgs),
+    /// Time the forward pass, hooks, a K-condition experiment and decoding (images/s).
+    Bench(bench::BenchArgs),
 }
 
 /// Run the CLI on the given arguments (the first is the program name).
@@ -56,6 +59,7 @@ where
         Command::Activations(a) => inspect::activations(a),
         Command::Taps(a) => inspect::taps(a),
         Command::Ablate(a) => ablate::ablate(a),
+        Command::Bench(a) => bench::bench(a),
         Command::Weights(a) => weights::weights(a),
         Command::Tune(a) => tuning::tune_command(a),
         Command::Discover(a) => tuning::discover_command(a),

@@ -79,7 +79,7 @@ impl Window {
 
 thread_local! {
     /// Per-thread im2col scratch, reused across calls.
-    static COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static COLUMNS: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// `[n, out, oh, ow]` = `bias + conv(x, weight)`, with `weight` `[out, c, k, k]` row-major.
@@ -137,6 +137,10 @@ fn fill_rows<'a>(dst: &'a mut [MaybeUninit<f32>], values: &[f32]) -> &'a mut [f3
     unsafe { &mut *(dst as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }
 
+/// Output pixels per im2col tile: the tile's columns (`in·k·k × TILE`) stay in the
+/// core's L2 cache between being written and being packed by the GEMM.
+const TILE: usize = 1024;
+
 fn conv_image(
     x: &[f32],
     out: &mut [f32],
@@ -148,15 +152,18 @@ fn conv_image(
     // `out` holds the bias; the product is added to it.
     let plane = win.out_plane();
     let depth = win.c * win.k * win.k;
-    let run = |rhs: &[f32], out: &mut [f32]| {
-        // SAFETY: `out` is `[out_channels, plane]`, `weight` `[out_channels, depth]` and
-        // `rhs` `[depth, plane]`, all row-major and in bounds.
+    // out[:, p0..p0+n] += weight × rhs, with rhs `[depth, n]` of row stride `rhs_rs`.
+    let run = |rhs: &[f32], rhs_rs: usize, out: &mut [f32], p0: usize, n: usize| {
+        debug_assert!(out.len() >= (out_channels - 1) * plane + p0 + n);
+        debug_assert!(rhs.len() >= (depth - 1) * rhs_rs + n);
+        // SAFETY: `out` is `[out_channels, plane]` and `weight` `[out_channels, depth]`,
+        // row-major; `rhs` holds `depth` rows of `n` values `rhs_rs` apart (checked above).
         unsafe {
             gemm::gemm(
                 out_channels,
-                plane,
+                n,
                 depth,
-                out.as_mut_ptr(),
+                out.as_mut_ptr().add(p0),
                 1,
                 plane as isize,
                 true,
@@ -165,7 +172,7 @@ fn conv_image(
                 depth as isize,
                 rhs.as_ptr(),
                 1,
-                plane as isize,
+                rhs_rs as isize,
                 1.0f32,
                 1.0f32,
                 false,
@@ -176,51 +183,89 @@ fn conv_image(
         }
     };
     if win.pointwise() {
-        run(x, out);
-    } else {
-        COLUMNS.with(|cols| {
-            let mut cols = cols.borrow_mut();
-            cols.resize(depth * plane, 0.0);
-            im2col(x, &mut cols, win);
-            run(&cols, out);
-        });
+        run(x, plane, out, 0, plane);
+        return;
     }
+    COLUMNS.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let Scratch { cols, phases } = &mut *scratch;
+        let phased = split_phases(x, win, phases);
+        // Whole output rows per tile.
+        let rows_per_tile = (TILE / win.ow).max(1);
+        for oy0 in (0..win.oh).step_by(rows_per_tile) {
+            let oy1 = (oy0 + rows_per_tile).min(win.oh);
+            let n = (oy1 - oy0) * win.ow;
+            cols.resize(depth * n, 0.0);
+            im2col(phased, cols, win, oy0, oy1);
+            run(cols, n, out, oy0 * win.ow, n);
+        }
+    });
 }
 
+/// Per-thread scratch: im2col columns and the stride phases of an input image.
+#[derive(Default)]
+struct Scratch {
+    cols: Vec<f32>,
+    phases: Vec<f32>,
+}
+
+/// For a strided convolution, every input row split into its `stride` phases
+/// (`row[p], row[p + s], row[p + 2s], …`, each padded to `ceil(w / s)`), so that im2col
+/// copies contiguous runs; for stride 1 the input itself.
+fn split_phases<'a>(x: &'a [f32], win: &Window, phases: &'a mut Vec<f32>) -> &'a [f32] {
+    let s = win.stride;
+    if s == 1 {
+        return x;
+    }
+    let w = win.w;
+    let pw = w.div_ceil(s);
+    phases.resize(win.c * win.h * s * pw, 0.0);
+    for (src, dst) in x.chunks_exact(w).zip(phases.chunks_exact_mut(s * pw)) {
+        for (p, d) in dst.chunks_exact_mut(pw).enumerate() {
+            for (j, v) in d.iter_mut().enumerate() {
+                *v = src.get(p + j * s).copied().unwrap_or(0.0);
+            }
+        }
+    }
+    phases
+}
+
+/// Output rows `oy0..oy1` of the im2col matrix:
 /// `cols[(c, kh, kw), (oy, ox)] = x[c, oy·s + kh − pt, ox·s + kw − pl]`, zero outside.
-/// Every element of `cols` is written.
-fn im2col(x: &[f32], cols: &mut [f32], win: &Window) {
+/// `x` is split into stride phases when the stride is above 1 (see [`split_phases`]).
+/// Every element of `cols` (`in·k·k × (oy1 − oy0)·ow`) is written.
+fn im2col(x: &[f32], cols: &mut [f32], win: &Window, oy0: usize, oy1: usize) {
     let (h, w, k, s) = (win.h, win.w, win.k, win.stride);
-    let (oh, ow) = (win.oh, win.ow);
-    let plane = oh * ow;
-    let mut rows = cols.chunks_exact_mut(plane);
+    let ow = win.ow;
+    // Length of one (phase-split) input row.
+    let (row_len, pw) = if s == 1 {
+        (w, w)
+    } else {
+        (s * w.div_ceil(s), w.div_ceil(s))
+    };
+    let n = (oy1 - oy0) * ow;
+    let mut rows = cols.chunks_exact_mut(n);
     for c in 0..win.c {
-        let xc = &x[c * h * w..(c + 1) * h * w];
+        let xc = &x[c * h * row_len..(c + 1) * h * row_len];
         for kh in 0..k {
             for kw in 0..k {
                 let dst = rows.next().expect("im2col rows");
                 // Output columns whose input column is inside the image.
                 let (x0, x1) = valid_range(kw, win.pad_left, s, w, ow);
-                for oy in 0..oh {
-                    let d = &mut dst[oy * ow..(oy + 1) * ow];
+                for (oy, d) in (oy0..oy1).zip(dst.chunks_exact_mut(ow)) {
                     let iy = (oy * s + kh) as isize - win.pad_top as isize;
-                    if iy < 0 || iy >= h as isize {
+                    if iy < 0 || iy >= h as isize || x1 <= x0 {
                         d.fill(0.0);
                         continue;
                     }
-                    let src = &xc[iy as usize * w..(iy as usize + 1) * w];
+                    let src = &xc[iy as usize * row_len..(iy as usize + 1) * row_len];
                     d[..x0].fill(0.0);
                     d[x1..].fill(0.0);
-                    if x1 > x0 {
-                        let ix0 = x0 * s + kw - win.pad_left;
-                        if s == 1 {
-                            d[x0..x1].copy_from_slice(&src[ix0..ix0 + (x1 - x0)]);
-                        } else {
-                            for (j, v) in d[x0..x1].iter_mut().enumerate() {
-                                *v = src[ix0 + j * s];
-                            }
-                        }
-                    }
+                    // Input column of output column x0, then every s-th: one phase's run.
+                    let ix0 = x0 * s + kw - win.pad_left;
+                    let (phase, start) = (ix0 % s, ix0 / s);
+                    let run = &src[phase * pw + start..phase * pw + start + (x1 - x0)];
+                    d[x0..x1].copy_from_slice(run);
                 }
             }
         }
@@ -267,9 +312,11 @@ pub(super) fn max_pool(x: &[f32], win: &Window) -> Vec<f32> {
     out
 }
 
+/// `f32::max` (NaN is ignored); unlike `if b > a { b } else { a }` it does not turn an
+/// in-place update into a masked store, which is slow.
 #[inline(always)]
 fn max2(a: f32, b: f32) -> f32 {
-    if b > a { b } else { a }
+    a.max(b)
 }
 
 multiversion!(fn max_pool_plane(x: &[f32], out: &mut [f32], colmax: &mut [f32], win: &Window) => max_pool_plane_body);
@@ -301,15 +348,36 @@ fn max_pool_plane_body(x: &[f32], out: &mut [f32], colmax: &mut [f32], win: &Win
                 *d = max2(max2(*a, *b), *c);
             }
         } else {
-            for (ox, d) in dst.iter_mut().enumerate() {
+            let window = |ox: usize| {
                 let start = (ox * s) as isize - win.pad_left as isize;
                 let lo = start.max(0) as usize;
                 let hi = ((start + k as isize).min(w as isize)) as usize;
-                let mut m = colmax[lo];
-                for v in &colmax[lo + 1..hi] {
-                    m = max2(m, *v);
+                colmax[lo + 1..hi]
+                    .iter()
+                    .fold(colmax[lo], |m, v| max2(m, *v))
+            };
+            // Windows entirely inside the row: no bounds to check.
+            let first = win.pad_left.div_ceil(s).min(ow);
+            let last = if w + win.pad_left >= k {
+                ((w + win.pad_left - k) / s + 1).clamp(first, ow)
+            } else {
+                first
+            };
+            for (ox, d) in dst.iter_mut().enumerate().take(first) {
+                *d = window(ox);
+            }
+            if k == 3 {
+                for (ox, d) in dst.iter_mut().enumerate().take(last).skip(first) {
+                    let i = ox * s - win.pad_left;
+                    *d = max2(max2(colmax[i], colmax[i + 1]), colmax[i + 2]);
                 }
-                *d = m;
+            } else {
+                for (ox, d) in dst.iter_mut().enumerate().take(last).skip(first) {
+                    *d = window(ox);
+                }
+            }
+            for (ox, d) in dst.iter_mut().enumerate().skip(last) {
+                *d = window(ox);
             }
         }
     }
@@ -445,9 +513,11 @@ multiversion!(fn relu_chunk(x: &mut [f32]) => relu_chunk_body);
 #[inline(always)]
 fn relu_chunk_body(x: &mut [f32]) {
     for v in x {
-        // An unconditional store, so that the loop vectorises.
+        // Zero the bits of values ≤ 0 (NaN passes): an unconditional store, where
+        // `if x <= 0.0 { *v = 0.0 }` would become a slow masked store.
         let x = *v;
-        *v = if x <= 0.0 { 0.0 } else { x };
+        let keep = if x <= 0.0 { 0 } else { u32::MAX };
+        *v = f32::from_bits(x.to_bits() & keep);
     }
 }
 
@@ -523,6 +593,10 @@ mod tests {
             (3, 5, 7, 6, 5, 1, 2, 2, 4),
             (5, 6, 4, 5, 1, 1, 0, 0, 7),
             (1, 2, 6, 6, 3, 2, 0, 1, 3),
+            // Several im2col tiles, stride phases.
+            (1, 2, 70, 40, 3, 1, 1, 1, 3),
+            (2, 3, 61, 75, 7, 2, 2, 3, 4),
+            (1, 2, 50, 47, 5, 3, 1, 2, 2),
         ] {
             let oh = (h + 2 * pt).saturating_sub(k) / s + 1;
             let ow = (w + 2 * pl).saturating_sub(k) / s + 1;
@@ -568,6 +642,54 @@ mod tests {
         assert_eq!(max_pool(&x, &win), vec![11., 11., 11., 11.]);
         let x: Vec<f32> = (0..12).map(|v| -(v as f32)).collect();
         assert_eq!(max_pool(&x, &win), vec![0., -2., -8., -10.]);
+    }
+
+    #[test]
+    fn max_pool_matches_direct_computation() {
+        for (n, c, h, w, k, s, pt, pl) in [
+            (
+                2usize, 3usize, 9usize, 11usize, 3usize, 2usize, 0usize, 0usize,
+            ),
+            (1, 2, 12, 12, 3, 2, 0, 0),
+            (1, 2, 13, 10, 3, 2, 1, 1),
+            (2, 2, 8, 9, 3, 1, 1, 1),
+            (1, 1, 10, 10, 5, 3, 2, 1),
+        ] {
+            // Ceil rounding: windows may hang over the end.
+            let oh = (h + pt).saturating_sub(k).div_ceil(s) + 1;
+            let ow = (w + pl).saturating_sub(k).div_ceil(s) + 1;
+            let win = Window {
+                n,
+                c,
+                h,
+                w,
+                k,
+                stride: s,
+                pad_top: pt,
+                pad_left: pl,
+                oh,
+                ow,
+            };
+            let x = pseudo(n * c * h * w, 5);
+            let got = max_pool(&x, &win);
+            for p in 0..n * c {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut m = f32::NEG_INFINITY;
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let iy = (oy * s + ky) as isize - pt as isize;
+                                let ix = (ox * s + kx) as isize - pl as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                    m = m.max(x[(p * h + iy as usize) * w + ix as usize]);
+                                }
+                            }
+                        }
+                        assert_eq!(got[(p * oh + oy) * ow + ox], m, "{win:?} at {p} {oy} {ox}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

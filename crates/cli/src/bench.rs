@@ -1,0 +1,636 @@
+//! `aann bench`: images/s of the forward pass, of hooks, of a K-condition experiment with
+//! prefix reuse, and of decoding, with an optional PyTorch peer run in the same process
+//! tree so that the numbers sit side by side.
+//!
+//! Every case is timed as the median of `--reps` runs after one warm-up run; a run ends
+//! when its result has been read back to the host (so asynchronous GPU backends are
+//! timed honestly). Random inputs (normal, σ = 50, roughly the range of preprocessed
+//! pixels) are used for the model cases: the kernels do the same work on any values.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use burn::tensor::{Device, Distribution, Tensor};
+use clap::Args;
+use serde_json::{Value, json};
+
+use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
+use aann_eval::Evaluator;
+use aann_eval::setup::{DataRoot, load_model};
+use aann_model::network::checkpoint_for;
+use aann_model::{
+    ChannelSet, Condition, ConditionHooks, Edit, Halt, InceptionV1, Intervention, NoHooks,
+    Recorder, Tap, Variant,
+};
+
+use crate::common::DeviceChoice;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Models to time (`bvlc`, `lucid`).
+    #[arg(long, value_delimiter = ',', default_value = "bvlc,lucid", value_parser = crate::common::parse_variant)]
+    pub models: Vec<Variant>,
+    /// Batch sizes for the forward pass.
+    #[arg(long, value_delimiter = ',', default_value = "1,16")]
+    pub batches: Vec<usize>,
+    /// Numbers of intervention conditions for the experiment case (the baseline is run as
+    /// well, as `aann ablate` does).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub conditions: Vec<usize>,
+    /// Batch size of the experiment, hooks and decode cases.
+    #[arg(long, default_value_t = 16)]
+    pub experiment_batch: usize,
+    /// Where the conditions are spliced in (default: `inception_3b_output` / `mixed3b`).
+    #[arg(long)]
+    pub tap: Option<String>,
+    /// Timed runs per case (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub reps: usize,
+    /// Images decoded per decode case (0 skips decoding).
+    #[arg(long, default_value_t = 256)]
+    pub decode_images: usize,
+    /// Compute threads (rayon's pool; the PyTorch peer gets the same number). Default: all
+    /// cores.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also time every model case with burn's own ops instead of aann's CPU kernels (the
+    /// plain burn port, for before/after).
+    #[arg(long)]
+    pub burn_ops: bool,
+    /// Also run each condition as an independent full pass (no prefix reuse).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub independent: bool,
+    /// Run the PyTorch peer (`bench/pytorch_googlenet.py`) with the same thread count.
+    #[arg(long)]
+    pub with_pytorch: bool,
+    /// Python interpreter with torch and torchvision for `--with-pytorch`.
+    #[arg(long, env = "AANN_PYTHON", default_value = "python3")]
+    pub python: PathBuf,
+    /// The PyTorch peer script.
+    #[arg(long, default_value = "bench/pytorch_googlenet.py")]
+    pub pytorch_script: PathBuf,
+    /// Write every result, the machine and the load as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Data root holding googlenet-bvlc/, inception5h-fixture/, imagenet-val/ (default:
+    /// $AANN_DATA).
+    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
+    pub data_root: Option<PathBuf>,
+    /// BVLC weights (default: under the data root).
+    #[arg(long)]
+    pub bvlc_weights: Option<PathBuf>,
+    /// Lucid weights (default: inception5h under the data root, else the random-weight
+    /// fixture of the same shapes: timing does not depend on the values).
+    #[arg(long)]
+    pub lucid_weights: Option<PathBuf>,
+    /// Folder for converted weights (default: $AANN_CACHE or ~/.cache/aann).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Compute device.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: DeviceChoice,
+}
+
+/// One measured case.
+struct Row {
+    case: String,
+    model: String,
+    batch: usize,
+    /// Median seconds per batch.
+    seconds: f64,
+    runs: Vec<f64>,
+    note: String,
+}
+
+impl Row {
+    fn images_per_second(&self) -> f64 {
+        self.batch as f64 / self.seconds
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "case": self.case,
+            "model": self.model,
+            "batch": self.batch,
+            "seconds_per_batch": self.seconds,
+            "images_per_second": self.images_per_second(),
+            "runs": self.runs,
+            "note": self.note,
+        })
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Warm-up once, then time `reps` runs; seconds per run.
+fn time<F: FnMut()>(reps: usize, mut f: F) -> Vec<f64> {
+    f();
+    (0..reps.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect()
+}
+
+/// Read a tensor back to the host: the end of a timed run.
+fn sync<const D: usize>(x: Tensor<D>) {
+    let _ = x.into_data();
+}
+
+fn read_file(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn cpu_model() -> String {
+    read_file("/proc/cpuinfo")
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+fn load_average() -> String {
+    read_file("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = read_file("/proc/self/status")?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn weights_for(args: &BenchArgs, root: &DataRoot, variant: Variant) -> anyhow::Result<PathBuf> {
+    let explicit = match variant {
+        Variant::Bvlc => &args.bvlc_weights,
+        Variant::Lucid => &args.lucid_weights,
+    };
+    if let Some(p) = explicit {
+        return Ok(p.clone());
+    }
+    match root.default_weights(variant) {
+        Ok(p) => Ok(p),
+        Err(e) if variant == Variant::Lucid => {
+            let fixture = root.dir.join("inception5h-fixture/inception5h-random.pth");
+            if fixture.exists() {
+                Ok(fixture)
+            } else {
+                Err(e.into())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn random_input(variant: Variant, batch: usize, device: &Device) -> Tensor<4> {
+    // 224×224 for both; Caffe's reference geometry (227) costs 3% more in the stem.
+    let _ = variant;
+    Tensor::<4>::random(
+        [batch, 3, 224, 224],
+        Distribution::Normal(0.0, 50.0),
+        device,
+    )
+}
+
+/// `k` zero-ablation conditions at `tap`, each on its own block of 8 channels.
+fn conditions(k: usize, tap: Tap, variant: Variant) -> Vec<Condition> {
+    let width = tap.channels(variant);
+    (0..k)
+        .map(|i| {
+            let start = (i * 8) % width.saturating_sub(8).max(1);
+            Condition::new(
+                format!("zero-{i}"),
+                vec![Edit {
+                    tap,
+                    channels: ChannelSet::new((start..start + 8).collect()),
+                    intervention: Intervention::ZeroAblate,
+                }],
+            )
+        })
+        .collect()
+}
+
+fn bench_model(
+    args: &BenchArgs,
+    model: &mut InceptionV1,
+    rows: &mut Vec<Row>,
+    print: &mut dyn FnMut(&Row),
+) -> anyhow::Result<()> {
+    let variant = model.variant();
+    let device = model.device().clone();
+    let name = variant.name().to_string();
+    let kernels: Vec<bool> = if args.burn_ops && model.cpu_kernels() {
+        vec![true, false]
+    } else {
+        vec![model.cpu_kernels()]
+    };
+    let label = |on: bool| if on { "aann" } else { "aann (burn ops)" };
+    let mut push = |row: Row, rows: &mut Vec<Row>| {
+        print(&row);
+        rows.push(row);
+    };
+
+    // Forward pass.
+    for &on in &kernels {
+        model.set_cpu_kernels(on);
+        for &batch in &args.batches {
+            let input = random_input(variant, batch, &device);
+            let runs = time(args.reps, || {
+                sync(model.forward(input.clone()).expect("forward"))
+            });
+            push(
+                Row {
+                    case: format!("{} forward", label(on)),
+                    model: name.clone(),
+                    batch,
+                    seconds: median(&runs),
+                    runs,
+                    note: String::new(),
+                },
+                rows,
+            );
+        }
+    }
+    model.set_cpu_kernels(kernels[0]);
+    let batch = args.experiment_batch;
+    let input = random_input(variant, batch, &device);
+    let keys: Vec<String> = (0..batch).map(|i| format!("bench-{i}")).collect();
+
+    // Hooks cost nothing when unused: NoHooks, an empty condition, a recorder of nothing.
+    let baseline = Condition::baseline();
+    type Pass<'a> = Box<dyn Fn() -> Tensor<2> + 'a>;
+    let hook_cases: [(&str, Pass<'_>); 3] = [
+        (
+            "hooks: NoHooks",
+            Box::new(|| {
+                model
+                    .run(Tap::INPUT, input.clone(), &mut NoHooks)
+                    .expect("runs")
+            }),
+        ),
+        (
+            "hooks: empty ConditionHooks",
+            Box::new(|| {
+                let mut hooks =
+                    ConditionHooks::new(&baseline, variant, &device, &keys, HashMap::new());
+                model
+                    .run(Tap::INPUT, input.clone(), &mut hooks)
+                    .expect("runs")
+            }),
+        ),
+        (
+            "hooks: Recorder of nothing",
+            Box::new(|| {
+                let mut rec = Recorder::through(&[]);
+                model
+                    .run(Tap::INPUT, input.clone(), &mut rec)
+                    .expect("runs")
+            }),
+        ),
+    ];
+    for (case, f) in &hook_cases {
+        let runs = time(args.reps, || sync(f()));
+        push(
+            Row {
+                case: (*case).into(),
+                model: name.clone(),
+                batch,
+                seconds: median(&runs),
+                runs,
+                note: String::new(),
+            },
+            rows,
+        );
+    }
+    drop(hook_cases);
+
+    // A K-condition experiment spliced at the tap: prefix once, then K + 1 suffixes.
+    let tap = match &args.tap {
+        Some(t) => Tap::parse(t, variant)?,
+        None => Tap::mixed(aann_model::Block::B3b),
+    };
+    let checkpoint = checkpoint_for(tap);
+    let prefix_runs = time(args.reps, || {
+        let mut rec = Recorder::stopping_at(&[], checkpoint);
+        match model.run(Tap::INPUT, input.clone(), &mut rec) {
+            Err(Halt::Stopped(_, x)) => sync(*x),
+            _ => unreachable!("stops at the checkpoint"),
+        }
+    });
+    let shared = {
+        let mut rec = Recorder::stopping_at(&[], checkpoint);
+        match model.run(Tap::INPUT, input.clone(), &mut rec) {
+            Err(Halt::Stopped(_, x)) => *x,
+            _ => unreachable!("stops at the checkpoint"),
+        }
+    };
+    let one = conditions(1, tap, variant);
+    let suffix_runs = time(args.reps, || {
+        let mut hooks = ConditionHooks::new(&one[0], variant, &device, &keys, HashMap::new());
+        sync(
+            model
+                .run(checkpoint, shared.clone(), &mut hooks)
+                .expect("runs"),
+        )
+    });
+    let (prefix, suffix) = (median(&prefix_runs), median(&suffix_runs));
+    let tap_name = tap.name(variant);
+    push(
+        Row {
+            case: format!("prefix to {}", checkpoint.name(variant)),
+            model: name.clone(),
+            batch,
+            seconds: prefix,
+            runs: prefix_runs,
+            note: String::new(),
+        },
+        rows,
+    );
+    push(
+        Row {
+            case: format!("suffix from {} (1 condition)", checkpoint.name(variant)),
+            model: name.clone(),
+            batch,
+            seconds: suffix,
+            runs: suffix_runs,
+            note: String::new(),
+        },
+        rows,
+    );
+    for &k in &args.conditions {
+        let evaluator = Evaluator::new(model, conditions(k, tap, variant))?;
+        let runs = time(args.reps, || {
+            for l in evaluator.evaluate(input.clone(), &keys).expect("evaluates") {
+                sync(l);
+            }
+        });
+        let predicted = prefix + (k + 1) as f64 * suffix;
+        let measured = median(&runs);
+        push(
+            Row {
+                case: format!("experiment K={k} at {tap_name}, prefix reuse"),
+                model: name.clone(),
+                batch,
+                seconds: measured,
+                runs,
+                note: format!(
+                    "{} conditions incl. baseline; prefix + {}×suffix = {:.0} ms, measured {:.0} ms",
+                    k + 1,
+                    k + 1,
+                    predicted * 1e3,
+                    measured * 1e3
+                ),
+            },
+            rows,
+        );
+        if args.independent {
+            let runs = time(args.reps, || {
+                for l in evaluator
+                    .evaluate_independently(input.clone(), &keys)
+                    .expect("evaluates")
+                {
+                    sync(l);
+                }
+            });
+            push(
+                Row {
+                    case: format!("experiment K={k} at {tap_name}, no reuse"),
+                    model: name.clone(),
+                    batch,
+                    seconds: median(&runs),
+                    runs,
+                    note: format!("{} full passes", k + 1),
+                },
+                rows,
+            );
+        }
+    }
+    Ok(())
+}
+
+fn bench_decode(
+    args: &BenchArgs,
+    root: &DataRoot,
+    rows: &mut Vec<Row>,
+    print: &mut dyn FnMut(&Row),
+) -> anyhow::Result<()> {
+    if args.decode_images == 0 {
+        return Ok(());
+    }
+    let mut sets = Vec::new();
+    let val = root.dir.join("imagenet-val/images");
+    if val.is_dir() {
+        let set = ImageSet::flat_folder(&val, None, aann_data::Unlabelled::Allow)?;
+        sets.push(("imagenet-val, 227×227 JPEGs", set));
+    }
+    let sample = root.dir.join("imagenet-sample");
+    if sample.is_dir()
+        && let Ok(synsets) = root.synsets()
+    {
+        let set = ImageSet::synset_folders(&sample, &synsets)?;
+        sets.push(("imagenet-sample, JPEGs of shorter side 256", set));
+    }
+    if sets.is_empty() {
+        eprintln!(
+            "no images under {}: decode cases skipped",
+            root.dir.display()
+        );
+        return Ok(());
+    }
+    let threads = rayon::current_num_threads();
+    let mut counts = vec![1];
+    if threads > 1 {
+        counts.push(threads);
+    }
+    let preprocess: Preprocess = Variant::Bvlc.preprocess();
+    for (what, set) in sets {
+        let set = set.limit(args.decode_images);
+        let n = set.len();
+        for &t in &counts {
+            let runs = time(args.reps.min(3), || {
+                let batches = prefetch(
+                    &set,
+                    preprocess,
+                    PrefetchConfig {
+                        batch_size: args.experiment_batch,
+                        batches_ahead: 2,
+                        start: 0,
+                        threads: Some(t),
+                    },
+                )
+                .expect("prefetch starts");
+                let mut images = 0;
+                for b in batches {
+                    images += b.len();
+                }
+                assert_eq!(images, n, "every image decodes");
+            });
+            let row = Row {
+                case: format!(
+                    "decode+preprocess, {t} thread{}",
+                    if t > 1 { "s" } else { "" }
+                ),
+                model: "-".into(),
+                batch: n,
+                seconds: median(&runs),
+                runs,
+                note: format!("{what}, to 224×224"),
+            };
+            print(&row);
+            rows.push(row);
+        }
+    }
+    Ok(())
+}
+
+fn run_pytorch(args: &BenchArgs, threads: usize) -> anyhow::Result<Value> {
+    if !args.pytorch_script.exists() {
+        bail!(
+            "{} not found: run from the repository root or pass --pytorch-script",
+            args.pytorch_script.display()
+        );
+    }
+    let batches: Vec<String> = args.batches.iter().map(|b| b.to_string()).collect();
+    let out = Command::new(&args.python)
+        .arg(&args.pytorch_script)
+        .args(["--threads", &threads.to_string()])
+        .args(["--reps", &args.reps.to_string()])
+        .args(["--batches", &batches.join(",")])
+        .arg("--json")
+        .output()
+        .with_context(|| format!("running {}", args.python.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the PyTorch peer failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    serde_json::from_slice(&out.stdout).context("reading the PyTorch peer's JSON")
+}
+
+pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("setting the compute thread count")?;
+    }
+    let threads = rayon::current_num_threads();
+    let root = DataRoot::resolve(args.data_root.as_deref());
+    let device = args.device.device()?;
+    let load_before = load_average();
+    let machine = json!({
+        "cpu": cpu_model(),
+        "logical_cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "compute_threads": threads,
+        "device": format!("{:?}", args.device),
+        "load_average_before": load_before,
+    });
+    println!(
+        "aann bench: {} × {} threads, device {:?}, load average {load_before}",
+        cpu_model(),
+        threads,
+        args.device
+    );
+    println!(
+        "{:<58} {:<6} {:>5} {:>10} {:>10}  note",
+        "case", "model", "batch", "images/s", "ms/batch"
+    );
+    let mut print = |r: &Row| {
+        println!(
+            "{:<58} {:<6} {:>5} {:>10.2} {:>10.1}  {}",
+            r.case,
+            r.model,
+            r.batch,
+            r.images_per_second(),
+            r.seconds * 1e3,
+            r.note
+        );
+    };
+    let mut rows = Vec::new();
+    for &variant in &args.models {
+        let weights = weights_for(&args, &root, variant)?;
+        let loaded = load_model(variant, &weights, args.cache_dir.as_deref(), &device)
+            .with_context(|| format!("loading {variant} from {}", weights.display()))?;
+        let mut model = loaded.model;
+        bench_model(&args, &mut model, &mut rows, &mut print)?;
+    }
+    bench_decode(&args, &root, &mut rows, &mut print)?;
+    let pytorch = if args.with_pytorch {
+        let value = run_pytorch(&args, threads)?;
+        if let Some(results) = value["results"].as_array() {
+            for r in results {
+                let batch = r["batch"].as_u64().unwrap_or(0) as usize;
+                let seconds = r["seconds_per_batch"].as_f64().unwrap_or(f64::NAN);
+                print(&Row {
+                    case: r["case"].as_str().unwrap_or("pytorch").to_string(),
+                    model: if r["case"].as_str().unwrap_or("").contains("lucent") {
+                        "lucid".into()
+                    } else {
+                        "bvlc".into()
+                    },
+                    batch,
+                    seconds,
+                    runs: Vec::new(),
+                    note: format!(
+                        "torch {}, {} threads",
+                        value["torch"].as_str().unwrap_or("?"),
+                        value["threads"]
+                    ),
+                });
+            }
+        }
+        Some(value)
+    } else {
+        None
+    };
+    let peak = peak_rss_mib();
+    let load_after = load_average();
+    println!(
+        "peak RSS of aann bench: {} MiB; load average after: {load_after}",
+        peak.map_or("?".into(), |m| format!("{m:.0}"))
+    );
+    if let Some(path) = &args.json {
+        let value = json!({
+            "machine": machine,
+            "load_average_after": load_after,
+            "peak_rss_mib": peak,
+            "aann": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            "pytorch": pytorch,
+        });
+        write_json(path, &value)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(value)?)
+        .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,177 @@
+//! The oracle comparison on a GPU through burn's wgpu backend (Vulkan, Metal, DX12; in CI
+//! or on a machine without a GPU, Mesa's software Vulkan driver "lavapipe" will do):
+//!
+//! ```text
+//! cargo test -p aann-model --features wgpu --test gpu_oracles -- --nocapture
+//! ```
+//!
+//! Every tap of both models must match Caffe's and TensorFlow's own outputs within 1e-4 of
+//! the tensor's range, as on the CPU; and the GPU's logits must match the CPU's. Without the
+//! `wgpu` feature this file has no tests; with it but without an adapter, the tests print
+//! why and pass.
+#![cfg(feature = "wgpu")]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use aann_model::{InceptionV1, Tap, Variant};
+use aann_weights::{NamedTensor, WeightCache, mat, npy};
+use burn::tensor::{Device, Tensor, TensorData};
+
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+/// The wgpu device, or `None` (with the reason printed) when no adapter is found. The
+/// runtime is initialised once per process, so the tests share it.
+fn gpu() -> Option<Device> {
+    static GPU: OnceLock<Option<Device>> = OnceLock::new();
+    let device = GPU
+        .get_or_init(|| match Device::wgpu_options().init() {
+            Ok(device) => {
+                eprintln!("wgpu device: {device:?}");
+                Some(device)
+            }
+            Err(e) => {
+                eprintln!("no wgpu adapter: {e}");
+                None
+            }
+        })
+        .clone();
+    if device.is_none() {
+        eprintln!(
+            "SKIPPED: no wgpu adapter; install a Vulkan driver (e.g. Debian's mesa-vulkan-drivers) to run these tests"
+        );
+    }
+    device
+}
+
+fn to_input(t: &NamedTensor, device: &Device) -> Tensor<4> {
+    let s = &t.shape;
+    let shape = match s.len() {
+        3 => [1, s[0], s[1], s[2]],
+        4 => [s[0], s[1], s[2], s[3]],
+        _ => panic!("unexpected input shape {s:?}"),
+    };
+    Tensor::from_data(TensorData::new(t.data.clone(), shape), device)
+}
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+}
+
+fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
+    assert_eq!(ours.len(), reference.len());
+    let max_ref = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let max_diff = ours
+        .iter()
+        .zip(reference)
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    max_diff / max_ref.max(f32::MIN_POSITIVE)
+}
+
+fn load(variant: Variant, source: &Path, device: &Device) -> InceptionV1 {
+    let cache = WeightCache::new(tempfile::tempdir().unwrap().keep());
+    InceptionV1::load(variant, source, &cache, device).unwrap()
+}
+
+fn compare(model: &InceptionV1, input: &NamedTensor, refs: &[(Tap, Vec<f32>)], what: &str) {
+    let taps: Vec<Tap> = refs.iter().map(|(t, _)| *t).collect();
+    let ours = model
+        .activations(to_input(input, model.device()), &taps)
+        .unwrap();
+    let mut worst = (0f32, String::new());
+    for (tap, reference) in refs {
+        let got = values(ours[tap].clone());
+        let err = relative_error(&got, reference);
+        let name = tap.name(model.variant());
+        assert!(
+            err <= 1e-4,
+            "{what} {name}: max |diff| = {err:.3e} × max |reference|"
+        );
+        if err > worst.0 {
+            worst = (err, name);
+        }
+    }
+    eprintln!(
+        "{what}: {} taps within 1e-4 on the GPU (worst {} at {:.2e})",
+        refs.len(),
+        worst.1,
+        worst.0
+    );
+}
+
+#[test]
+fn bvlc_matches_every_caffe_blob_on_the_gpu() {
+    let Some(device) = gpu() else { return };
+    let dir = shared().join("googlenet-bvlc/reference");
+    let model = load(
+        Variant::Bvlc,
+        &shared().join("googlenet-bvlc/params"),
+        &device,
+    );
+    let (_, input) = mat::read_single_array(&dir.join("1_data.mat")).unwrap();
+    let mut refs = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "mat") {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let Some((_, name)) = stem.split_once('_') else {
+            continue;
+        };
+        let tap = Tap::parse(name, Variant::Bvlc).unwrap();
+        if tap == Tap::INPUT {
+            continue;
+        }
+        let (_, reference) = mat::read_single_array(&path).unwrap();
+        refs.push((tap, reference.data));
+    }
+    compare(&model, &input, &refs, "bvlc");
+    // The GPU's logits equal the CPU's.
+    let cpu = load(
+        Variant::Bvlc,
+        &shared().join("googlenet-bvlc/params"),
+        &Device::flex(),
+    );
+    assert!(
+        cpu.cpu_kernels() && !model.cpu_kernels(),
+        "the CPU kernels run on flex only, also in a build with the GPU backends"
+    );
+    let gpu_logits = model.forward(to_input(&input, &device)).unwrap();
+    let cpu_logits = cpu.forward(to_input(&input, cpu.device())).unwrap();
+    let g = gpu_logits
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let c = cpu_logits.into_data().try_to_vec::<f32>().unwrap();
+    let err = relative_error(&g, &c);
+    assert!(err <= 1e-4, "GPU vs CPU logits: {err:.3e}");
+}
+
+#[test]
+fn lucid_matches_tensorflow_on_the_gpu() {
+    let Some(device) = gpu() else { return };
+    let model = load(
+        Variant::Lucid,
+        &shared().join("inception5h-fixture/inception5h-random.pth"),
+        &device,
+    );
+    for case in ["rgb224", "rgb227x251"] {
+        let dir = shared().join("inception5h-fixture/reference").join(case);
+        let input = npy::read_npy(&dir.join("input.npy")).unwrap();
+        let mut refs = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            if name == "input" {
+                continue;
+            }
+            let tap = Tap::parse(&name, Variant::Lucid).unwrap();
+            refs.push((tap, npy::read_npy(&path).unwrap().data));
+        }
+        compare(&model, &input, &refs, case);
+    }
+}
