@@ -1,8 +1,8 @@
 //! The `aann` command-line interface.
 
 mod ablate;
-mod circuits;
 mod bench;
+mod circuits;
 mod common;
 mod experiment;
 mod inspect;
@@ -43,6 +43,9 @@ pub enum Command {
     Circuits(circuits::CircuitsArgs),
     /// Run a replacement experiment from a spec and write its report.
     Experiment(experiment::ExperimentArgs),
+    /// Where a finished experiment's replacement disagrees most with the natural network,
+    /// with every replaced neuron's natural and artificial activity on those images.
+    Errors(experiment::ErrorsArgs),
     /// Time the forward pass, hooks, a K-condition experiment and decoding (images/s).
     Bench(bench::BenchArgs),
 }
@@ -65,6 +68,7 @@ where
         Command::Discover(a) => tuning::discover_command(a),
         Command::Circuits(a) => circuits::circuits(a),
         Command::Experiment(a) => experiment::experiment(a),
+        Command::Errors(a) => experiment::errors(a),
     }
 }
 
