@@ -41,7 +41,7 @@ fn classify_names_the_espresso_in_caffes_sample_image() {
     assert!(o.status.success(), "{out}\n{err}");
     let first = out
         .lines()
-        .find(|l| l.contains('%'))
+        .find(|l| l.trim_start().starts_with("1 "))
         .unwrap_or_else(|| panic!("no class line in:\n{out}"));
     assert!(first.contains("espresso"), "top class: {first}\n{out}");
 }
@@ -68,7 +68,7 @@ fn an_unknown_tap_is_refused_with_the_models_vocabulary() {
         "activations",
         "--model",
         "bvlc",
-        "--tap",
+        "--layer",
         "inception_3z_output",
         "--out",
         out_file.to_str().unwrap(),
@@ -146,7 +146,11 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
         "--set",
         "null.images=4",
         "--set",
-        "statistics.resamples=200",
+        "statistics.resamples=2000",
+        "--set",
+        "run.tuning_orientations=8",
+        "--set",
+        "run.tuning_radii=[40.0]",
         "--quiet",
     ];
     let o = aann(&args);
@@ -223,11 +227,48 @@ fn the_lucid_experiment_runs_on_the_fixture() {
         "--set",
         "null.sets=0",
         "--set",
-        "statistics.resamples=100",
+        "statistics.resamples=2000",
+        "--set",
+        "run.tuning_orientations=8",
+        "--set",
+        "run.tuning_radii=[40.0]",
         "--quiet",
     ]);
     let (stdout, err) = text(&o);
     assert!(o.status.success(), "{stdout}\n{err}");
     let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(summary.contains("mixed3b"), "the Lucid tap names appear");
+}
+
+/// Every shipped family file parses, names a tap of its model, and stays within the tap's
+/// channels.
+#[test]
+fn every_shipped_family_file_is_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/families");
+    let mut seen = 0;
+    for model in std::fs::read_dir(&root).unwrap() {
+        for file in std::fs::read_dir(model.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let family = aann::model::Family::load(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let tap = family
+                .tap()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let width = tap.channels(family.model);
+            assert!(!family.neurons.is_empty(), "{} is empty", path.display());
+            for n in &family.neurons {
+                assert!(
+                    n.channel < width,
+                    "{}: channel {} of a {width}-channel tap",
+                    path.display(),
+                    n.channel
+                );
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 9, "found only {seen} family files");
 }

@@ -534,14 +534,20 @@ pub fn run_experiment(
 
     // Tuning maps of each circuit against the natural neurons.
     let mut circuits = Vec::new();
+    let mut sweep = TuningSpec::curves();
+    if spec.run.tuning_orientations == 0 {
+        return Err(EvalError::Spec(
+            "run.tuning_orientations must be at least 1".into(),
+        ));
+    }
+    let n = spec.run.tuning_orientations;
+    sweep.orientations = (0..n).map(|i| 360.0 * i as f64 / n as f64).collect();
+    if let Some(radii) = &spec.run.tuning_radii {
+        sweep.values = radii.clone();
+    }
     for (condition, replacement) in &replacements {
-        let (natural, artificial, tuning) = compare_tuning(
-            model,
-            tap,
-            replacement.clone(),
-            &TuningSpec::curves(),
-            &stats,
-        )?;
+        let (natural, artificial, tuning) =
+            compare_tuning(model, tap, replacement.clone(), &sweep, &stats)?;
         let rs: Vec<f64> = tuning.iter().map(|t| t.correlation).collect();
         write_json(
             &out.join(format!("tuning-{condition}.json")),

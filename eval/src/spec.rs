@@ -170,6 +170,16 @@ pub struct RunSpec {
     /// How many most-divergent images the report shows per circuit.
     #[serde(default = "default_divergent")]
     pub divergent_images: usize,
+    /// Orientations of the curve sweep that compares tuning maps (evenly spaced).
+    #[serde(default = "default_tuning_orientations")]
+    pub tuning_orientations: usize,
+    /// Radii (px) of that sweep (default: 12 to 400 px, nine of them).
+    #[serde(default)]
+    pub tuning_radii: Option<Vec<f64>>,
+}
+
+fn default_tuning_orientations() -> usize {
+    36
 }
 
 fn default_batch() -> usize {

@@ -1,0 +1,99 @@
+//! Rotational equivariance of the hand-written pixel circuit, end to end: every family is
+//! one motif copied around a rotation group, so turning the image a quarter turn must turn
+//! every unit's map a quarter turn and move it a quarter of the way round its group.
+
+use std::collections::HashMap;
+
+use aann_circuits::{Circuit, ColourMode, PixelCircuitSpec, PixelCurveCircuit};
+use aann_model::{Tap, Variant};
+use burn::tensor::{Device, Tensor, TensorData};
+use proptest::prelude::*;
+
+/// A quarter turn clockwise on screen (rows run down): pixel (y, x) goes to (x, H − 1 − y).
+fn quarter_turn(x: Tensor<4>) -> Tensor<4> {
+    x.swap_dims(2, 3).flip([3])
+}
+
+fn units(circuit: &PixelCurveCircuit, image: Tensor<4>) -> Tensor<4> {
+    let taps = HashMap::from([(Tap::INPUT, image)]);
+    circuit.units(&taps)
+}
+
+/// A grey image of smooth random blobs and strokes, from a seed (65×65: with an odd size
+/// every stride-2 stage samples the same pixels after a quarter turn).
+fn image(seed: u64, size: usize, device: &Device) -> Tensor<4> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64) / f64::from(1u32 << 31)
+    };
+    let blobs: Vec<(f64, f64, f64, f64)> = (0..6)
+        .map(|_| {
+            (
+                next() * size as f64,
+                next() * size as f64,
+                2.0 + next() * 10.0,
+                next() * 2.0 - 1.0,
+            )
+        })
+        .collect();
+    let mut v = vec![0.0f32; size * size];
+    for y in 0..size {
+        for x in 0..size {
+            let s: f64 = blobs
+                .iter()
+                .map(|(cx, cy, r, a)| {
+                    let d2 = (x as f64 - cx).powi(2) + (y as f64 - cy).powi(2);
+                    a * (-d2 / (2.0 * r * r)).exp()
+                })
+                .sum();
+            v[y * size + x] = (60.0 * s) as f32;
+        }
+    }
+    let grey: Vec<f32> = (0..3).flat_map(|_| v.clone()).collect();
+    Tensor::from_data(TensorData::new(grey, [1, 3, size, size]), device)
+}
+
+fn max_abs(t: Tensor<4>) -> f32 {
+    t.abs().max().into_scalar()
+}
+
+fn check_quarter_turn(seed: u64) {
+    let device = Device::default();
+    let circuit = PixelCurveCircuit::new(
+        PixelCircuitSpec::standard(ColourMode::Grayscale),
+        Variant::Lucid,
+        &device,
+    );
+    let group = circuit.group();
+    let shift = group
+        .quarter_shift()
+        .expect("the curve family has a multiple of four orientations");
+    let img = image(seed, 65, &device);
+    let natural = units(&circuit, img.clone());
+    let turned = units(&circuit, quarter_turn(img));
+    let scale = max_abs(natural.clone()).max(1e-6);
+    for k in 0..group.n {
+        let expected = quarter_turn(natural.clone().narrow(1, k, 1));
+        let got = turned.clone().narrow(1, group.rotate(k, 1), 1);
+        let err = max_abs(got - expected) / scale;
+        assert!(
+            err < 1e-4,
+            "unit {k} ({}°) did not become unit {} after a quarter turn: relative error {err} (shift {shift})",
+            group.angle(k),
+            group.rotate(k, 1)
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4))]
+    #[test]
+    fn a_quarter_turn_of_the_image_permutes_the_curve_units(seed in any::<u64>()) {
+        check_quarter_turn(seed);
+    }
+}
