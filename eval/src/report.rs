@@ -437,13 +437,15 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
     let md = markdown(r);
     let section = |title: &str| -> String {
         // Render the Markdown table that follows a heading as HTML.
-        let mut lines = md.lines().skip_while(|l| !l.starts_with(title)).skip(1);
+        // A heading is skipped; a title that is the table's own header row is kept.
+        let skip = usize::from(!title.starts_with('|'));
+        let mut lines = md.lines().skip_while(|l| !l.starts_with(title)).skip(skip);
         let mut table = String::from("<table>");
         let mut started = false;
         for l in lines.by_ref() {
             if l.starts_with('|') {
                 started = true;
-                if l.starts_with("|---") {
+                if l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')) {
                     continue;
                 }
                 let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
