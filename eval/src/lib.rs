@@ -5,7 +5,9 @@
 pub mod circuits;
 pub mod discover;
 pub mod evaluator;
+pub mod expanded;
 pub mod experiment;
+pub mod hypotheses;
 pub mod means;
 pub mod metrics;
 pub mod plot;

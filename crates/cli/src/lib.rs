@@ -1,8 +1,9 @@
 //! The `aann` command-line interface.
 
 mod ablate;
-mod circuits;
 mod bench;
+mod check;
+mod circuits;
 mod common;
 mod experiment;
 mod inspect;
@@ -43,6 +44,9 @@ pub enum Command {
     Circuits(circuits::CircuitsArgs),
     /// Run a replacement experiment from a spec and write its report.
     Experiment(experiment::ExperimentArgs),
+    /// Re-check the claims of hypothesis files: measured value, threshold, pass/fail/skip;
+    /// exits non-zero when a claim fails.
+    Check(check::CheckArgs),
     /// Time the forward pass, hooks, a K-condition experiment and decoding (images/s).
     Bench(bench::BenchArgs),
 }
@@ -65,6 +69,7 @@ where
         Command::Discover(a) => tuning::discover_command(a),
         Command::Circuits(a) => circuits::circuits(a),
         Command::Experiment(a) => experiment::experiment(a),
+        Command::Check(a) => check::check(a),
     }
 }
 
