@@ -44,7 +44,8 @@ pub trait Circuit: Send + Sync {
 /// `output = ReLU(gain · pre + bias)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// `family` (one gain and bias for every neuron) or `neuron` (one pair each).
+    /// `family` (one gain and bias for every neuron) or `neuron` (one pair each), with
+    /// `, moments` when the moments were matched rather than the squares least.
     pub scope: String,
     /// Per natural channel of the family (repeated when the scope is `family`).
     pub gains: Vec<f64>,
@@ -69,7 +70,7 @@ impl Calibration {
 
     /// The fitted numbers, for the accounting.
     pub fn data_derived(&self) -> Option<DataDerived> {
-        let (count, values) = match self.scope.as_str() {
+        let (count, values) = match self.scope.split(',').next().unwrap_or("") {
             "family" => (2, vec![self.gains[0], self.biases[0]]),
             "neuron" => (2 * self.gains.len(), Vec::new()),
             _ => return None,
@@ -239,6 +240,72 @@ pub fn fit_relu_affine(x: &[f32], y: &[f32]) -> (f64, f64, f64) {
     (g, b, mse)
 }
 
+/// How a circuit's output is fitted to the natural neurons.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CalibrationFit {
+    /// Least squares (`fit_relu_affine`): the best pointwise match, but a circuit that
+    /// explains part of the variance is shrunk towards the mean (regression attenuation),
+    /// so its strong responses come out too weak.
+    #[default]
+    LeastSquares,
+    /// Moment matching (`fit_relu_moments`): the output has the natural neuron's mean and
+    /// standard deviation, so strong responses stay strong.
+    Moments,
+}
+
+/// `y ≈ ReLU(g · x + b)` with the output's mean and standard deviation matched to `y`'s:
+/// starting from the least-squares fit, the gain is rescaled by the ratio of standard
+/// deviations and the bias moved (bisection; the mean of a ReLU is monotone in its bias)
+/// until the means agree, alternately. Returns `(g, b, mse)`.
+pub fn fit_relu_moments(x: &[f32], y: &[f32]) -> (f64, f64, f64) {
+    let (mut g, mut b, _) = fit_relu_affine(x, y);
+    let n = x.len().max(1) as f64;
+    let moments = |vals: &mut dyn Iterator<Item = f64>| {
+        let (mut s, mut ss) = (0.0, 0.0);
+        for v in vals {
+            s += v;
+            ss += v * v;
+        }
+        let m = s / n;
+        (m, (ss / n - m * m).max(0.0).sqrt())
+    };
+    let (my, sy) = moments(&mut y.iter().map(|v| f64::from(*v)));
+    if g <= 0.0 || sy <= 0.0 {
+        return fit_relu_affine(x, y);
+    }
+    let out = |g: f64, b: f64| {
+        let mut it = x.iter().map(move |a| (g * f64::from(*a) + b).max(0.0));
+        moments(&mut it)
+    };
+    for _ in 0..5 {
+        let (_, sp) = out(g, b);
+        if sp > 0.0 {
+            let r = sy / sp;
+            g *= r;
+            b *= r;
+        }
+        // Bisection on the bias for the mean.
+        let (mut lo, mut hi) = (b - 10.0 * sy - 1.0, b + 10.0 * sy + 1.0);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if out(g, mid).0 < my {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        b = 0.5 * (lo + hi);
+    }
+    let mse = x
+        .iter()
+        .zip(y)
+        .map(|(a, t)| ((g * f64::from(*a) + b).max(0.0) - f64::from(*t)).powi(2))
+        .sum::<f64>()
+        / n;
+    (g, b, mse)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +318,39 @@ mod tests {
         assert!(
             (g - 3.0).abs() < 1e-6 && (b + 1.0).abs() < 1e-6 && mse < 1e-10,
             "{g} {b} {mse}"
+        );
+    }
+
+    #[test]
+    fn moment_fit_keeps_the_natural_spread_where_least_squares_shrinks_it() {
+        // y = ReLU(3x − 1) + noise that x does not explain: least squares shrinks the
+        // output's spread; the moment fit restores the natural mean and deviation.
+        let x: Vec<f32> = (0..2000)
+            .map(|i| ((i * 37 % 2000) as f32 - 1000.0) / 300.0)
+            .collect();
+        let y: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (3.0 * v - 1.0 + 4.0 * (((i * 7919) % 101) as f32 / 50.0 - 1.0)).max(0.0))
+            .collect();
+        let stats = |g: f64, b: f64| {
+            let p: Vec<f64> = x.iter().map(|a| (g * f64::from(*a) + b).max(0.0)).collect();
+            let m = p.iter().sum::<f64>() / p.len() as f64;
+            (
+                m,
+                (p.iter().map(|v| (v - m).powi(2)).sum::<f64>() / p.len() as f64).sqrt(),
+            )
+        };
+        let ym = y.iter().map(|v| f64::from(*v)).sum::<f64>() / y.len() as f64;
+        let ys =
+            (y.iter().map(|v| (f64::from(*v) - ym).powi(2)).sum::<f64>() / y.len() as f64).sqrt();
+        let (g, b, _) = fit_relu_affine(&x, &y);
+        assert!(stats(g, b).1 < 0.97 * ys);
+        let (g, b, _) = fit_relu_moments(&x, &y);
+        let (m, s) = stats(g, b);
+        assert!(
+            (m - ym).abs() < 1e-3 * ym && (s - ys).abs() < 0.02 * ys,
+            "{m} {ym} {s} {ys}"
         );
     }
 }

@@ -29,7 +29,10 @@ pub mod pixels;
 pub mod upstream;
 
 pub use accounting::Accounting;
-pub use circuit::{Calibration, Circuit, CircuitReplacement, UnitMapping, fit_relu_affine};
+pub use circuit::{
+    Calibration, CalibrationFit, Circuit, CircuitReplacement, UnitMapping, fit_relu_affine,
+    fit_relu_moments,
+};
 pub use colour::ColourMode;
 pub use group::{Periodicity, RotationGroup};
 pub use pixels::{PixelCircuitSpec, PixelCurveCircuit};

@@ -22,6 +22,10 @@ pub enum TargetShape {
     /// A circular arc of `radius` pixels whose apex is at the unit and which bulges towards
     /// the target's (radial) orientation; `half_span_deg` degrees of arc on each side.
     Arc { radius: f64, half_span_deg: f64 },
+    /// The unit's own position: the tangent tiling collapsed onto the centre, for an arc
+    /// too small to span more than one upstream unit. Radial (bulge) direction = the
+    /// target's orientation, tangent perpendicular to it, as at an arc's apex.
+    Point,
 }
 
 /// A point of the target shape: its offset from the unit (pixels) and the tangent and
@@ -71,6 +75,15 @@ impl TargetShape {
                     }
                 })
                 .collect(),
+            TargetShape::Point => vec![
+                ShapePoint {
+                    dx: 0.0,
+                    dy: 0.0,
+                    tangent_deg: orientation_deg + 90.0,
+                    radial_deg: orientation_deg,
+                };
+                samples
+            ],
         }
     }
 }
@@ -112,6 +125,7 @@ impl TangentTiling {
                     ("arc half-span (deg)", half_span_deg),
                 ]
             }
+            TargetShape::Point => Vec::new(),
         };
         v.extend([
             ("spread (px)", self.spread),
@@ -167,7 +181,7 @@ impl TangentTiling {
         let centre = footprint(0.0, 0.0);
         let (tangent, radial) = match self.shape {
             TargetShape::Segment { .. } => (target_deg, target_deg + 90.0),
-            TargetShape::Arc { .. } => (target_deg + 90.0, target_deg),
+            TargetShape::Arc { .. } | TargetShape::Point => (target_deg + 90.0, target_deg),
         };
         let inhibit = match upstream {
             Periodicity::Axial => {

@@ -9,8 +9,9 @@ use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
-    Calibration, Circuit, CircuitReplacement, ColourMode, PixelCircuitSpec, PixelCurveCircuit,
-    UnitMapping, UpstreamCircuitSpec, UpstreamCurveCircuit, fit_relu_affine,
+    Calibration, CalibrationFit, Circuit, CircuitReplacement, ColourMode, PixelCircuitSpec,
+    PixelCurveCircuit, UnitMapping, UpstreamCircuitSpec, UpstreamCurveCircuit, fit_relu_affine,
+    fit_relu_moments,
 };
 use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
 use aann_model::{
@@ -145,6 +146,40 @@ pub fn calibrate(
     per_neuron: bool,
     batch_size: usize,
 ) -> Result<Calibration, EvalError> {
+    calibrate_with(
+        model,
+        circuit,
+        mapping,
+        target,
+        set,
+        preprocess,
+        per_neuron,
+        CalibrationFit::LeastSquares,
+        batch_size,
+    )
+}
+
+/// [`calibrate`] with a choice of fit (least squares, or matched moments).
+#[allow(clippy::too_many_arguments)]
+pub fn calibrate_with(
+    model: &InceptionV1,
+    circuit: &dyn Circuit,
+    mapping: &UnitMapping,
+    target: Tap,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    per_neuron: bool,
+    fit: CalibrationFit,
+    batch_size: usize,
+) -> Result<Calibration, EvalError> {
+    let fit_fn = match fit {
+        CalibrationFit::LeastSquares => fit_relu_affine,
+        CalibrationFit::Moments => fit_relu_moments,
+    };
+    let scope_suffix = match fit {
+        CalibrationFit::LeastSquares => "",
+        CalibrationFit::Moments => ", moments",
+    };
     let k = mapping.channels.len();
     let mut xs: Vec<Vec<f32>> = vec![Vec::new(); k];
     let mut ys: Vec<Vec<f32>> = vec![Vec::new(); k];
@@ -196,9 +231,9 @@ pub fn calibrate(
     }
     let split = describe_set(set);
     if per_neuron {
-        let fits: Vec<(f64, f64, f64)> = (0..k).map(|j| fit_relu_affine(&xs[j], &ys[j])).collect();
+        let fits: Vec<(f64, f64, f64)> = (0..k).map(|j| fit_fn(&xs[j], &ys[j])).collect();
         Ok(Calibration {
-            scope: "neuron".into(),
+            scope: format!("neuron{scope_suffix}"),
             gains: fits.iter().map(|f| f.0).collect(),
             biases: fits.iter().map(|f| f.1).collect(),
             split,
@@ -207,7 +242,7 @@ pub fn calibrate(
     } else {
         let x: Vec<f32> = xs.concat();
         let y: Vec<f32> = ys.concat();
-        let (g, b, _) = fit_relu_affine(&x, &y);
+        let (g, b, _) = fit_fn(&x, &y);
         let mse = (0..k)
             .map(|j| {
                 xs[j]
@@ -219,7 +254,7 @@ pub fn calibrate(
             })
             .collect();
         Ok(Calibration {
-            scope: "family".into(),
+            scope: format!("family{scope_suffix}"),
             gains: vec![g; k],
             biases: vec![b; k],
             split,

@@ -25,7 +25,7 @@ use aann_stats::{
 
 use crate::EvalError;
 use crate::circuits::{
-    TuningComparison, build_circuit, calibrate, compare_tuning, median, upstream_tap,
+    TuningComparison, build_circuit, calibrate_with, compare_tuning, median, upstream_tap,
 };
 use crate::evaluator::Evaluator;
 use crate::means::{cached_activation_stats, describe_set, donor_pool};
@@ -164,6 +164,11 @@ pub(crate) fn open_set(
         },
     )
     .map_err(|e| EvalError::Spec(format!("the {role} set {}: {e}", path.display())))?;
+    let set = if spec.skip > 0 {
+        set.skip(spec.skip)
+    } else {
+        set
+    };
     Ok(if spec.limit > 0 {
         set.limit(spec.limit)
     } else {
@@ -193,7 +198,7 @@ pub(crate) fn check_disjoint(tune: &ImageSet, test: &ImageSet) -> Result<(), Eva
     Ok(())
 }
 
-fn preprocess_of(spec: &ExperimentSpec) -> Result<Preprocess, EvalError> {
+pub(crate) fn preprocess_of(spec: &ExperimentSpec) -> Result<Preprocess, EvalError> {
     let mut p = spec.model.preprocess();
     p.resize = Resize {
         rescale: if spec.preprocess.shorter_side == 0 {
@@ -206,6 +211,57 @@ fn preprocess_of(spec: &ExperimentSpec) -> Result<Preprocess, EvalError> {
     };
     p.resize.validate()?;
     Ok(p)
+}
+
+/// The weights a spec names (relative to the data root), or the model's default.
+pub(crate) fn weights_of(root: &DataRoot, spec: &ExperimentSpec) -> Result<PathBuf, EvalError> {
+    Ok(match &spec.weights {
+        Some(w) if Path::new(w).is_absolute() => PathBuf::from(w),
+        Some(w) => root.dir.join(w),
+        None => root.default_weights(spec.model)?,
+    })
+}
+
+/// Build one of a spec's circuits: its upstream normalisers come from the (cached)
+/// statistics of `calibration_set`, its hand-set numbers from the shipped spec or the
+/// override file the spec names.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn circuit_of(
+    c: &crate::spec::CircuitSpec,
+    model: &InceptionV1,
+    weights_sha256: &str,
+    repo: &Path,
+    calibration_set: &ImageSet,
+    preprocess: &Preprocess,
+    cache_dir: &Path,
+    batch: usize,
+    progress: bool,
+) -> Result<Arc<dyn aann_circuits::Circuit>, EvalError> {
+    let upstream_stats = match upstream_tap(&c.choice, repo)? {
+        Some(up) => Some(cached_activation_stats(
+            model,
+            weights_sha256,
+            calibration_set,
+            preprocess,
+            up,
+            cache_dir,
+            batch,
+            progress,
+        )?),
+        None => None,
+    };
+    let override_text = c
+        .spec
+        .as_ref()
+        .map(|p| std::fs::read_to_string(repo.join(p)).map_err(|e| EvalError::io(&repo.join(p), e)))
+        .transpose()?;
+    build_circuit(
+        &c.choice,
+        model,
+        repo,
+        upstream_stats.as_ref(),
+        override_text.as_deref(),
+    )
 }
 
 /// Run an experiment: conditions on the test set (resumable), statistics, tuning maps,
@@ -238,11 +294,7 @@ pub fn run_experiment(
     let tap = family.tap()?;
     let channels = ChannelSet::new(family.channels());
 
-    let weights = match &spec.weights {
-        Some(w) if Path::new(w).is_absolute() => PathBuf::from(w),
-        Some(w) => root.dir.join(w),
-        None => root.default_weights(variant)?,
-    };
+    let weights = weights_of(&root, spec)?;
     let cache_dir = options
         .cache_dir
         .clone()
@@ -304,32 +356,16 @@ pub fn run_experiment(
     }
     let mut replacements = Vec::new();
     for c in &spec.circuits {
-        let upstream_stats = match upstream_tap(&c.choice, &repo)? {
-            Some(up) => Some(cached_activation_stats(
-                model,
-                &loaded.weights_sha256,
-                &calibration_set,
-                &preprocess,
-                up,
-                &cache_dir,
-                batch,
-                options.progress,
-            )?),
-            None => None,
-        };
-        let override_text = c
-            .spec
-            .as_ref()
-            .map(|p| {
-                std::fs::read_to_string(repo.join(p)).map_err(|e| EvalError::io(&repo.join(p), e))
-            })
-            .transpose()?;
-        let circuit = build_circuit(
-            &c.choice,
+        let circuit = circuit_of(
+            c,
             model,
+            &loaded.weights_sha256,
             &repo,
-            upstream_stats.as_ref(),
-            override_text.as_deref(),
+            &calibration_set,
+            &preprocess,
+            &cache_dir,
+            batch,
+            options.progress,
         )?;
         let mapping =
             UnitMapping::by_orientation(&family, circuit.as_ref()).map_err(EvalError::Spec)?;
@@ -349,7 +385,7 @@ pub fn run_experiment(
                 describe_set(&calibration_set)
             );
         }
-        let calibration = calibrate(
+        let calibration = calibrate_with(
             model,
             circuit.as_ref(),
             &mapping,
@@ -357,6 +393,7 @@ pub fn run_experiment(
             &calibration_set,
             &preprocess,
             per_neuron,
+            c.fit,
             batch,
         )?;
         let replacement = Arc::new(CircuitReplacement {
@@ -453,7 +490,10 @@ pub fn run_experiment(
         .collect();
     for name in names.iter().filter(|n| n.as_str() != "baseline") {
         for reference in &references {
-            if name == reference {
+            // Ablations are compared with zero-ablation only: "how much of the mean-ablation
+            // gap does zero-ablation recover" is not a question anyone asks.
+            let is_ablation = name.ends_with("-ablate");
+            if name == reference || (is_ablation && *reference != "zero-ablate") {
                 continue;
             }
             for metric in [
@@ -785,14 +825,14 @@ fn headline(
             match &f.result.fraction {
                 Some(e) => s.push_str(&format!(
                     "; {} recovers {:.0}% [{:.0}%, {:.0}%] of the zero-ablation cross-entropy gap",
-                    c.circuit,
+                    c.condition,
                     100.0 * e.point,
                     100.0 * e.ci.lo,
                     100.0 * e.ci.hi
                 )),
                 None => s.push_str(&format!(
                     "; {}: fraction recovered undefined (the ablation's effect is not significant)",
-                    c.circuit
+                    c.condition
                 )),
             }
         }

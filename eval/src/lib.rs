@@ -4,6 +4,7 @@
 
 pub mod circuits;
 pub mod discover;
+pub mod errors;
 pub mod evaluator;
 pub mod expanded;
 pub mod experiment;

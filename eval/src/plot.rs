@@ -323,8 +323,15 @@ pub fn interval_chart_svg(
     x_label: &str,
     references: &[(f64, &str)],
 ) -> String {
-    let (left, right, top, row_h) = (190.0, 30.0, 30.0, 24.0);
-    let width = 640.0;
+    // Room for the longest label (about 6 px per character at 11 px).
+    let longest = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let left = (longest as f64 * 6.2 + 16.0).max(190.0);
+    let (right, top, row_h) = (30.0, 30.0, 24.0);
+    let width = left + 450.0;
     let plot_w = width - left - right;
     let height = top + row_h * rows.len() as f64 + 46.0;
     let mut lo = rows

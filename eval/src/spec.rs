@@ -21,7 +21,10 @@ pub struct ImageSetSpec {
     pub images: String,
     #[serde(default)]
     pub labels: Option<String>,
-    /// Use only the first N images in key order (0: all).
+    /// Skip the first N images in key order (e.g. those a circuit was developed on).
+    #[serde(default)]
+    pub skip: usize,
+    /// Then use only the first N images (0: all).
     #[serde(default)]
     pub limit: usize,
 }
@@ -89,6 +92,10 @@ pub struct CircuitSpec {
     /// `family` (one fitted gain and bias) or `neuron` (one pair per neuron).
     #[serde(default = "family_scope")]
     pub calibration: String,
+    /// How the gain and bias are fitted: `least-squares` (default) or `moments` (the
+    /// output's mean and standard deviation match the natural neuron's).
+    #[serde(default)]
+    pub fit: aann_circuits::CalibrationFit,
     /// Hand-set numbers overriding the shipped ones (a TOML file, see `aann circuits spec`).
     #[serde(default)]
     pub spec: Option<String>,

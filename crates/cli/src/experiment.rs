@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use aann_eval::errors::{ErrorOptions, Ranking, analyse_errors, errors_markdown, write_errors};
 use aann_eval::experiment::{ExperimentOptions, run_experiment};
 use aann_eval::spec::ExperimentSpec;
 
@@ -95,8 +96,8 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
     }
     for c in &result.circuits {
         println!(
-            "{}: median tuning-map r = {:.3}",
-            c.circuit, c.median_tuning_r
+            "{} ({}): median tuning-map r = {:.3}",
+            c.condition, c.circuit, c.median_tuning_r
         );
     }
     println!("\nreport: {}/report.html", spec.run.out);
@@ -105,4 +106,50 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
 
 fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[derive(Args, Debug)]
+pub struct ErrorsArgs {
+    /// A finished experiment's results folder (e.g. results/curves-bvlc).
+    pub results: PathBuf,
+    /// The replacement condition to analyse (default: the run's first circuit), e.g.
+    /// `replace-curves-from-upstream`.
+    #[arg(long)]
+    pub condition: Option<String>,
+    /// Rank images by `kl` (of the replaced prediction from the natural one) or by
+    /// `correctness` (top-1 answers the replacement broke, then those it fixed).
+    #[arg(long, default_value = "kl")]
+    pub by: Ranking,
+    /// How many images to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// How many test images give each neuron's typical error.
+    #[arg(long, default_value_t = 64)]
+    pub reference_images: usize,
+    /// Data root (default: $AANN_DATA, else ../shared/data).
+    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
+    pub data_root: Option<PathBuf>,
+    /// Folder for converted weights and cached statistics.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
+    let options = ErrorOptions {
+        data_root: args.data_root,
+        cache_dir: args.cache_dir,
+        condition: args.condition,
+        ranking: args.by,
+        top: args.top,
+        reference_images: args.reference_images,
+        progress: !args.quiet,
+    };
+    let analysis = analyse_errors(&args.results, &options)?;
+    print!("{}", errors_markdown(&analysis));
+    for path in write_errors(&analysis, &args.results)? {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }

@@ -47,6 +47,9 @@ pub enum Command {
     /// Re-check the claims of hypothesis files: measured value, threshold, pass/fail/skip;
     /// exits non-zero when a claim fails.
     Check(check::CheckArgs),
+    /// Where a finished experiment's replacement disagrees most with the natural network,
+    /// with every replaced neuron's natural and artificial activity on those images.
+    Errors(experiment::ErrorsArgs),
     /// Time the forward pass, hooks, a K-condition experiment and decoding (images/s).
     Bench(bench::BenchArgs),
 }
@@ -70,6 +73,7 @@ where
         Command::Circuits(a) => circuits::circuits(a),
         Command::Experiment(a) => experiment::experiment(a),
         Command::Check(a) => check::check(a),
+        Command::Errors(a) => experiment::errors(a),
     }
 }
 

@@ -26,7 +26,8 @@ use super::{
 };
 use crate::EvalError;
 use crate::circuits::{
-    CircuitChoice, build_circuit, calibrate, median, pearson, replacement_condition, upstream_tap,
+    CircuitChoice, build_circuit, calibrate_with, median, pearson, replacement_condition,
+    upstream_tap,
 };
 use crate::evaluator::Evaluator;
 use crate::expanded::{ExpandedBlock, expansion_block, positive_axis};
@@ -296,7 +297,7 @@ impl<'a> Context<'a> {
         let key = (
             tap.name(self.file.model),
             set_spec.limit,
-            set_spec.images.clone(),
+            format!("{}|{}", set_spec.images, set_spec.skip),
         );
         if let Some(s) = self.stats.get(&key) {
             return Ok(s.clone());
@@ -330,6 +331,7 @@ impl<'a> Context<'a> {
         let spec = ImageSetSpec {
             images: self.file.defaults.sigma_set.clone(),
             labels: None,
+            skip: 0,
             limit: n,
         };
         self.stats_on(model, tap, &spec, "σ").map(Some)
@@ -857,19 +859,26 @@ fn build(
         None => None,
     };
     let set = ctx.image_set(calibration_set, "calibration", false)?;
+    let override_text = match &fields.spec {
+        Some(p) => Some(
+            std::fs::read_to_string(repo.join(p))
+                .map_err(|e| format!("circuit spec {}: {e}", repo.join(p).display()))?,
+        ),
+        None => None,
+    };
     let circuit = build_circuit(
         &choice,
         &model.model,
         &repo,
         upstream_stats.as_deref(),
-        None,
+        override_text.as_deref(),
     )?;
     let mapping = UnitMapping::by_orientation(&family, circuit.as_ref())?;
     let per_neuron = fields.calibration == CalibrationScope::Neuron;
     if ctx.options.progress {
         eprintln!("calibrating {} on {}", circuit.name(), describe_set(&set));
     }
-    let calibration = calibrate(
+    let calibration = calibrate_with(
         &model.model,
         circuit.as_ref(),
         &mapping,
@@ -877,11 +886,16 @@ fn build(
         &set,
         &ctx.file.model.preprocess(),
         per_neuron,
+        fields.fit,
         ctx.batch(),
     )?;
     let note = format!(
-        "{} for {} neurons of {} ({} calibration on {} images)",
+        "{}{} for {} neurons of {} ({} calibration on {} images)",
         circuit.name(),
+        fields
+            .spec
+            .as_ref()
+            .map_or(String::new(), |p| format!(" (numbers from {p})")),
         mapping.channels.len(),
         file_name(&fields.family),
         calibration.scope,
@@ -909,11 +923,13 @@ fn circuit_correlation(ctx: &mut Context<'_>, c: &CircuitCorrelation, thr: &str)
             .clone()
             .unwrap_or_else(|| "imagenet-val/images".into()),
         labels: None,
+        skip: 0,
         limit: c.calibration_images,
     };
     let upstream_set = ImageSetSpec {
         images: ctx.file.defaults.sigma_set.clone(),
         labels: None,
+        skip: 0,
         limit: ctx.sigma_images(&c.sweep).max(1),
     };
     let built = build(ctx, &model, fields, &calibration_set, &upstream_set)?;
@@ -1149,6 +1165,7 @@ fn ablation_effect(ctx: &mut Context<'_>, c: &AblationEffect, thr: &str) -> Meas
     let means = c.means.clone().unwrap_or(ImageSetSpec {
         images: "imagenet-val/images".into(),
         labels: None,
+        skip: 0,
         limit: 100,
     });
     let key = format!(

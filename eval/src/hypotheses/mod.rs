@@ -311,13 +311,28 @@ pub struct CircuitFields {
     pub lines: Option<String>,
     #[serde(default = "default_scope")]
     pub calibration: CalibrationScope,
+    /// How the gain and bias are fitted: `least-squares` (default) or `moments`.
+    #[serde(default)]
+    pub fit: aann_circuits::CalibrationFit,
+    /// Hand-set numbers overriding the shipped ones (a TOML file relative to the
+    /// repository, see `aann circuits spec`).
+    #[serde(default)]
+    pub spec: Option<String>,
 }
 
 fn default_scope() -> CalibrationScope {
     CalibrationScope::Family
 }
 
-const CIRCUIT_KEYS: [&str; 5] = ["circuit", "family", "early_curves", "lines", "calibration"];
+const CIRCUIT_KEYS: [&str; 7] = [
+    "circuit",
+    "family",
+    "early_curves",
+    "lines",
+    "calibration",
+    "fit",
+    "spec",
+];
 
 /// Correlation between artificial neurons and their natural counterparts over a stimulus
 /// sweep (Pearson r of the tuning maps, per neuron).
@@ -955,6 +970,12 @@ impl HypothesisFile {
             self.family(&lines)?;
         } else if c.early_curves.is_some() || c.lines.is_some() {
             return Err("`early_curves` and `lines` belong to the `upstream` circuit".into());
+        }
+        if let Some(spec) = &c.spec {
+            let path = self.repository.join(spec);
+            if !path.is_file() {
+                return Err(format!("circuit spec {} not found", path.display()));
+            }
         }
         Ok(family)
     }
