@@ -1008,3 +1008,69 @@ fn check_level(level: f64) -> Result<(), String> {
         Err(format!("level = {level} must be between 0 and 1"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<HypothesisFile, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(&path, text).unwrap();
+        HypothesisFile::load(&path).map_err(|e| e.to_string())
+    }
+
+    const CLAIM: &str = r#"
+[[claim]]
+name = "a"
+kind = "preferred_orientation"
+tags = ["cheap"]
+tap = "mixed3b"
+channel = 379
+expected_deg = 243
+tolerance_deg = 15
+"#;
+
+    #[test]
+    fn sweeps_take_the_file_defaults_unless_they_set_their_own() {
+        let file = load(&format!(
+            "model = \"lucid\"\n[defaults]\norientation_step_deg = 15\ncurve_radii = [20, 40]\n{CLAIM}{}",
+            CLAIM
+                .replace("name = \"a\"", "name = \"b\"")
+                .replace("tolerance_deg = 15", "tolerance_deg = 15\norientation_step_deg = 5\nvalues = [30]")
+        ))
+        .unwrap();
+        let sweep = |i: usize| match &file.claims[i].kind {
+            ClaimKind::PreferredOrientation(c) => c.sweep.spec(),
+            _ => unreachable!(),
+        };
+        assert_eq!(sweep(0).orientations.len(), 24);
+        assert_eq!(sweep(0).values, vec![20.0, 40.0]);
+        assert_eq!(sweep(1).orientations.len(), 72);
+        assert_eq!(sweep(1).values, vec![30.0]);
+        assert_eq!(file.claims[0].tags, vec!["cheap".to_string()]);
+        assert!(!file.requires.trained_weights);
+    }
+
+    #[test]
+    fn sweep_steps_must_divide_the_circle() {
+        let err = load(&format!(
+            "model = \"lucid\"\n{}",
+            CLAIM.replace(
+                "tolerance_deg = 15",
+                "tolerance_deg = 15\norientation_step_deg = 7"
+            )
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("claim `a`") && err.contains("orientation_step_deg = 7"),
+            "{err}"
+        );
+        let err = load(&format!(
+            "model = \"lucid\"\n{}",
+            CLAIM.replace("tags = [\"cheap\"]", "tags = \"cheap\"")
+        ))
+        .unwrap_err();
+        assert!(err.contains("`tags` must be a list of strings"), "{err}");
+    }
+}
