@@ -750,6 +750,7 @@ fn equivariance(ctx: &mut Context<'_>, c: &Equivariance, thr: &str) -> Measured 
                 out
             };
             let mut rs = Vec::new();
+            let mut gaps = Vec::new();
             let mut best_matches = 0;
             let mut excluded = Vec::new();
             let mut worst: Option<(f64, usize, usize)> = None;
@@ -780,7 +781,7 @@ fn equivariance(ctx: &mut Context<'_>, c: &Equivariance, thr: &str) -> Measured 
                 if best == j {
                     best_matches += 1;
                 }
-                let _ = gap;
+                gaps.push(gap);
                 if worst.is_none_or(|w| r < w.0) {
                     worst = Some((r, ch, neurons[j].0));
                 }
@@ -799,8 +800,9 @@ fn equivariance(ctx: &mut Context<'_>, c: &Equivariance, thr: &str) -> Measured 
             }
             let med = median(&rs);
             let mut detail = format!(
-                "{} neurons with a partner within {tolerance}° of θ + 90°: median r {med:.3}; the partner is the best match among the family for {best_matches} of them",
-                rs.len()
+                "{} neurons with a partner within {tolerance}° of θ + 90° (median {:.1}° off): median r {med:.3}; the partner is the best match among the family for {best_matches} of them",
+                rs.len(),
+                median(&gaps)
             );
             if let Some((r, a, b)) = worst {
                 detail.push_str(&format!("; lowest r {r:.3} ({a} → {b})"));
