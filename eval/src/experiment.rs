@@ -181,7 +181,7 @@ fn canonical(p: &Path) -> PathBuf {
 }
 
 /// Refuse tune and test sets that share an image.
-fn check_disjoint(tune: &ImageSet, test: &ImageSet) -> Result<(), EvalError> {
+pub(crate) fn check_disjoint(tune: &ImageSet, test: &ImageSet) -> Result<(), EvalError> {
     let tune_paths: HashSet<PathBuf> = tune.iter().map(|e| canonical(&e.path)).collect();
     let shared: Vec<&str> = test
         .iter()

@@ -271,21 +271,24 @@ pub fn apply_override(doc: &mut toml::Value, assignment: &str) -> Result<(), Eva
     Ok(())
 }
 
-/// The repository root: the working directory or the nearest ancestor of `spec_path` that
-/// holds `circuits/families`.
+/// The repository root: the working directory, else the nearest ancestor of `spec_path`,
+/// else the nearest ancestor of the working directory, that holds `circuits/families`.
 pub fn repository_root(spec_path: &Path) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     if cwd.join("circuits/families").is_dir() {
         return cwd;
     }
-    let mut dir = spec_path.parent().map(Path::to_path_buf);
-    while let Some(d) = dir {
-        if d.join("circuits/families").is_dir() {
-            return d;
-        }
-        dir = d.parent().map(Path::to_path_buf);
-    }
-    cwd
+    let nearest = |start: &Path| {
+        start
+            .ancestors()
+            .find(|d| d.join("circuits/families").is_dir())
+            .map(Path::to_path_buf)
+    };
+    spec_path
+        .parent()
+        .and_then(nearest)
+        .or_else(|| nearest(&cwd))
+        .unwrap_or(cwd)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod ablate;
 mod bench;
+mod check;
 mod circuits;
 mod common;
 mod experiment;
@@ -43,6 +44,9 @@ pub enum Command {
     Circuits(circuits::CircuitsArgs),
     /// Run a replacement experiment from a spec and write its report.
     Experiment(experiment::ExperimentArgs),
+    /// Re-check the claims of hypothesis files: measured value, threshold, pass/fail/skip;
+    /// exits non-zero when a claim fails.
+    Check(check::CheckArgs),
     /// Where a finished experiment's replacement disagrees most with the natural network,
     /// with every replaced neuron's natural and artificial activity on those images.
     Errors(experiment::ErrorsArgs),
@@ -68,6 +72,7 @@ where
         Command::Discover(a) => tuning::discover_command(a),
         Command::Circuits(a) => circuits::circuits(a),
         Command::Experiment(a) => experiment::experiment(a),
+        Command::Check(a) => check::check(a),
         Command::Errors(a) => experiment::errors(a),
     }
 }

@@ -1,0 +1,274 @@
+//! Regression tests on circuit hypotheses: the shipped BVLC claims hold on the shared data,
+//! a circuit with shuffled orientations fails them, bad files are explained, and the Lucid
+//! claims are skipped (never passed) without the trained weights.
+use std::path::{Path, PathBuf};
+
+use aann_eval::hypotheses::{
+    CheckOptions, CheckReport, FileReport, HypothesisFile, Status, check_file,
+};
+use aann_eval::setup::DataRoot;
+use aann_model::{Family, Variant};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared() -> PathBuf {
+    repo().join("../shared/data")
+}
+
+fn options(tags: &[&str], only: &[&str]) -> CheckOptions {
+    CheckOptions {
+        data_root: Some(shared()),
+        weights: None,
+        cache_dir: Some(std::env::temp_dir().join("aann-test-cache")),
+        only: only.iter().map(|s| s.to_string()).collect(),
+        tags: tags.iter().map(|s| s.to_string()).collect(),
+        progress: false,
+    }
+}
+
+fn table(report: &FileReport) -> String {
+    CheckReport::new(vec![report.clone()]).table(true)
+}
+
+/// The shipped BVLC file with every family path made absolute, so that a copy can live
+/// outside the repository; `curves-3b.toml` replaced by `curves`.
+fn bvlc_file_with_curves(dir: &Path, curves: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("eval/hypotheses/bvlc.toml")).unwrap();
+    let families = repo().join("circuits/families").canonicalize().unwrap();
+    let text = text
+        .replace(
+            "\"circuits/families/bvlc/curves-3b.toml\"",
+            &format!("{:?}", curves.display().to_string()),
+        )
+        .replace(
+            "\"circuits/families/",
+            &format!("\"{}/", families.display()),
+        );
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The BVLC curve family with its orientations shuffled: every neuron gets the orientation
+/// of the neuron half the family further round the circle (roughly its opposite).
+fn shuffled_curves(dir: &Path) -> PathBuf {
+    let mut family = Family::load(&repo().join("circuits/families/bvlc/curves-3b.toml")).unwrap();
+    let n = family.neurons.len();
+    let orientations: Vec<Option<f64>> = family.neurons.iter().map(|x| x.orientation_deg).collect();
+    for (i, neuron) in family.neurons.iter_mut().enumerate() {
+        neuron.orientation_deg = orientations[(i + n / 2) % n];
+    }
+    family.name = "curves (orientations shuffled)".into();
+    let path = dir.join("curves-3b-shuffled.toml");
+    family.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn every_shipped_family_file_loads() {
+    for model in ["bvlc", "lucid"] {
+        let dir = repo().join("circuits/families").join(model);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let family = Family::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(family.model.name(), model, "{}", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_cheap_bvlc_claims_hold_on_the_shared_data() {
+    let file = HypothesisFile::load(&repo().join("eval/hypotheses/bvlc.toml")).unwrap();
+    let report = check_file(&file, &options(&["cheap"], &[]));
+    let kinds: std::collections::BTreeSet<&str> =
+        report.claims.iter().map(|c| c.kind.as_str()).collect();
+    assert!(
+        kinds.len() >= 5 && report.claims.len() >= 10,
+        "{}",
+        table(&report)
+    );
+    for c in &report.claims {
+        assert_eq!(c.outcome.status, Status::Pass, "{}", table(&report));
+        assert!(c.outcome.measured.is_some_and(f64::is_finite), "{}", c.name);
+    }
+    assert!(report.weights_sha256.is_some());
+}
+
+#[test]
+fn shuffled_orientations_break_the_orientation_and_weight_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let curves = shuffled_curves(dir.path());
+    let path = bvlc_file_with_curves(dir.path(), &curves);
+    let file = HypothesisFile::load(&path).unwrap();
+    let report = check_file(
+        &file,
+        &options(
+            &[],
+            &[
+                "bvlc 3b curves prefer their family-file orientations",
+                "bvlc early curves excite aligned curves more than opposite ones",
+            ],
+        ),
+    );
+    assert_eq!(report.claims.len(), 2, "{}", table(&report));
+    for c in &report.claims {
+        assert_eq!(c.outcome.status, Status::Fail, "{}", table(&report));
+    }
+    let text = table(&report);
+    assert!(
+        text.contains("FAIL  bvlc 3b curves prefer their family-file orientations")
+            && text.contains("outside: channel"),
+        "{text}"
+    );
+}
+
+fn load_err(dir: &Path, text: &str) -> String {
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, text).unwrap();
+    let err = HypothesisFile::load(&path).unwrap_err().to_string();
+    assert!(err.contains("bad.toml"), "the error names the file: {err}");
+    err
+}
+
+#[test]
+fn bad_hypothesis_files_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let curves = repo().join("circuits/families/bvlc/curves-3b.toml");
+    let curves = curves.display();
+    let claim = |body: &str| format!("model = \"bvlc\"\n[[claim]]\nname = \"my claim\"\n{body}\n");
+    let po = "kind = \"preferred_orientation\"\ntap = \"inception_3b_output\"\nchannel = 358\nexpected_deg = 0\n";
+    for (text, expected) in [
+        (
+            claim(&format!("{po}tolerence_deg = 15")),
+            vec!["my claim", "unknown field `tolerence_deg`", "tolerance_deg"],
+        ),
+        (
+            claim("kind = \"prefered_orientation\""),
+            vec![
+                "my claim",
+                "unknown kind `prefered_orientation`",
+                "weight_motif",
+            ],
+        ),
+        (
+            claim(&format!(
+                "{}tolerance_deg = 15",
+                po.replace("inception_3b_output", "mixed3b")
+            )),
+            vec!["my claim", "unknown tap `mixed3b`", "bvlc"],
+        ),
+        (
+            claim(&format!("{}tolerance_deg = 15", po.replace("358", "480"))),
+            vec!["my claim", "channel 480", "480 channels"],
+        ),
+        (
+            claim(
+                "kind = \"tiling\"\nfamily = \"circuits/families/bvlc/nope.toml\"\nmax_gap_deg = 60",
+            ),
+            vec!["my claim", "nope.toml"],
+        ),
+        (
+            claim(&format!(
+                "kind = \"equivariance\"\nfamily = \"{curves}\"\nmode = \"peak_shift\""
+            )),
+            vec!["my claim", "max_error_deg"],
+        ),
+        (
+            claim(&format!(
+                "kind = \"equivariance\"\nfamily = \"{curves}\"\nmode = \"rot45\"\nmin_r = 0.5"
+            )),
+            vec!["my claim", "rot45", "rot90_permutation"],
+        ),
+        (
+            claim(&format!(
+                "kind = \"weight_motif\"\nfrom = \"{curves}\"\nto = \"{curves}\"\nmeasure = \"falloff\"\nmin_r = 0.3"
+            )),
+            vec!["my claim", "inception_3a_output", "one inception block"],
+        ),
+        (
+            "model = \"bvlc\"\n[[claim]]\nkind = \"tiling\"\n".to_string(),
+            vec!["claim #1 has no `name`"],
+        ),
+        (
+            format!("modle = \"bvlc\"\n[[claim]]\nname = \"x\"\n{po}tolerance_deg = 1"),
+            vec!["unknown field `modle`"],
+        ),
+        (
+            format!(
+                "model = \"bvlc\"\n[[claim]]\nname = \"x\"\n{po}tolerance_deg = 1\n[[claim]]\nname = \"x\"\n{po}tolerance_deg = 1"
+            ),
+            vec!["two claims are named `x`"],
+        ),
+        ("model = \"bvlc\"\n".to_string(), vec!["no [[claim]]"]),
+    ] {
+        let err = load_err(dir.path(), &text);
+        for e in expected {
+            assert!(err.contains(e), "`{e}` missing from: {err}");
+        }
+    }
+}
+
+#[test]
+fn lucid_claims_are_skipped_without_the_trained_weights() {
+    let file = HypothesisFile::load(&repo().join("eval/hypotheses/lucid.toml")).unwrap();
+    assert_eq!(file.model, Variant::Lucid);
+    assert!(file.claims.len() >= 8);
+    // Weights absent (unless this machine has fetched the real ones).
+    if DataRoot::resolve(Some(&shared()))
+        .default_weights(Variant::Lucid)
+        .is_err()
+    {
+        let report = check_file(&file, &options(&[], &[]));
+        assert_eq!(report.claims.len(), file.claims.len());
+        for c in &report.claims {
+            match &c.outcome.status {
+                Status::Skipped { reason } => {
+                    assert!(reason.contains("weights absent"), "{reason}");
+                    assert!(reason.contains("inception5h"), "{reason}");
+                }
+                other => panic!("{}: {other:?}", c.name),
+            }
+        }
+    }
+    // The random-weights fixture in the real layout: refused, not checked.
+    let mut opts = options(&[], &[]);
+    opts.weights = Some(shared().join("inception5h-fixture/inception5h-random.pth"));
+    let report = check_file(&file, &opts);
+    for c in &report.claims {
+        match &c.outcome.status {
+            Status::Skipped { reason } => {
+                assert!(reason.contains("random weights fixture"), "{reason}")
+            }
+            other => panic!("{}: {other:?}", c.name),
+        }
+    }
+    let summary = CheckReport::new(vec![report]);
+    assert_eq!((summary.passed, summary.failed), (0, 0));
+    assert!(summary.table(false).contains("SKIP"));
+}
+
+#[test]
+fn lucid_weight_claims_evaluate_on_the_fixture_layout() {
+    // The published weight claims are meaningless on random weights, but the machinery
+    // (mixed3a → mixed3b through Lucid's 5x5 branch) must run: every claim is measured and
+    // judged, none errors.
+    let mut file = HypothesisFile::load(&repo().join("eval/hypotheses/lucid.toml")).unwrap();
+    file.requires.trained_weights = false;
+    let mut opts = options(&["weights"], &[]);
+    opts.weights = Some(shared().join("inception5h-fixture/inception5h-random.pth"));
+    let report = check_file(&file, &opts);
+    assert!(report.claims.len() >= 5, "{}", table(&report));
+    for c in &report.claims {
+        assert!(
+            matches!(c.outcome.status, Status::Pass | Status::Fail)
+                && c.outcome.measured.is_some_and(f64::is_finite)
+                && !c.outcome.detail.contains("could not be evaluated"),
+            "{}",
+            table(&report)
+        );
+    }
+}

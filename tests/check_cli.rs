@@ -1,0 +1,139 @@
+//! `aann check` end to end: a deliberately broken circuit fails with a clear message and a
+//! non-zero exit code; claims whose weights are absent are skipped, never passed.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aann::model::Family;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared() -> PathBuf {
+    repo().join("../shared/data")
+}
+
+fn aann(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_aann"))
+        .args(args)
+        .arg("--data-root")
+        .arg(shared())
+        .arg("--cache-dir")
+        .arg(std::env::temp_dir().join("aann-test-cache"))
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The shipped BVLC hypotheses, run against a copy of the curve family whose orientations
+/// are shuffled: the circuit then stands each natural neuron in with the wrong unit.
+fn broken_copy(dir: &Path) -> PathBuf {
+    let mut family = Family::load(&repo().join("circuits/families/bvlc/curves-3b.toml")).unwrap();
+    let n = family.neurons.len();
+    let orientations: Vec<Option<f64>> = family.neurons.iter().map(|x| x.orientation_deg).collect();
+    for (i, neuron) in family.neurons.iter_mut().enumerate() {
+        neuron.orientation_deg = orientations[(i + n / 2) % n];
+    }
+    let curves = dir.join("curves-3b-shuffled.toml");
+    family.save(&curves).unwrap();
+    let families = repo().join("circuits/families").canonicalize().unwrap();
+    let text = std::fs::read_to_string(repo().join("eval/hypotheses/bvlc.toml"))
+        .unwrap()
+        .replace(
+            "\"circuits/families/bvlc/curves-3b.toml\"",
+            &format!("{:?}", curves.display().to_string()),
+        )
+        .replace(
+            "\"circuits/families/",
+            &format!("\"{}/", families.display()),
+        );
+    let path = dir.join("bvlc-broken.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_circuit_with_shuffled_orientations_fails_aann_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = broken_copy(dir.path());
+    let json = dir.path().join("report.json");
+    let name = "upstream circuit tracks the natural bvlc curves";
+    let (ok, stdout, stderr) = aann(&[
+        "check",
+        file.to_str().unwrap(),
+        "--only",
+        name,
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(!ok, "aann check must fail:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("FAIL  {name}")) && stdout.contains("median r"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 of 1 claims failed") && stderr.contains(name),
+        "{stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["failed"], 1);
+    let claim = &report["files"][0]["claims"][0];
+    assert_eq!(claim["status"], "fail");
+    assert!(claim["measured"].as_f64().unwrap() < 0.5, "{claim}");
+}
+
+#[test]
+fn lucid_claims_without_the_trained_weights_are_skipped_not_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let fixture = shared().join("inception5h-fixture/inception5h-random.pth");
+    let (ok, stdout, stderr) = aann(&[
+        "check",
+        "eval/hypotheses/lucid.toml",
+        "--weights",
+        fixture.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(ok, "skips do not fail:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("SKIP") && stdout.contains("random weights fixture"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("PASS"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["passed"], 0);
+    assert_eq!(report["failed"], 0);
+    assert!(report["skipped"].as_u64().unwrap() >= 8);
+    assert_eq!(report["files"][0]["claims"][0]["status"], "skipped");
+}
+
+#[test]
+fn unknown_claim_names_and_bad_files_are_errors() {
+    let (ok, _, stderr) = aann(&["check", "eval/hypotheses/bvlc.toml", "--only", "nope"]);
+    assert!(
+        !ok && stderr.contains("no claim is named `nope`"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "model = \"bvlc\"\n[[claim]]\nname = \"c\"\nkind = \"tiling\"\nfamily = \"x.toml\"\nmax_gap = 3\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = aann(&["check", bad.to_str().unwrap()]);
+    assert!(
+        !ok && stderr.contains("bad.toml")
+            && stderr.contains("claim `c`")
+            && stderr.contains("max_gap"),
+        "{stderr}"
+    );
+}
