@@ -366,7 +366,9 @@ mod tests {
 
     #[test]
     fn gaps_wrap_around_the_circle() {
-        assert_eq!(largest_gap(&[10.0, 100.0, 200.0, 300.0], 360.0), 110.0);
+        // Gaps 90, 100, 100 and 70 across 0°.
+        assert_eq!(largest_gap(&[10.0, 100.0, 200.0, 300.0], 360.0), 100.0);
+        assert_eq!(largest_gap(&[30.0, 100.0, 200.0, 250.0], 360.0), 140.0);
         assert_eq!(largest_gap(&[0.0, 350.0], 360.0), 350.0);
         assert_eq!(largest_gap(&[5.0], 360.0), 360.0);
     }

@@ -391,9 +391,11 @@ mod tests {
 
     #[test]
     fn turbo_runs_from_dark_blue_to_dark_red() {
-        let lo = turbo(0.0);
-        let hi = turbo(1.0);
-        assert!(lo[2] > lo[0] && hi[0] > hi[2], "{lo:?} {hi:?}");
+        // Turbo starts near black (dark purple), turns blue at once and ends dark red.
+        let (start, blue, hi) = (turbo(0.0), turbo(0.1), turbo(1.0));
+        assert!(start.iter().all(|c| *c < 60), "{start:?}");
+        assert!(blue[2] > blue[0] && blue[2] > blue[1], "{blue:?}");
+        assert!(hi[0] > hi[1] && hi[0] > hi[2] && hi[0] < 200, "{hi:?}");
         assert_eq!(colour(-1.0, 0.0, 1.0), [0, 0, 0]);
     }
 
