@@ -132,6 +132,44 @@ pub fn upstream_tap(choice: &CircuitChoice, base: &Path) -> Result<Option<Tap>, 
     }
 }
 
+/// Run `model` over `set` in batches, recording `reads` (and the input, as [`Tap::INPUT`])
+/// and stopping after the last of them; `visit` gets each batch's entries and taps.
+pub fn for_each_recorded_batch(
+    model: &InceptionV1,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    reads: &[Tap],
+    batch_size: usize,
+    mut visit: impl FnMut(&[aann_data::ImageEntry], &HashMap<Tap, Tensor<4>>) -> Result<(), EvalError>,
+) -> Result<(), EvalError> {
+    for batch in prefetch(
+        set,
+        *preprocess,
+        PrefetchConfig {
+            batch_size,
+            batches_ahead: 1,
+            start: 0,
+            threads: None,
+        },
+    )? {
+        if batch.entries.is_empty() {
+            continue;
+        }
+        let input = Tensor::<4>::from_data(
+            TensorData::new(batch.pixels.clone(), batch.shape()),
+            model.device(),
+        );
+        let mut recorder = Recorder::until_last(reads);
+        if let Err(Halt::Invalid(msg)) = model.run(Tap::INPUT, input.clone(), &mut recorder) {
+            return Err(EvalError::Results(msg));
+        }
+        let mut taps: HashMap<Tap, Tensor<4>> = recorder.recorded;
+        taps.insert(Tap::INPUT, input);
+        visit(&batch.entries, &taps)?;
+    }
+    Ok(())
+}
+
 /// Fit the circuit's output gain and bias so its units match the natural channels on a
 /// tune set: one pair for the whole family (`per_neuron = false`), or one per neuron.
 /// At most `max_points` (position, neuron) pairs per neuron are used, spread over images.
@@ -185,30 +223,8 @@ pub fn calibrate_with(
     let mut ys: Vec<Vec<f32>> = vec![Vec::new(); k];
     let mut reads = circuit.reads();
     reads.push(target);
-    for batch in prefetch(
-        set,
-        *preprocess,
-        PrefetchConfig {
-            batch_size,
-            batches_ahead: 1,
-            start: 0,
-            threads: Some(1),
-        },
-    )? {
-        if batch.entries.is_empty() {
-            continue;
-        }
-        let input = Tensor::<4>::from_data(
-            TensorData::new(batch.pixels.clone(), batch.shape()),
-            model.device(),
-        );
-        let mut recorder = Recorder::until_last(&reads);
-        if let Err(Halt::Invalid(msg)) = model.run(Tap::INPUT, input.clone(), &mut recorder) {
-            return Err(EvalError::Results(msg));
-        }
-        let mut taps: HashMap<Tap, Tensor<4>> = recorder.recorded;
-        taps.insert(Tap::INPUT, input);
-        let units = circuit.units(&taps);
+    for_each_recorded_batch(model, set, preprocess, &reads, batch_size, |_, taps| {
+        let units = circuit.units(taps);
         let natural = taps[&target].clone();
         let [n, _, h, w] = natural.dims();
         let u = units
@@ -228,7 +244,8 @@ pub fn calibrate_with(
                 }
             }
         }
-    }
+        Ok(())
+    })?;
     let split = describe_set(set);
     if per_neuron {
         let fits: Vec<(f64, f64, f64)> = (0..k).map(|j| fit_fn(&xs[j], &ys[j])).collect();

@@ -13,10 +13,11 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{Calibration, CircuitReplacement, UnitMapping};
-use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
-use aann_model::{Family, Halt, InceptionV1, Recorder, Tap};
+use aann_data::{ImageSet, Preprocess};
+use aann_model::{Family, InceptionV1, Tap};
 
 use crate::EvalError;
+use crate::circuits::for_each_recorded_batch;
 use crate::experiment::{circuit_of, open_set, preprocess_of, weights_of};
 use crate::metrics::ImageRecord;
 use crate::records::read_records;
@@ -375,31 +376,9 @@ fn neuron_differences(
     let index: Vec<i64> = mapping.channels.iter().map(|c| *c as i64).collect();
     let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), model.device());
     let mut out = HashMap::new();
-    for batch in prefetch(
-        set,
-        *preprocess,
-        PrefetchConfig {
-            batch_size: 8,
-            batches_ahead: 1,
-            start: 0,
-            threads: None,
-        },
-    )? {
-        if batch.entries.is_empty() {
-            continue;
-        }
-        let input = Tensor::<4>::from_data(
-            TensorData::new(batch.pixels.clone(), batch.shape()),
-            model.device(),
-        );
-        let mut recorder = Recorder::until_last(&reads);
-        if let Err(Halt::Invalid(msg)) = model.run(Tap::INPUT, input.clone(), &mut recorder) {
-            return Err(EvalError::Results(msg));
-        }
-        let mut taps = recorder.recorded;
-        taps.insert(Tap::INPUT, input);
+    for_each_recorded_batch(model, set, preprocess, &reads, 8, |entries, taps| {
         let natural = taps[&target].clone().select(1, index.clone());
-        let artificial = replacement.outputs(&taps);
+        let artificial = replacement.outputs(taps);
         let [n, _, h, w] = natural.dims();
         let vec = |t: Tensor<4>| {
             t.into_data()
@@ -407,7 +386,7 @@ fn neuron_differences(
                 .map_err(|e| EvalError::Results(format!("{e:?}")))
         };
         let (nat, art) = (vec(natural)?, vec(artificial)?);
-        for (i, entry) in batch.entries.iter().enumerate().take(n) {
+        for (i, entry) in entries.iter().enumerate().take(n) {
             let neurons = (0..k)
                 .map(|j| {
                     let at = (i * k + j) * h * w;
@@ -421,7 +400,8 @@ fn neuron_differences(
                 .collect();
             out.insert(entry.key.clone(), neurons);
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
