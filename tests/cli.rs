@@ -171,7 +171,10 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c[0].as_str().or(c["name"].as_str()).unwrap_or(""))
+        .map(|c| {
+            c[0].as_str()
+                .expect("conditions are [name, description] pairs")
+        })
         .collect();
     assert!(conditions.contains(&"baseline") && conditions.contains(&"zero-ablate"));
     let records = std::fs::read_to_string(out.join("records.jsonl")).unwrap();
@@ -236,8 +239,28 @@ fn the_lucid_experiment_runs_on_the_fixture() {
     ]);
     let (stdout, err) = text(&o);
     assert!(o.status.success(), "{stdout}\n{err}");
-    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
-    assert!(summary.contains("mixed3b"), "the Lucid tap names appear");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let conditions: Vec<(&str, &str)> = summary["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_str().unwrap(), c[1].as_str().unwrap()))
+        .collect();
+    // Baseline, zero- and mean-ablation and the four circuits, all editing the ten
+    // published curve detectors at mixed3b (3b:379 among them).
+    assert_eq!(conditions.len(), 7, "{conditions:?}");
+    for (name, what) in &conditions[1..] {
+        assert!(
+            what.contains("mixed3b channels") && what.contains("379"),
+            "{name}: {what}"
+        );
+    }
+    let records = std::fs::read_to_string(out.join("records.jsonl")).unwrap();
+    assert_eq!(records.lines().count(), 4 * conditions.len());
+    // Every circuit was calibrated and compared on stimuli.
+    assert_eq!(summary["circuits"].as_array().unwrap().len(), 4);
+    assert_eq!(summary["test"]["images"], 4);
 }
 
 /// Every shipped family file parses, names a tap of its model, and stays within the tap's

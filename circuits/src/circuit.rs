@@ -44,9 +44,11 @@ pub trait Circuit: Send + Sync {
 /// `output = ReLU(gain · pre + bias)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// `family` (one gain and bias for every neuron) or `neuron` (one pair each), with
-    /// `, moments` when the moments were matched rather than the squares least.
+    /// `family` (one gain and bias for every neuron) or `neuron` (one pair each).
     pub scope: String,
+    /// How the pairs were fitted (least squares unless recorded otherwise).
+    #[serde(default)]
+    pub fit: CalibrationFit,
     /// Per natural channel of the family (repeated when the scope is `family`).
     pub gains: Vec<f64>,
     pub biases: Vec<f64>,
@@ -61,6 +63,7 @@ impl Calibration {
     pub fn identity(neurons: usize) -> Self {
         Calibration {
             scope: "none".into(),
+            fit: CalibrationFit::default(),
             gains: vec![1.0; neurons],
             biases: vec![0.0; neurons],
             split: String::new(),
@@ -68,15 +71,24 @@ impl Calibration {
         }
     }
 
+    /// Scope and fit in words, e.g. `family scope, matched mean and deviation`.
+    pub fn describe(&self) -> String {
+        let fit = match self.fit {
+            CalibrationFit::LeastSquares => "least squares",
+            CalibrationFit::Moments => "matched mean and deviation",
+        };
+        format!("{} scope, {fit}", self.scope)
+    }
+
     /// The fitted numbers, for the accounting.
     pub fn data_derived(&self) -> Option<DataDerived> {
-        let (count, values) = match self.scope.split(',').next().unwrap_or("") {
+        let (count, values) = match self.scope.as_str() {
             "family" => (2, vec![self.gains[0], self.biases[0]]),
             "neuron" => (2 * self.gains.len(), Vec::new()),
             _ => return None,
         };
         Some(DataDerived {
-            name: format!("output gain and bias ({} scope)", self.scope),
+            name: format!("output gain and bias ({})", self.describe()),
             count,
             kind: "fitted".into(),
             split: self.split.clone(),

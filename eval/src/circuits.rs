@@ -214,10 +214,6 @@ pub fn calibrate_with(
         CalibrationFit::LeastSquares => fit_relu_affine,
         CalibrationFit::Moments => fit_relu_moments,
     };
-    let scope_suffix = match fit {
-        CalibrationFit::LeastSquares => "",
-        CalibrationFit::Moments => ", moments",
-    };
     let k = mapping.channels.len();
     let mut xs: Vec<Vec<f32>> = vec![Vec::new(); k];
     let mut ys: Vec<Vec<f32>> = vec![Vec::new(); k];
@@ -250,7 +246,8 @@ pub fn calibrate_with(
     if per_neuron {
         let fits: Vec<(f64, f64, f64)> = (0..k).map(|j| fit_fn(&xs[j], &ys[j])).collect();
         Ok(Calibration {
-            scope: format!("neuron{scope_suffix}"),
+            scope: "neuron".into(),
+            fit,
             gains: fits.iter().map(|f| f.0).collect(),
             biases: fits.iter().map(|f| f.1).collect(),
             split,
@@ -271,7 +268,8 @@ pub fn calibrate_with(
             })
             .collect();
         Ok(Calibration {
-            scope: format!("family{scope_suffix}"),
+            scope: "family".into(),
+            fit,
             gains: vec![g; k],
             biases: vec![b; k],
             split,

@@ -18,7 +18,7 @@ use aann_model::{Family, InceptionV1, Tap};
 
 use crate::EvalError;
 use crate::circuits::for_each_recorded_batch;
-use crate::experiment::{circuit_of, open_set, preprocess_of, weights_of};
+use crate::experiment::{calibration_set_of, circuit_of, open_set, preprocess_of, weights_of};
 use crate::metrics::ImageRecord;
 use crate::records::read_records;
 use crate::setup::{DataRoot, load_model};
@@ -253,11 +253,7 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
         &device,
     )?;
     let model = &loaded.model;
-    let calibration_set = if spec.run.calibration_images > 0 {
-        tune.limit(spec.run.calibration_images)
-    } else {
-        tune
-    };
+    let calibration_set = calibration_set_of(&spec, &tune);
     let circuit = circuit_of(
         &spec.circuits[index],
         model,

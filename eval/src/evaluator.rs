@@ -65,6 +65,11 @@ impl<'m> Evaluator<'m> {
         &self.conditions
     }
 
+    /// The conditions' names, baseline first.
+    pub fn condition_names(&self) -> Vec<String> {
+        self.conditions.iter().map(|c| c.name.clone()).collect()
+    }
+
     /// The checkpoint after which conditions diverge.
     pub fn checkpoint(&self) -> Tap {
         self.checkpoint

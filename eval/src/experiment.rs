@@ -213,6 +213,16 @@ pub(crate) fn preprocess_of(spec: &ExperimentSpec) -> Result<Preprocess, EvalErr
     Ok(p)
 }
 
+/// The tune images that calibration and statistics use: the first
+/// `run.calibration_images` of the tune split (all of it for 0).
+pub(crate) fn calibration_set_of(spec: &ExperimentSpec, tune: &ImageSet) -> ImageSet {
+    if spec.run.calibration_images > 0 {
+        tune.limit(spec.run.calibration_images)
+    } else {
+        tune.clone()
+    }
+}
+
 /// The weights a spec names (relative to the data root), or the model's default.
 pub(crate) fn weights_of(root: &DataRoot, spec: &ExperimentSpec) -> Result<PathBuf, EvalError> {
     Ok(match &spec.weights {
@@ -302,11 +312,7 @@ pub fn run_experiment(
     let device = burn::tensor::Device::default();
     let loaded = load_model(variant, &weights, Some(&cache_dir), &device)?;
     let model = &loaded.model;
-    let calibration_set = if spec.run.calibration_images > 0 {
-        tune.limit(spec.run.calibration_images)
-    } else {
-        tune.clone()
-    };
+    let calibration_set = calibration_set_of(spec, &tune);
     let batch = spec.run.batch_size;
     let stats = cached_activation_stats(
         model,
@@ -412,29 +418,11 @@ pub fn run_experiment(
     // The main run.
     let out = PathBuf::from(&spec.run.out);
     let evaluator = Evaluator::new(model, conditions)?;
-    let names: Vec<String> = evaluator
-        .conditions()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
-    let describe = |c: &Condition| -> String {
-        c.edits
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} of {} channels {}",
-                    e.intervention.describe(),
-                    e.tap.name(variant),
-                    e.channels
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    let names: Vec<String> = evaluator.condition_names();
     let condition_info: Vec<(String, String)> = evaluator
         .conditions()
         .iter()
-        .map(|c| (c.name.clone(), describe(c)))
+        .map(|c| (c.name.clone(), c.describe(variant)))
         .collect();
     let manifest = RunManifest {
         model: variant.name().into(),
@@ -670,11 +658,7 @@ fn run_null(
         test.clone()
     };
     let evaluator = Evaluator::new(model, conditions)?;
-    let names: Vec<String> = evaluator
-        .conditions()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let names: Vec<String> = evaluator.condition_names();
     let manifest = RunManifest {
         model: variant.name().into(),
         weights_sha256: weights_sha256.into(),

@@ -210,11 +210,11 @@ pub fn markdown(r: &ExperimentResult) -> String {
         let a = &c.accounting;
         let _ = writeln!(
             s,
-            "{} numbers set by hand, expanding to {} weights; {} numbers from data (tune split). Calibration: {} scope, gain {:.4}, bias {:.4}.\n",
+            "{} numbers set by hand, expanding to {} weights; {} numbers from data (tune split). Calibration: {}, gain {:.4}, bias {:.4}.\n",
             a.hand_set_count(),
             a.expanded_weights,
             a.data_derived_count(),
-            c.calibration.scope,
+            c.calibration.describe(),
             c.calibration.gains.first().copied().unwrap_or(1.0),
             c.calibration.biases.first().copied().unwrap_or(0.0)
         );
@@ -542,12 +542,13 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
         let a = &c.accounting;
         let _ = write!(
             h,
-            "<h2>Circuit <code>{}</code></h2><p>{} numbers set by hand, expanding to {} weights; {} numbers from data (tune split), listed below. Calibration: {} scope (gain {:.4}, bias {:.4}).</p>",
+            "<h2>Circuit <code>{}</code> (condition <code>{}</code>)</h2><p>{} numbers set by hand, expanding to {} weights; {} numbers from data (tune split), listed below. Calibration: {} (gain {:.4}, bias {:.4}).</p>",
             esc(&c.circuit),
+            esc(&c.condition),
             a.hand_set_count(),
             a.expanded_weights,
             a.data_derived_count(),
-            esc(&c.calibration.scope),
+            esc(&c.calibration.describe()),
             c.calibration.gains.first().copied().unwrap_or(1.0),
             c.calibration.biases.first().copied().unwrap_or(0.0)
         );

@@ -95,11 +95,7 @@ pub fn run_conditions(
     options: &RunOptions,
 ) -> Result<RunStats, EvalError> {
     let mut store = RecordStore::open(out_dir, manifest)?;
-    let names: Vec<String> = evaluator
-        .conditions()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let names: Vec<String> = evaluator.condition_names();
     let todo = set.filter(|e| !store.is_complete(&e.key, &names));
     let resumed = set.len() - todo.len();
     let classes = OutputClasses::new(order);

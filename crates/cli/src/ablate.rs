@@ -168,11 +168,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
         ));
     }
     let evaluator = Evaluator::new(model, conditions)?;
-    let names: Vec<String> = evaluator
-        .conditions()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let names: Vec<String> = evaluator.condition_names();
     let manifest = RunManifest {
         model: variant.name().into(),
         weights_sha256: loaded.weights_sha256.clone(),
@@ -182,21 +178,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
         conditions: evaluator
             .conditions()
             .iter()
-            .map(|c| {
-                let what: Vec<String> = c
-                    .edits
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} of {} channels {}",
-                            e.intervention.describe(),
-                            e.tap.name(variant),
-                            e.channels
-                        )
-                    })
-                    .collect();
-                (c.name.clone(), what.join("; "))
-            })
+            .map(|c| (c.name.clone(), c.describe(variant)))
             .collect(),
     };
     let out = args.out.clone().unwrap_or_else(|| {

@@ -201,6 +201,23 @@ impl Condition {
         }
     }
 
+    /// What the condition does, in the model's vocabulary, e.g. `zero-ablate of
+    /// inception_3b_output channels 9,66` (edits joined by `; `; empty for the baseline).
+    pub fn describe(&self, variant: Variant) -> String {
+        self.edits
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} of {} channels {}",
+                    e.intervention.describe(),
+                    e.tap.name(variant),
+                    e.channels
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The earliest tap this condition edits, if any.
     pub fn earliest_edit(&self) -> Option<Tap> {
         self.edits.iter().map(|e| e.tap).min_by_key(|t| t.order())

@@ -1045,11 +1045,7 @@ fn run_in_memory(
     progress: bool,
 ) -> Result<(Vec<ImageRecord>, Vec<String>, usize), Unavailable> {
     let evaluator = Evaluator::new(model, conditions)?;
-    let names: Vec<String> = evaluator
-        .conditions()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let names: Vec<String> = evaluator.condition_names();
     let classes = OutputClasses::new(order);
     let outputs = classes.num_outputs();
     let bar = progress_bar(set.len() as u64, "evaluating", progress);
