@@ -12,7 +12,7 @@ use aann_model::Variant;
 
 /// Which channels the first layer of a pixel circuit reads.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "lowercase")]
+#[serde(deny_unknown_fields, tag = "mode", rename_all = "lowercase")]
 pub enum ColourMode {
     /// Luminance `0.299 R + 0.587 G + 0.114 B`, centred on mid-grey.
     Grayscale,

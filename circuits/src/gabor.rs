@@ -13,6 +13,7 @@ use crate::kernel::{Kernel, KernelBank};
 
 /// The hand-set numbers of the Gabor family.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GaborFamily {
     /// Number of orientations over 180° (divisible by 2 for exact quarter-turns).
     pub orientations: usize,

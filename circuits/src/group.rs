@@ -36,6 +36,7 @@ impl Periodicity {
 
 /// The rotations that copy a motif into `n` neurons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RotationGroup {
     pub n: usize,
     pub periodicity: Periodicity,

@@ -15,7 +15,7 @@ use crate::group::Periodicity;
 
 /// The shape a target neuron looks for, centred on its unit.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "shape", rename_all = "lowercase")]
+#[serde(deny_unknown_fields, tag = "shape", rename_all = "lowercase")]
 pub enum TargetShape {
     /// A straight segment of `length` pixels, along the target's orientation.
     Segment { length: f64 },
@@ -90,6 +90,7 @@ impl TargetShape {
 
 /// The hand-set numbers of one tangent-tiling motif.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TangentTiling {
     pub shape: TargetShape,
     /// Spatial spread (pixels) of each shape point's footprint.

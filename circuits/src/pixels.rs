@@ -40,6 +40,7 @@ use crate::motif::{TangentTiling, TargetShape};
 
 /// Every hand-set number of the pixel circuit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PixelCircuitSpec {
     pub colour: ColourMode,
     pub gabor: GaborFamily,

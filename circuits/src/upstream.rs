@@ -27,6 +27,7 @@ use crate::motif::{TangentTiling, TargetShape};
 
 /// Every hand-set number of the upstream circuit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpstreamCircuitSpec {
     pub orientations: usize,
     /// Arc radii (pixels) of the scale family: every orientation at every scale. Empty

@@ -112,6 +112,23 @@ pub enum DataError {
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// Two image sets that must be disjoint (tune, dev, test) hold the same image content,
+    /// whatever the files are called.
+    #[error(
+        "the {first} and {second} sets share {count} image(s) by content, e.g. {}: \
+         nothing fitted or chosen on one split may be measured on another",
+        examples.join(", ")
+    )]
+    SharedImages {
+        /// The roles of the two sets (e.g. `tune`, `test`).
+        first: String,
+        second: String,
+        /// How many images of the second set have the content of an image of the first.
+        count: usize,
+        /// Up to five pairs, `second-key = first-key`.
+        examples: Vec<String>,
+    },
 }
 
 impl DataError {

@@ -493,9 +493,34 @@ impl Tap {
                 }
             }
         }
+        let other = match variant {
+            Variant::Bvlc => Variant::Lucid,
+            Variant::Lucid => Variant::Bvlc,
+        };
+        let hint = match all.iter().find(|t| t.name(other) == name) {
+            Some(t) => format!(
+                "`{name}` is the {other} model's name; on the {variant} model that tap is `{}`",
+                t.name(variant)
+            ),
+            None => {
+                let mut near: Vec<(usize, String)> = all
+                    .iter()
+                    .map(|t| t.name(variant))
+                    .map(|n| (edit_distance(name, &n), n))
+                    .collect();
+                near.sort();
+                let near: Vec<String> = near
+                    .into_iter()
+                    .take(3)
+                    .map(|(_, n)| format!("`{n}`"))
+                    .collect();
+                format!("did you mean {}?", near.join(", "))
+            }
+        };
         Err(UnknownTap {
             name: name.to_string(),
             variant,
+            hint,
             valid: all.iter().map(|t| t.name(variant)).collect(),
         })
     }
@@ -588,6 +613,9 @@ fn caffe_name(layer: Layer) -> String {
 pub struct UnknownTap {
     pub name: String,
     pub variant: Variant,
+    /// The same tap in this model's vocabulary (for the other model's name), or the
+    /// nearest names.
+    pub hint: String,
     pub valid: Vec<String>,
 }
 
@@ -595,12 +623,29 @@ impl fmt::Display for UnknownTap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown tap `{}` for the {} model; valid taps are: {}",
+            "unknown tap `{}` for the {} model: {}. Valid taps are: {}",
             self.name,
             self.variant,
+            self.hint,
             self.valid.join(", ")
         )
     }
+}
+
+/// Levenshtein distance between two names (for suggestions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 impl std::error::Error for UnknownTap {}

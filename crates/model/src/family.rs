@@ -187,16 +187,23 @@ impl ChannelSet {
                 ))
             };
             let num = |s: &str| s.trim().parse::<usize>().map_err(|_| bad());
+            let reversed = |a: usize, b: usize, form: &str| {
+                ModelError::Channels(format!(
+                    "channel range `{part}` is {} ({a} to {b}): a range `{form}` needs start {} end",
+                    if a == b { "empty" } else { "reversed" },
+                    if form == "a..b" { "<" } else { "<=" }
+                ))
+            };
             if let Some((a, b)) = part.split_once("..") {
                 let (a, b) = (num(a)?, num(b)?);
                 if a >= b {
-                    return Err(bad());
+                    return Err(reversed(a, b, "a..b"));
                 }
                 channels.extend(a..b);
             } else if let Some((a, b)) = part.split_once('-') {
                 let (a, b) = (num(a)?, num(b)?);
                 if a > b {
-                    return Err(bad());
+                    return Err(reversed(a, b, "a-b"));
                 }
                 channels.extend(a..=b);
             } else {
@@ -257,6 +264,41 @@ fn resolve(base: &Path, path: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reversed_and_empty_ranges_have_their_own_message() {
+        let err = ChannelSet::parse("416..320", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`416..320` is reversed"), "{err}");
+        let err = ChannelSet::parse("5..5", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`5..5` is empty"), "{err}");
+        let err = ChannelSet::parse("9-3", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`9-3` is reversed"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_tap_maps_the_other_models_name_or_suggests_near_ones() {
+        let err = crate::Tap::parse("mixed3b", crate::Variant::Bvlc)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("on the bvlc model that tap is `inception_3b_output`"),
+            "{err}"
+        );
+        let err = crate::Tap::parse("inception_3b_outptu", crate::Variant::Bvlc)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `inception_3b_output`"), "{err}");
+        let err = crate::Tap::parse("inception_3b_output", crate::Variant::Lucid)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("that tap is `mixed3b`"), "{err}");
+    }
 
     #[test]
     fn lists_and_ranges_parse_to_sorted_sets() {

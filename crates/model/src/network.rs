@@ -272,7 +272,11 @@ impl InceptionV1 {
         device: &Device,
     ) -> Result<Self> {
         let (set, _) = cache.load(source)?;
-        Self::from_tensors(variant, &set, device)
+        // A conversion that is not a valid set of this model's weights never stays in the
+        // cache (a later load would otherwise skip the source's own checks).
+        Self::from_tensors(variant, &set, device).inspect_err(|_| {
+            let _ = cache.evict(source);
+        })
     }
 
     /// Turn the hand-written CPU kernels on or off (on by default on burn's CPU backend;

@@ -82,3 +82,24 @@ fn a_non_weights_file_is_a_clear_error() {
     ));
     assert!(err.contains("model.pth"), "{err}");
 }
+
+/// Weights that convert but fail validation as the requested model are not left in the
+/// cache: the next load parses (and refuses) the source again.
+#[test]
+fn a_conversion_that_fails_validation_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = aann_weights::WeightCache::new(dir.path());
+    let err = error_of(InceptionV1::load(
+        Variant::Bvlc,
+        &fixture(),
+        &cache,
+        &Device::default(),
+    ));
+    assert!(err.contains("--model lucid"), "{err}");
+    let sha = aann_weights::sha256_source(&fixture()).unwrap();
+    assert!(
+        !cache.entry_path(&sha).exists(),
+        "the failed conversion stays out of the cache"
+    );
+    assert!(!cache.checksum_path(&sha).exists());
+}

@@ -8,6 +8,17 @@ use aann_model::{Block, InceptionV1, Layer, Tap, Variant};
 use aann_weights::WeightCache;
 use burn::tensor::{Device, Tensor, TensorData};
 
+/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
+/// folder for this test process, so that a warm cache never hides the code that fills it.
+fn test_cache() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => tempfile::tempdir().expect("a temporary folder").keep(),
+    })
+    .clone()
+}
+
 fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
 }
@@ -17,7 +28,7 @@ fn load(variant: Variant) -> InceptionV1 {
         Variant::Lucid => shared().join("inception5h-fixture/inception5h-random.pth"),
         Variant::Bvlc => shared().join("googlenet-bvlc/params"),
     };
-    let cache = WeightCache::new(std::env::temp_dir().join("aann-test-cache"));
+    let cache = WeightCache::new(test_cache());
     InceptionV1::load(variant, &source, &cache, &Device::default()).unwrap()
 }
 

@@ -38,6 +38,9 @@ pub enum IntervalMethod {
     Wilson,
     /// Student-t interval for one mean.
     StudentT,
+    /// Student-t interval for the mean of a non-negative quantity (cross-entropy, KL),
+    /// its lower end cut at 0: the quantity's own range, so coverage is unchanged.
+    StudentTNonNegative,
     /// Student-t interval for the mean of paired differences.
     PairedStudentT,
     /// Newcombe's hybrid score (square-and-add) interval for the difference of
@@ -57,6 +60,9 @@ impl IntervalMethod {
                 "Wilson score interval (Wilson 1927; Newcombe 1998, Stat Med 17:857, method 3)"
             }
             IntervalMethod::StudentT => "Student t interval for a mean (n-1 degrees of freedom)",
+            IntervalMethod::StudentTNonNegative => {
+                "Student t interval for a non-negative mean (n-1 degrees of freedom), lower end cut at 0"
+            }
             IntervalMethod::PairedStudentT => {
                 "paired Student t interval for the mean per-image difference (n-1 degrees of freedom)"
             }

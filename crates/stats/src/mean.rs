@@ -111,6 +111,16 @@ pub fn mean_with_ci(values: &[f64], level: f64) -> Result<Estimate> {
     })
 }
 
+/// Mean of a non-negative per-image quantity (cross-entropy, KL) with its Student-t
+/// interval cut at 0 below: with few or skewed values the t interval can reach below zero,
+/// a range the quantity cannot take.
+pub fn nonnegative_mean_with_ci(values: &[f64], level: f64) -> Result<Estimate> {
+    let mut e = mean_with_ci(values, level)?;
+    e.ci.lo = e.ci.lo.max(0.0);
+    e.method = IntervalMethod::StudentTNonNegative;
+    Ok(e)
+}
+
 /// Paired comparison of a per-image continuous metric between two conditions
 /// evaluated on the same images. Differences are `b − a`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,5 +230,23 @@ mod tests {
         let below = t_two_sided_p(2.5, NORMAL_TAIL_MIN_DF);
         let above = t_two_sided_p(2.5, NORMAL_TAIL_MIN_DF * 1.0001);
         assert!((below - above).abs() / below < 1e-6, "{below} vs {above}");
+    }
+}
+
+#[cfg(test)]
+mod nonnegative_tests {
+    use super::*;
+
+    #[test]
+    fn a_skewed_non_negative_mean_never_gets_a_negative_lower_end() {
+        // One large loss among near-zero ones: the t interval reaches below zero.
+        let values = [0.01, 0.02, 0.0, 0.01, 3.0];
+        let t = mean_with_ci(&values, 0.95).unwrap();
+        assert!(t.ci.lo < 0.0, "the plain t interval does: {:?}", t.ci);
+        let e = nonnegative_mean_with_ci(&values, 0.95).unwrap();
+        assert_eq!(e.ci.lo, 0.0);
+        assert_eq!(e.ci.hi, t.ci.hi);
+        assert_eq!(e.point, t.point);
+        assert_eq!(e.method, IntervalMethod::StudentTNonNegative);
     }
 }

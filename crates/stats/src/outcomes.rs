@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::binary::{BinaryComparison, compare_binary};
 use crate::error::{Result, StatsError};
 use crate::estimate::{Estimate, check_finite, check_level, check_same_length};
-use crate::mean::{MeanComparison, compare_means, mean_with_ci};
+use crate::mean::{MeanComparison, compare_means, nonnegative_mean_with_ci};
 use crate::proportion::proportion_with_ci;
 
 /// A per-image metric of a condition.
@@ -198,11 +198,11 @@ pub fn summarize_condition(outcomes: &ConditionOutcomes, level: f64) -> Result<C
     Ok(ConditionSummary {
         condition: outcomes.name.clone(),
         n_images: outcomes.n_images(),
-        cross_entropy: mean_with_ci(&outcomes.cross_entropy, level)?,
+        cross_entropy: nonnegative_mean_with_ci(&outcomes.cross_entropy, level)?,
         kl_from_baseline: outcomes
             .kl_from_baseline
             .as_deref()
-            .map(|kl| mean_with_ci(kl, level))
+            .map(|kl| nonnegative_mean_with_ci(kl, level))
             .transpose()?,
         top1_accuracy: proportion_with_ci(&outcomes.correct_top1, level)?,
         top5_accuracy: proportion_with_ci(&outcomes.correct_top5, level)?,

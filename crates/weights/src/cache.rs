@@ -82,6 +82,9 @@ pub enum CacheOutcome {
     Hit,
     /// The source was parsed and the conversion written to the cache.
     Converted,
+    /// A cached conversion did not match the checksum recorded beside it (altered, or
+    /// written by a version that recorded none): the source was converted again.
+    Rebuilt,
 }
 
 impl WeightCache {
@@ -116,20 +119,40 @@ impl WeightCache {
         ))
     }
 
+    /// The checksum file kept beside a cached conversion: the SHA-256 of its bytes.
+    pub fn checksum_path(&self, source_sha256: &str) -> PathBuf {
+        let entry = self.entry_path(source_sha256);
+        entry.with_extension("safetensors.sha256")
+    }
+
     /// Load a weight source through the cache. The returned set names the original source
     /// (so errors point at the user's file), with "(cached)" added to its format.
+    ///
+    /// A cached conversion is used only when its bytes match the SHA-256 recorded beside it
+    /// at conversion time; otherwise (an altered or truncated file, or no checksum) the
+    /// source is converted again and a warning says so.
     pub fn load(&self, source: &Path) -> Result<(TensorSet, CacheOutcome)> {
         let sha = sha256_source(source)?;
         let entry = self.entry_path(&sha);
+        let mut rebuilt = false;
         if entry.is_file() {
-            // A corrupt entry (e.g. a disk filled up mid-write elsewhere) is rebuilt.
-            if let Ok(mut set) = read_safetensors(&entry) {
-                let format = SourceFormatName::of(source);
-                set.source = Source {
-                    path: source.to_path_buf(),
-                    format,
-                };
-                return Ok((set, CacheOutcome::Hit));
+            match self.read_verified(&sha) {
+                Ok(mut set) => {
+                    let format = SourceFormatName::of(source);
+                    set.source = Source {
+                        path: source.to_path_buf(),
+                        format,
+                    };
+                    return Ok((set, CacheOutcome::Hit));
+                }
+                Err(reason) => {
+                    eprintln!(
+                        "warning: the cached conversion {} of {} is not trusted ({reason}); converting the source again",
+                        entry.display(),
+                        source.display()
+                    );
+                    rebuilt = true;
+                }
             }
         }
         let set = read_source(source)?;
@@ -143,13 +166,74 @@ impl WeightCache {
                 CACHE_FORMAT_VERSION.to_string(),
             ),
         ]);
-        // Write to a temporary name and rename: a crash never leaves a half-written entry
-        // under the final name, and concurrent writers race harmlessly.
-        let tmp = entry.with_extension(format!("tmp-{}", std::process::id()));
+        // Write to a temporary name unique to this writer and rename: a crash never leaves
+        // a half-written entry under the final name, and concurrent writers race harmlessly.
+        let tmp = unique_temporary(&entry);
         write_safetensors(&tmp, &set, metadata)?;
+        let bytes = std::fs::read(&tmp).map_err(|e| WeightsError::io(&tmp, e))?;
+        let checksum = crate::sha256_hex(&bytes);
+        let sum_path = self.checksum_path(&sha);
+        let sum_tmp = unique_temporary(&sum_path);
+        std::fs::write(&sum_tmp, &checksum).map_err(|e| WeightsError::io(&sum_tmp, e))?;
+        std::fs::rename(&sum_tmp, &sum_path).map_err(|e| WeightsError::io(&sum_path, e))?;
         std::fs::rename(&tmp, &entry).map_err(|e| WeightsError::io(&entry, e))?;
-        Ok((set, CacheOutcome::Converted))
+        Ok((
+            set,
+            if rebuilt {
+                CacheOutcome::Rebuilt
+            } else {
+                CacheOutcome::Converted
+            },
+        ))
     }
+
+    /// Read a cached conversion if its bytes match the checksum recorded beside it.
+    fn read_verified(&self, source_sha256: &str) -> std::result::Result<TensorSet, String> {
+        let entry = self.entry_path(source_sha256);
+        let sum_path = self.checksum_path(source_sha256);
+        let expected = std::fs::read_to_string(&sum_path)
+            .map_err(|_| format!("no checksum at {}", sum_path.display()))?;
+        let bytes = std::fs::read(&entry).map_err(|e| e.to_string())?;
+        let actual = crate::sha256_hex(&bytes);
+        if actual != expected.trim() {
+            return Err(format!(
+                "its SHA-256 is {actual}, the checksum recorded at conversion is {}",
+                expected.trim()
+            ));
+        }
+        read_safetensors(&entry).map_err(|e| e.to_string())
+    }
+
+    /// Remove the cached conversion of a source (e.g. one that failed validation as a
+    /// model's weights), so that it is never used again.
+    pub fn evict(&self, source: &Path) -> Result<()> {
+        let sha = sha256_source(source)?;
+        for path in [self.entry_path(&sha), self.checksum_path(&sha)] {
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|e| WeightsError::io(&path, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A temporary name beside `path` that no other writer (process or thread) uses.
+pub fn unique_temporary(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        ".{name}.tmp-{}-{n}-{nanos:08x}",
+        std::process::id()
+    ))
 }
 
 struct SourceFormatName;

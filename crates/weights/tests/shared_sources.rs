@@ -91,3 +91,33 @@ fn a_truncated_checkpoint_is_a_clear_error() {
     let err = aann_weights::read_source(&bad).unwrap_err().to_string();
     assert!(err.contains("broken.pth"), "{err}");
 }
+
+/// An altered cached conversion (100 floats changed in place) is detected by the checksum
+/// kept beside it and converted again: the tensors loaded are the source's, not the
+/// altered ones.
+#[test]
+fn an_altered_cache_entry_is_detected_and_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = WeightCache::new(dir.path());
+    let src = shared().join("inception5h-fixture/inception5h-random.pth");
+    let (original, _) = cache.load(&src).unwrap();
+    let sha = aann_weights::sha256_source(&src).unwrap();
+    let entry = cache.entry_path(&sha);
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let n = bytes.len();
+    for i in 0..100 {
+        let at = n - 8 - 4 * (i * 997 % (n / 8));
+        bytes[at..at + 4].copy_from_slice(&1234.5f32.to_le_bytes());
+    }
+    std::fs::write(&entry, &bytes).unwrap();
+    let (reloaded, outcome) = cache.load(&src).unwrap();
+    assert_eq!(outcome, CacheOutcome::Rebuilt);
+    for (name, t) in original.iter() {
+        assert_eq!(reloaded.get(name).unwrap(), t, "{name}");
+    }
+    // The rebuilt entry is trusted again.
+    assert_eq!(cache.load(&src).unwrap().1, CacheOutcome::Hit);
+    // An entry without its checksum is not trusted either.
+    std::fs::remove_file(cache.checksum_path(&sha)).unwrap();
+    assert_eq!(cache.load(&src).unwrap().1, CacheOutcome::Rebuilt);
+}
