@@ -2,6 +2,7 @@
 //!
 //! This facade re-exports the workspace crates so that a researcher can depend on one crate.
 pub use aann_circuits as circuits;
+pub use aann_cli as cli;
 pub use aann_data as data;
 pub use aann_eval as eval;
 pub use aann_model as model;

@@ -45,6 +45,59 @@ impl CircuitChoice {
     }
 }
 
+/// A shipped circuit, by name (`pixels`, `pixels-colour`, `upstream`): what the command
+/// line and claim files say; [`CircuitChoice`] is the same with its upstream families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CircuitKind {
+    /// Curves from pixels, grayscale (like the published network).
+    Pixels,
+    /// Curves from pixels with colour-opponent channels.
+    PixelsColour,
+    /// Curves from the natural early curves and lines one block down.
+    Upstream,
+}
+
+impl CircuitKind {
+    /// The circuit with its upstream families given (or the model's shipped
+    /// `early-curves-3a.toml` and `lines-3a.toml`).
+    pub fn choice_with(
+        self,
+        variant: aann_model::Variant,
+        early_curves: Option<String>,
+        lines: Option<String>,
+    ) -> CircuitChoice {
+        let dir = format!("circuits/families/{variant}");
+        match self {
+            CircuitKind::Pixels => CircuitChoice::Pixels { colour: false },
+            CircuitKind::PixelsColour => CircuitChoice::Pixels { colour: true },
+            CircuitKind::Upstream => CircuitChoice::Upstream {
+                early_curves: early_curves.unwrap_or(format!("{dir}/early-curves-3a.toml")),
+                lines: lines.unwrap_or(format!("{dir}/lines-3a.toml")),
+            },
+        }
+    }
+
+    /// The circuit with the model's shipped upstream families.
+    pub fn choice(self, variant: aann_model::Variant) -> CircuitChoice {
+        self.choice_with(variant, None, None)
+    }
+}
+
+impl std::str::FromStr for CircuitKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pixels" => Ok(CircuitKind::Pixels),
+            "pixels-colour" => Ok(CircuitKind::PixelsColour),
+            "upstream" => Ok(CircuitKind::Upstream),
+            other => Err(format!(
+                "unknown circuit `{other}`: expected pixels, pixels-colour or upstream"
+            )),
+        }
+    }
+}
+
 /// The hand-set numbers of a circuit: the shipped ones, or a TOML override (the same
 /// fields, e.g. from `aann circuits spec`), for exploring variants without recompiling.
 pub fn circuit_spec_toml(choice: &CircuitChoice) -> String {

@@ -18,10 +18,11 @@ use aann_model::{Family, InceptionV1, Tap};
 
 use crate::EvalError;
 use crate::circuits::for_each_recorded_batch;
-use crate::experiment::{calibration_set_of, circuit_of, open_set, preprocess_of, weights_of};
+use crate::experiment::{calibration_set_of, open_set, preprocess_of, session_config};
+use crate::lab::replace::build_circuit_of;
+use crate::lab::{DeviceChoice, Session, SessionConfig};
 use crate::metrics::ImageRecord;
 use crate::records::read_records;
-use crate::setup::{DataRoot, load_model};
 use crate::spec::{ExperimentSpec, repository_root};
 
 /// How the images are ranked.
@@ -50,6 +51,7 @@ impl std::str::FromStr for Ranking {
 pub struct ErrorOptions {
     pub data_root: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
+    pub device: DeviceChoice,
     /// The replacement condition (default: the run's first circuit).
     pub condition: Option<String>,
     pub ranking: Ranking,
@@ -63,6 +65,7 @@ pub struct ErrorOptions {
 impl Default for ErrorOptions {
     fn default() -> Self {
         ErrorOptions {
+            device: DeviceChoice::Cpu,
             data_root: None,
             cache_dir: None,
             condition: None,
@@ -233,37 +236,33 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
 
     // The model, the sets and the circuit, as the run had them.
     let repo = repository_root(results);
-    let root = DataRoot::resolve(options.data_root.as_deref());
+    let session = Session::open(&session_config(
+        &spec,
+        SessionConfig {
+            data_root: options.data_root.clone(),
+            cache_dir: options.cache_dir.clone(),
+            device: options.device,
+            progress: options.progress,
+            ..SessionConfig::new(spec.model)
+        },
+    ))?;
+    let root = &session.root;
     let synsets = root.synsets()?;
-    let tune = open_set(&root, &spec.tune, &synsets, "tune")?;
-    let test = open_set(&root, &spec.test, &synsets, "test")?;
+    let tune = open_set(root, &spec.tune, &synsets, "tune")?;
+    let test = open_set(root, &spec.test, &synsets, "test")?;
     let preprocess = preprocess_of(&spec)?;
     let family_path = repo.join(&spec.target.family);
     let family = Family::load(&family_path)?;
     let tap = family.tap()?;
-    let cache_dir = options
-        .cache_dir
-        .clone()
-        .unwrap_or_else(aann_weights::WeightCache::default_dir);
-    let device = burn::tensor::Device::default();
-    let loaded = load_model(
-        spec.model,
-        &weights_of(&root, &spec)?,
-        Some(&cache_dir),
-        &device,
-    )?;
-    let model = &loaded.model;
+    let model = session.model();
     let calibration_set = calibration_set_of(&spec, &tune);
-    let circuit = circuit_of(
+    let circuit = build_circuit_of(
+        &session,
         &spec.circuits[index],
-        model,
-        &loaded.weights_sha256,
         &repo,
         &calibration_set,
         &preprocess,
-        &cache_dir,
         spec.run.batch_size,
-        options.progress,
     )?;
     if mapping.units.iter().any(|u| *u >= circuit.unit_count()) {
         return Err(EvalError::Results(format!(

@@ -15,24 +15,29 @@ use serde::{Deserialize, Serialize};
 
 use aann_circuits::{Accounting, Calibration, CircuitReplacement, UnitMapping};
 use aann_data::{
-    ClassOrder, ImageSet, OpenOptions, Preprocess, Rescale, Resize, Synsets, Unlabelled,
+    ClassOrder, ContentDigest, ImageSet, OpenOptions, Preprocess, Rescale, Resize, Synsets,
+    Unlabelled, content_digest,
 };
-use aann_model::{ChannelSet, Condition, Edit, Family, InceptionV1, Intervention, Tap};
+use aann_model::{ChannelSet, Family, Intervention, Tap};
 use aann_stats::{
     Alternative, BootstrapConfig, BootstrapInterval, FractionRecovered, Metric, NullComparison,
     PairedBootstrap, empirical_p_value, random_channel_sets,
 };
 
 use crate::EvalError;
-use crate::circuits::{
-    TuningComparison, build_circuit, calibrate_with, compare_tuning, median, upstream_tap,
-};
+use crate::circuits::{CircuitChoice, TuningComparison, compare_tuning, median};
 use crate::evaluator::Evaluator;
-use crate::means::{cached_activation_stats, describe_set, donor_pool};
+use crate::lab::arm::into_conditions;
+use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
+use crate::lab::{
+    Ablation, Arm, ArmInfo, ArmKind, FitSets, Provenance, Session, SessionConfig, WeightsChoice,
+    build_replacement,
+};
+use crate::means::{describe_set, donor_pool};
 use crate::metrics::ImageRecord;
-use crate::records::{RunManifest, read_failures, read_records};
+use crate::records::{RunManifest, discard_run, read_failures, read_records};
 use crate::run::{RunOptions, run_conditions};
-use crate::setup::{DataRoot, load_model};
+use crate::setup::DataRoot;
 use crate::spec::{ExperimentSpec, ImageSetSpec, repository_root};
 use crate::summary::{RunSummary, outcomes_by_condition, summarize};
 use crate::tuning::TuningSpec;
@@ -100,7 +105,7 @@ pub struct DivergentImage {
     pub top5: BTreeMap<String, Vec<(String, f64)>>,
 }
 
-/// Everything an experiment produced: `summary.json`.
+/// Everything an experiment produced: `summary.json` (schema: `docs/results.md`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExperimentResult {
     pub name: String,
@@ -108,17 +113,24 @@ pub struct ExperimentResult {
     pub model: String,
     pub weights: String,
     pub weights_sha256: String,
+    /// Where every number came from: commit, spec hash, weights, image lists, seeds.
+    pub provenance: Provenance,
     pub family: FamilyInfo,
     pub tune: SetInfo,
     pub test: SetInfo,
     /// Images of the test set that failed to decode (not counted).
     pub test_failures: Vec<String>,
-    pub conditions: Vec<(String, String)>,
+    /// The arms, baseline first, each with its kind.
+    pub conditions: Vec<ArmInfo>,
     pub summary: RunSummary,
     pub fractions: Vec<FractionRow>,
     pub null: Option<NullResult>,
     pub circuits: Vec<CircuitResult>,
     pub divergent: BTreeMap<String, Vec<DivergentImage>>,
+    /// Test images whose records were reused from an earlier (interrupted) run of the
+    /// same experiment, and those evaluated by this one.
+    pub images_resumed: usize,
+    pub images_evaluated: usize,
     pub seconds: f64,
     pub images_per_second: f64,
     pub headline: String,
@@ -129,11 +141,11 @@ pub struct ExperimentResult {
 /// Options of a run that are not part of the experiment.
 #[derive(Clone, Debug, Default)]
 pub struct ExperimentOptions {
-    pub data_root: Option<PathBuf>,
-    pub cache_dir: Option<PathBuf>,
-    pub progress: bool,
     /// The command line, recorded in the results.
     pub command: String,
+    /// Discard the records of an earlier run in the results folder instead of refusing a
+    /// different one.
+    pub fresh: bool,
 }
 
 pub(crate) fn open_set(
@@ -169,33 +181,32 @@ pub(crate) fn open_set(
     } else {
         set
     };
-    Ok(if spec.limit > 0 {
+    let set = if spec.limit > 0 {
         set.limit(spec.limit)
     } else {
         set
-    })
-}
-
-fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// Refuse tune and test sets that share an image.
-pub(crate) fn check_disjoint(tune: &ImageSet, test: &ImageSet) -> Result<(), EvalError> {
-    let tune_paths: HashSet<PathBuf> = tune.iter().map(|e| canonical(&e.path)).collect();
-    let shared: Vec<&str> = test
-        .iter()
-        .filter(|e| tune_paths.contains(&canonical(&e.path)))
-        .map(|e| e.key.as_str())
-        .take(5)
-        .collect();
-    if !shared.is_empty() {
+    };
+    if set.is_empty() {
         return Err(EvalError::Spec(format!(
-            "the tune and test sets share images (e.g. {}): the headline must be measured on images nothing was fitted to",
-            shared.join(", ")
+            "the {role} set {} has no image left after skip = {} and limit = {}",
+            path.display(),
+            spec.skip,
+            spec.limit
         )));
     }
-    Ok(())
+    Ok(set)
+}
+
+/// Refuse two splits that share an image, by content (a copy under another name is
+/// caught): the headline must be measured on images nothing was fitted to.
+pub(crate) fn check_disjoint(
+    first: (&str, &ImageSet),
+    second: (&str, &ImageSet),
+) -> Result<(ContentDigest, ContentDigest), EvalError> {
+    let a = content_digest(first.1)?;
+    let b = content_digest(second.1)?;
+    aann_data::check_disjoint((first.0, &a), (second.0, &b))?;
+    Ok((a, b))
 }
 
 pub(crate) fn preprocess_of(spec: &ExperimentSpec) -> Result<Preprocess, EvalError> {
@@ -223,74 +234,61 @@ pub(crate) fn calibration_set_of(spec: &ExperimentSpec, tune: &ImageSet) -> Imag
     }
 }
 
-/// The weights a spec names (relative to the data root), or the model's default.
-pub(crate) fn weights_of(root: &DataRoot, spec: &ExperimentSpec) -> Result<PathBuf, EvalError> {
-    Ok(match &spec.weights {
-        Some(w) if Path::new(w).is_absolute() => PathBuf::from(w),
-        Some(w) => root.dir.join(w),
-        None => root.default_weights(spec.model)?,
-    })
+/// The session an experiment spec asks for: its model and weights (relative to the data
+/// root), on the device and with the cache the caller chose.
+pub fn session_config(spec: &ExperimentSpec, mut base: SessionConfig) -> SessionConfig {
+    base.variant = spec.model;
+    base.weights = match &spec.weights {
+        Some(w) => WeightsChoice::UnderDataRoot(w.clone()),
+        None => WeightsChoice::Default,
+    };
+    base
 }
 
-/// Build one of a spec's circuits: its upstream normalisers come from the (cached)
-/// statistics of `calibration_set`, its hand-set numbers from the shipped spec or the
-/// override file the spec names.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn circuit_of(
-    c: &crate::spec::CircuitSpec,
-    model: &InceptionV1,
-    weights_sha256: &str,
-    repo: &Path,
-    calibration_set: &ImageSet,
-    preprocess: &Preprocess,
-    cache_dir: &Path,
-    batch: usize,
-    progress: bool,
-) -> Result<Arc<dyn aann_circuits::Circuit>, EvalError> {
-    let upstream_stats = match upstream_tap(&c.choice, repo)? {
-        Some(up) => Some(cached_activation_stats(
-            model,
-            weights_sha256,
-            calibration_set,
-            preprocess,
-            up,
-            cache_dir,
-            batch,
-            progress,
-        )?),
-        None => None,
-    };
-    let override_text = c
-        .spec
-        .as_ref()
-        .map(|p| std::fs::read_to_string(repo.join(p)).map_err(|e| EvalError::io(&repo.join(p), e)))
-        .transpose()?;
-    build_circuit(
-        &c.choice,
-        model,
-        repo,
-        upstream_stats.as_ref(),
-        override_text.as_deref(),
-    )
+/// Every file a spec reads besides images and weights, with its SHA-256.
+fn spec_files(spec: &ExperimentSpec, repo: &Path) -> Result<BTreeMap<String, String>, EvalError> {
+    let mut paths = vec![spec.target.family.clone()];
+    for c in &spec.circuits {
+        if let CircuitChoice::Upstream {
+            early_curves,
+            lines,
+        } = &c.choice
+        {
+            paths.push(early_curves.clone());
+            paths.push(lines.clone());
+        }
+        paths.extend(c.spec.clone());
+    }
+    paths
+        .into_iter()
+        .map(|p| Ok((p.clone(), file_sha256(&repo.join(&p))?)))
+        .collect()
 }
 
 /// Run an experiment: conditions on the test set (resumable), statistics, tuning maps,
 /// divergent images; writes `summary.json`, `summary.md` and `report.html` into the
 /// results folder and returns the result.
 pub fn run_experiment(
+    session: &Session,
     spec_path: &Path,
     spec: &ExperimentSpec,
     options: &ExperimentOptions,
 ) -> Result<ExperimentResult, EvalError> {
     let start = Instant::now();
     let repo = repository_root(spec_path);
-    let root = DataRoot::resolve(options.data_root.as_deref());
     let variant = spec.model;
-    let synsets = root.synsets()?;
-    let order: ClassOrder = root.class_order(variant)?;
-    let tune = open_set(&root, &spec.tune, &synsets, "tune")?;
-    let test = open_set(&root, &spec.test, &synsets, "test")?;
-    check_disjoint(&tune, &test)?;
+    if session.variant() != variant {
+        return Err(EvalError::Spec(format!(
+            "the session runs {} but the experiment's model is {variant}",
+            session.variant()
+        )));
+    }
+    let root = &session.root;
+    let synsets = session.synsets()?;
+    let order: ClassOrder = session.class_order()?;
+    let tune = open_set(root, &spec.tune, &synsets, "tune")?;
+    let test = open_set(root, &spec.test, &synsets, "test")?;
+    let (tune_digest, test_digest) = check_disjoint(("tune", &tune), ("test", &test))?;
     let preprocess = preprocess_of(spec)?;
     let family_path = repo.join(&spec.target.family);
     let family = Family::load(&family_path)?;
@@ -303,47 +301,35 @@ pub fn run_experiment(
     }
     let tap = family.tap()?;
     let channels = ChannelSet::new(family.channels());
+    if spec.run.tuning_orientations == 0 {
+        return Err(EvalError::Spec(
+            "run.tuning_orientations must be at least 1".into(),
+        ));
+    }
 
-    let weights = weights_of(&root, spec)?;
-    let cache_dir = options
-        .cache_dir
-        .clone()
-        .unwrap_or_else(aann_weights::WeightCache::default_dir);
-    let device = burn::tensor::Device::default();
-    let loaded = load_model(variant, &weights, Some(&cache_dir), &device)?;
-    let model = &loaded.model;
+    let model = session.model();
     let calibration_set = calibration_set_of(spec, &tune);
+    let calibration_digest = content_digest(&calibration_set)?;
     let batch = spec.run.batch_size;
-    let stats = cached_activation_stats(
-        model,
-        &loaded.weights_sha256,
-        &calibration_set,
-        &preprocess,
-        tap,
-        &cache_dir,
-        batch,
-        options.progress,
-    )?;
+    let stats = session.stats(&calibration_set, &preprocess, tap, batch)?;
+    let files = spec_files(spec, &repo)?;
 
-    // Conditions.
-    let mut conditions = Vec::new();
-    let edit = |intervention: Intervention| Edit {
-        tap,
-        channels: channels.clone(),
-        intervention,
-    };
+    // The arms.
+    let mut arms = Vec::new();
     if spec.ablations.zero {
-        conditions.push(Condition::new(
-            "zero-ablate",
-            vec![edit(Intervention::ZeroAblate)],
+        arms.push(Arm::ablate(
+            Ablation::Zero,
+            tap,
+            channels.clone(),
+            Intervention::ZeroAblate,
         ));
     }
     if spec.ablations.mean {
-        conditions.push(Condition::new(
-            "mean-ablate",
-            vec![edit(Intervention::MeanAblate(Arc::new(
-                stats.uniform_means(&loaded.weights_sha256),
-            )))],
+        arms.push(Arm::ablate(
+            Ablation::Mean,
+            tap,
+            channels.clone(),
+            Intervention::MeanAblate(Arc::new(stats.uniform_means(session.weights_sha256()))),
         ));
     }
     if spec.ablations.resample {
@@ -355,89 +341,60 @@ pub fn run_experiment(
             spec.statistics.seed,
             batch,
         )?;
-        conditions.push(Condition::new(
-            "resample-ablate",
-            vec![edit(Intervention::ResampleAblate(Arc::new(pool)))],
+        arms.push(Arm::ablate(
+            Ablation::Resample,
+            tap,
+            channels.clone(),
+            Intervention::ResampleAblate(Arc::new(pool)),
         ));
     }
     let mut replacements = Vec::new();
     for c in &spec.circuits {
-        let circuit = circuit_of(
+        let replacement = build_replacement(
+            session,
             c,
-            model,
-            &loaded.weights_sha256,
+            &family,
             &repo,
-            &calibration_set,
+            FitSets::same(&calibration_set),
             &preprocess,
-            &cache_dir,
-            batch,
-            options.progress,
-        )?;
-        let mapping =
-            UnitMapping::by_orientation(&family, circuit.as_ref()).map_err(EvalError::Spec)?;
-        let per_neuron = match c.calibration.as_str() {
-            "family" => false,
-            "neuron" => true,
-            other => {
-                return Err(EvalError::Spec(format!(
-                    "calibration must be `family` or `neuron`, not `{other}`"
-                )));
-            }
-        };
-        if options.progress {
-            eprintln!(
-                "calibrating {} on {}",
-                circuit.name(),
-                describe_set(&calibration_set)
-            );
-        }
-        let calibration = calibrate_with(
-            model,
-            circuit.as_ref(),
-            &mapping,
-            tap,
-            &calibration_set,
-            &preprocess,
-            per_neuron,
-            c.fit,
             batch,
         )?;
-        let replacement = Arc::new(CircuitReplacement {
-            circuit,
-            mapping,
-            calibration,
-            device: model.device().clone(),
-        });
-        conditions.push(Condition::new(
-            c.condition_name(),
-            vec![edit(Intervention::Replace(replacement.clone()))],
-        ));
+        arms.push(Arm::replace(c.condition_name(), tap, replacement.clone()));
         replacements.push((c.condition_name(), replacement));
     }
 
     // The main run.
     let out = PathBuf::from(&spec.run.out);
+    if options.fresh {
+        discard_run(&out)?;
+    }
+    let (conditions, arm_info) = into_conditions(arms, variant);
     let evaluator = Evaluator::new(model, conditions)?;
     let names: Vec<String> = evaluator.condition_names();
-    let condition_info: Vec<(String, String)> = evaluator
-        .conditions()
-        .iter()
-        .map(|c| (c.name.clone(), c.describe(variant)))
-        .collect();
-    let manifest = RunManifest {
-        model: variant.name().into(),
-        weights_sha256: loaded.weights_sha256.clone(),
-        image_set: describe_set(&test),
-        images: test.len(),
-        preprocess: format!("{preprocess:?}"),
-        conditions: condition_info.clone(),
-    };
+    let settings = serde_json::json!({
+        "target": spec.target,
+        "ablations": spec.ablations,
+        "circuits": spec.circuits,
+        "calibration_images_sha256": calibration_digest.list_sha256,
+        "files": files,
+        "resample_seed": spec.ablations.resample.then_some(spec.statistics.seed),
+        "batch_size": batch,
+    });
+    let manifest = RunManifest::new(
+        variant.name(),
+        session.weights_sha256(),
+        describe_set(&test),
+        &test_digest,
+        &preprocess,
+        arm_info.clone(),
+        settings,
+    );
     let run_options = RunOptions {
         batch_size: batch,
-        progress: options.progress,
+        progress: session.progress,
         ..Default::default()
     };
-    if options.progress {
+    if session.progress {
         eprintln!(
             "{} conditions × {} test images; shared prefix up to {}; results in {}",
             names.len(),
@@ -456,11 +413,30 @@ pub fn run_experiment(
         &out,
         &run_options,
     )?;
+    if session.progress && stats_run.images_resumed > 0 {
+        eprintln!(
+            "resumed: {} test image(s) already had every record in {}; {} evaluated now",
+            stats_run.images_resumed,
+            out.display(),
+            stats_run.images_evaluated
+        );
+    }
     let records = read_records(&out)?;
     let failures = read_failures(&out)?;
-    let summary = summarize(&records, &names, spec.statistics.level)?;
+    for f in &failures {
+        eprintln!("skipped (cannot be decoded): {}: {}", f.path, f.reason);
+    }
+    let summary = summarize(&records, &names, spec.statistics.level).map_err(|e| {
+        EvalError::Results(format!(
+            "no image could be evaluated usefully ({e}); {} of {} test images failed to decode",
+            failures.len(),
+            test.len()
+        ))
+    })?;
 
-    // Fractions recovered.
+    // Fractions recovered: every arm but the baseline against the zero and mean ablations;
+    // ablations only against zero-ablation ("how much of the mean-ablation gap does
+    // zero-ablation recover" is not a question anyone asks).
     let (_, outcomes) = outcomes_by_condition(&records, &names)?;
     let boot = PairedBootstrap::from_conditions(
         &outcomes,
@@ -471,17 +447,17 @@ pub fn run_experiment(
             interval: BootstrapInterval::Bca,
         },
     )?;
-    let mut fractions = Vec::new();
-    let references: Vec<&str> = ["zero-ablate", "mean-ablate"]
-        .into_iter()
-        .filter(|r| names.iter().any(|n| n == r))
+    let references: Vec<&ArmInfo> = arm_info
+        .iter()
+        .filter(|a| matches!(a.kind.ablation(), Some(Ablation::Zero | Ablation::Mean)))
         .collect();
-    for name in names.iter().filter(|n| n.as_str() != "baseline") {
+    let mut fractions = Vec::new();
+    for arm in arm_info.iter().filter(|a| a.kind != ArmKind::Baseline) {
         for reference in &references {
-            // Ablations are compared with zero-ablation only: "how much of the mean-ablation
-            // gap does zero-ablation recover" is not a question anyone asks.
-            let is_ablation = name.ends_with("-ablate");
-            if name == reference || (is_ablation && *reference != "zero-ablate") {
+            let is_ablation = arm.kind.ablation().is_some();
+            if arm.name == reference.name
+                || (is_ablation && reference.kind.ablation() != Some(Ablation::Zero))
+            {
                 continue;
             }
             for metric in [
@@ -489,10 +465,11 @@ pub fn run_experiment(
                 Metric::Top1Accuracy,
                 Metric::Top5Accuracy,
             ] {
-                let result = boot.fraction_recovered(metric, name, reference, "baseline")?;
+                let result =
+                    boot.fraction_recovered(metric, &arm.name, &reference.name, "baseline")?;
                 fractions.push(FractionRow {
-                    condition: name.clone(),
-                    relative_to: reference.to_string(),
+                    condition: arm.name.clone(),
+                    relative_to: reference.name.clone(),
                     metric: metric.name().to_string(),
                     result,
                 });
@@ -503,9 +480,7 @@ pub fn run_experiment(
     // Random-channel null.
     let null = match (&spec.null, spec.ablations.zero) {
         (Some(n), true) if n.sets > 0 => Some(run_null(
-            model,
-            &loaded.weights_sha256,
-            variant,
+            session,
             tap,
             &family,
             n,
@@ -515,7 +490,6 @@ pub fn run_experiment(
             &out,
             &run_options,
             &records,
-            &stats_run,
         )?),
         _ => None,
     };
@@ -523,11 +497,6 @@ pub fn run_experiment(
     // Tuning maps of each circuit against the natural neurons.
     let mut circuits = Vec::new();
     let mut sweep = TuningSpec::curves();
-    if spec.run.tuning_orientations == 0 {
-        return Err(EvalError::Spec(
-            "run.tuning_orientations must be at least 1".into(),
-        ));
-    }
     let n = spec.run.tuning_orientations;
     sweep.orientations = (0..n).map(|i| 360.0 * i as f64 / n as f64).collect();
     if let Some(radii) = &spec.run.tuning_radii {
@@ -556,7 +525,6 @@ pub fn run_experiment(
     let divergent = divergent_images(
         &records,
         &test,
-        &order,
         &synsets,
         &replacements,
         spec.run.divergent_images,
@@ -570,12 +538,47 @@ pub fn run_experiment(
         orientations: family.neurons.iter().map(|n| n.orientation_deg).collect(),
     };
     let headline = headline(&family_info, &summary, &fractions, &circuits);
+    let mut seeds = BTreeMap::from([("bootstrap".to_string(), spec.statistics.seed)]);
+    if let Some(n) = &spec.null {
+        seeds.insert("null".into(), n.seed);
+    }
+    if spec.ablations.resample {
+        seeds.insert("resample".into(), spec.statistics.seed);
+    }
+    let provenance = Provenance {
+        aann_version: env!("CARGO_PKG_VERSION").into(),
+        results_version: crate::lab::RESULTS_VERSION.into(),
+        git_commit: git_commit(&repo),
+        spec_sha256: aann_weights::sha256_hex(spec.to_toml().as_bytes()),
+        model: variant.name().into(),
+        weights: session.weights().display().to_string(),
+        weights_sha256: session.weights_sha256().into(),
+        image_lists: BTreeMap::from([
+            (
+                "tune".to_string(),
+                ImageListInfo::new(describe_set(&tune), &tune_digest),
+            ),
+            (
+                "calibration".to_string(),
+                ImageListInfo::new(describe_set(&calibration_set), &calibration_digest),
+            ),
+            (
+                "test".to_string(),
+                ImageListInfo::new(describe_set(&test), &test_digest),
+            ),
+        ]),
+        files,
+        seeds,
+        device: session.device.name().into(),
+        threads: session.threads(),
+    };
     let result = ExperimentResult {
         name: spec.name.clone(),
         description: spec.description.clone(),
         model: variant.name().into(),
-        weights: weights.display().to_string(),
-        weights_sha256: loaded.weights_sha256.clone(),
+        weights: session.weights().display().to_string(),
+        weights_sha256: session.weights_sha256().into(),
+        provenance,
         family: family_info,
         tune: SetInfo {
             description: describe_set(&tune),
@@ -589,12 +592,14 @@ pub fn run_experiment(
             .iter()
             .map(|f| format!("{}: {}", f.path, f.reason))
             .collect(),
-        conditions: condition_info,
+        conditions: arm_info,
         summary,
         fractions,
         null,
         circuits,
         divergent,
+        images_resumed: stats_run.images_resumed,
+        images_evaluated: stats_run.images_evaluated,
         seconds: start.elapsed().as_secs_f64(),
         images_per_second: stats_run.images_per_second(),
         headline,
@@ -602,8 +607,8 @@ pub fn run_experiment(
         spec: spec.clone(),
     };
     write_json(&out.join("summary.json"), &result)?;
-    std::fs::write(out.join("spec.resolved.toml"), spec.to_toml())
-        .map_err(|e| EvalError::io(&out, e))?;
+    let resolved = out.join("spec.resolved.toml");
+    std::fs::write(&resolved, spec.to_toml()).map_err(|e| EvalError::write(&resolved, e))?;
     crate::report::write_reports(&result, &out)?;
     Ok(result)
 }
@@ -611,14 +616,12 @@ pub fn run_experiment(
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), EvalError> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| EvalError::Results(e.to_string()))?;
-    std::fs::write(path, text).map_err(|e| EvalError::io(path, e))
+    std::fs::write(path, text).map_err(|e| EvalError::write(path, e))
 }
 
 #[allow(clippy::too_many_arguments)]
 fn run_null(
-    model: &InceptionV1,
-    weights_sha256: &str,
-    variant: aann_model::Variant,
+    session: &Session,
     tap: Tap,
     family: &Family,
     spec: &crate::spec::NullSpec,
@@ -628,8 +631,8 @@ fn run_null(
     out: &Path,
     options: &RunOptions,
     main_records: &[ImageRecord],
-    _main: &crate::run::RunStats,
 ) -> Result<NullResult, EvalError> {
+    let variant = session.variant();
     let size = family.neurons.len();
     let sets = random_channel_sets(
         tap.channels(variant),
@@ -638,44 +641,28 @@ fn run_null(
         spec.seed,
         &family.channels(),
     )?;
-    let conditions: Vec<Condition> = sets
+    let arms: Vec<Arm> = sets
         .iter()
         .enumerate()
-        .map(|(i, set)| {
-            Condition::new(
-                format!("null-{i:02}"),
-                vec![Edit {
-                    tap,
-                    channels: ChannelSet::new(set.clone()),
-                    intervention: Intervention::ZeroAblate,
-                }],
-            )
-        })
+        .map(|(i, set)| Arm::null_set(i, tap, set.clone()))
         .collect();
     let subset = if spec.images > 0 {
         test.limit(spec.images)
     } else {
         test.clone()
     };
-    let evaluator = Evaluator::new(model, conditions)?;
+    let (conditions, arm_info) = into_conditions(arms, variant);
+    let evaluator = Evaluator::new(session.model(), conditions)?;
     let names: Vec<String> = evaluator.condition_names();
-    let manifest = RunManifest {
-        model: variant.name().into(),
-        weights_sha256: weights_sha256.into(),
-        image_set: describe_set(&subset),
-        images: subset.len(),
-        preprocess: format!("{preprocess:?}"),
-        conditions: names
-            .iter()
-            .zip(std::iter::once(vec![]).chain(sets.iter().cloned()))
-            .map(|(n, s)| {
-                (
-                    n.clone(),
-                    format!("zero-ablate channels {}", ChannelSet::new(s)),
-                )
-            })
-            .collect(),
-    };
+    let manifest = RunManifest::new(
+        variant.name(),
+        session.weights_sha256(),
+        describe_set(&subset),
+        &content_digest(&subset)?,
+        preprocess,
+        arm_info,
+        serde_json::json!({ "null": spec, "batch_size": options.batch_size }),
+    );
     let dir = out.join("null");
     if options.progress {
         eprintln!(
@@ -685,7 +672,14 @@ fn run_null(
         );
     }
     run_conditions(
-        model, &evaluator, &subset, preprocess, order, &manifest, &dir, options,
+        session.model(),
+        &evaluator,
+        &subset,
+        preprocess,
+        order,
+        &manifest,
+        &dir,
+        options,
     )?;
     let records = read_records(&dir)?;
     let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
@@ -706,7 +700,7 @@ fn run_null(
         .iter()
         .map(|n| mean_increase(&records, n))
         .collect();
-    let family_loss_increase = mean_increase(main_records, "zero-ablate");
+    let family_loss_increase = mean_increase(main_records, Ablation::Zero.arm_name());
     let comparison = empirical_p_value(
         family_loss_increase,
         &null_loss_increase,
@@ -724,12 +718,10 @@ fn run_null(
 fn divergent_images(
     records: &[ImageRecord],
     test: &ImageSet,
-    order: &ClassOrder,
     synsets: &Synsets,
     replacements: &[(String, Arc<CircuitReplacement>)],
     count: usize,
 ) -> BTreeMap<String, Vec<DivergentImage>> {
-    let _ = order;
     let by_key: HashMap<(&str, &str), &ImageRecord> = records
         .iter()
         .map(|r| ((r.image.as_str(), r.condition.as_str()), r))
@@ -751,7 +743,7 @@ fn divergent_images(
             .take(count)
             .map(|r| {
                 let mut top5 = BTreeMap::new();
-                for c in ["baseline", "zero-ablate", condition.as_str()] {
+                for c in ["baseline", Ablation::Zero.arm_name(), condition.as_str()] {
                     if let Some(rec) = by_key.get(&(r.image.as_str(), c)) {
                         top5.insert(
                             c.to_string(),
@@ -795,7 +787,7 @@ fn headline(
     if let Some(z) = summary
         .versus_baseline
         .iter()
-        .find(|v| v.b == "zero-ablate")
+        .find(|v| v.b == Ablation::Zero.arm_name())
     {
         parts.push(format!(
             "(zero) raises the loss by {:+.4} nats [{:+.4}, {:+.4}] and changes top-1 by {:+.2} points",
@@ -809,7 +801,7 @@ fn headline(
     for c in circuits {
         if let Some(f) = fractions.iter().find(|f| {
             f.condition == c.condition
-                && f.relative_to == "zero-ablate"
+                && f.relative_to == Ablation::Zero.arm_name()
                 && f.metric == Metric::CrossEntropy.name()
         }) {
             match &f.result.fraction {

@@ -9,6 +9,7 @@ pub mod evaluator;
 pub mod expanded;
 pub mod experiment;
 pub mod hypotheses;
+pub mod lab;
 pub mod means;
 pub mod metrics;
 pub mod plot;
@@ -42,6 +43,18 @@ pub enum EvalError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The device asked for cannot be used (backend not built in, no hardware).
+    #[error("{0}")]
+    Device(String),
+    /// A results folder holds a different run than the one asked for.
+    #[error("{0}")]
+    StaleResults(String),
     #[error("{0}")]
     Results(String),
     #[error("{0}")]
@@ -51,6 +64,13 @@ pub enum EvalError {
 impl EvalError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn write(path: &Path, source: std::io::Error) -> Self {
+        EvalError::Write {
             path: path.to_path_buf(),
             source,
         }

@@ -1,12 +1,15 @@
 //! The results folder: per-image records written as they are computed, so that an
 //! interrupted run resumes where it stopped without recomputing or double-counting.
 //!
-//! - `manifest.json`: what is being run (model, weights checksum, image set, conditions).
-//!   A resumed run must match it, or it is refused.
+//! - `manifest.json`: what is being run: the model and weights checksum, the content hash
+//!   of the image list, the preprocessing, every arm with its full description, and the
+//!   settings that shape a record (circuit settings, calibration images, family files).
+//!   A resumed run must match all of it, or it is refused with what changed.
 //! - `records.jsonl`: one [`ImageRecord`] per line, keyed by (image, condition). Each batch
 //!   is appended with one write and flushed to disk; a line cut short by a crash is
 //!   dropped when the file is reopened, and a (image, condition) pair already present is
-//!   never written again.
+//!   never written again. A complete line that is not a record (an edited or corrupted
+//!   file) is an error, never silently dropped.
 //! - `failures.jsonl`: images that could not be decoded, with the reason.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -17,21 +20,105 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::EvalError;
+use crate::lab::ArmInfo;
+use crate::lab::provenance::{RESULTS_VERSION, json_differences};
 use crate::metrics::ImageRecord;
 
 /// What a results folder holds, to refuse resuming a different run into it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunManifest {
+    /// [`RESULTS_VERSION`] of the aann that wrote the records.
+    pub results_version: String,
     pub model: String,
     /// SHA-256 of the weight source.
     pub weights_sha256: String,
-    /// The image set (its path and layout) and how many images it lists.
+    /// The image set (its path and layout) and how many images it lists; informative (the
+    /// folder may move), the content hash below is what must match.
     pub image_set: String,
     pub images: usize,
+    /// SHA-256 of the image list: keys, labels and file contents.
+    pub images_sha256: String,
     /// Preprocessing, as a readable description.
     pub preprocess: String,
-    /// Condition names and descriptions, baseline first.
-    pub conditions: Vec<(String, String)>,
+    /// The arms, baseline first.
+    pub conditions: Vec<ArmInfo>,
+    /// Everything else that shapes a record (circuit settings, calibration images, family
+    /// and circuit-spec file hashes, seeds, batch size), as the run resolved it.
+    pub settings: serde_json::Value,
+}
+
+impl RunManifest {
+    /// What differs between two manifests, setting by setting (empty when the same run).
+    pub fn differences(&self, other: &RunManifest) -> Vec<String> {
+        let mut diffs = Vec::new();
+        let mut field = |name: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
+            let (a, b) = (a.to_string(), b.to_string());
+            if a != b {
+                diffs.push(format!("{name}: {a} → {b}"));
+            }
+        };
+        field(
+            "aann results version",
+            &self.results_version,
+            &other.results_version,
+        );
+        field("model", &self.model, &other.model);
+        field(
+            "weights sha256",
+            &self.weights_sha256,
+            &other.weights_sha256,
+        );
+        field(
+            "image list",
+            &format!("{} [{}]", self.image_set, self.images_sha256),
+            &format!("{} [{}]", other.image_set, other.images_sha256),
+        );
+        field("preprocessing", &self.preprocess, &other.preprocess);
+        let a = serde_json::json!({"arms": self.conditions, "settings": self.settings});
+        let b = serde_json::json!({"arms": other.conditions, "settings": other.settings});
+        diffs.extend(json_differences(&a, &b));
+        diffs
+    }
+
+    /// A manifest for this version of aann.
+    pub fn new(
+        model: &str,
+        weights_sha256: &str,
+        image_set: String,
+        digest: &aann_data::ContentDigest,
+        preprocess: &aann_data::Preprocess,
+        conditions: Vec<ArmInfo>,
+        settings: serde_json::Value,
+    ) -> Self {
+        RunManifest {
+            results_version: RESULTS_VERSION.into(),
+            model: model.into(),
+            weights_sha256: weights_sha256.into(),
+            image_set,
+            images: digest.images.len(),
+            images_sha256: digest.list_sha256.clone(),
+            preprocess: format!("{preprocess:?}"),
+            conditions,
+            settings,
+        }
+    }
+}
+
+/// The files a results folder's run writes; `--fresh` removes them (and nothing else).
+pub const RUN_FILES: [&str; 3] = ["manifest.json", "records.jsonl", "failures.jsonl"];
+
+/// Discard the records of a results folder (and of its `null/` sub-run), so that a run
+/// starts afresh there. Other files are left alone.
+pub fn discard_run(dir: &Path) -> Result<(), EvalError> {
+    for sub in [dir.to_path_buf(), dir.join("null")] {
+        for f in RUN_FILES {
+            let p = sub.join(f);
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|e| EvalError::write(&p, e))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An image that failed to decode.
@@ -55,40 +142,44 @@ impl RecordStore {
     /// Open (or create) a results folder for `manifest`. An existing folder must hold the
     /// same run; a torn last line of `records.jsonl` is cut off.
     pub fn open(dir: &Path, manifest: &RunManifest) -> Result<Self, EvalError> {
-        std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| EvalError::write(dir, e))?;
         let manifest_path = dir.join("manifest.json");
         if manifest_path.exists() {
             let text = std::fs::read_to_string(&manifest_path)
                 .map_err(|e| EvalError::io(&manifest_path, e))?;
-            let existing: RunManifest = serde_json::from_str(&text)
-                .map_err(|e| EvalError::Results(format!("{}: {e}", manifest_path.display())))?;
-            if &existing != manifest {
-                return Err(EvalError::Results(format!(
-                    "{} holds a different run ({}); use another output folder, or delete it to start over.\n  existing: {}\n  this run: {}",
+            let existing: RunManifest = serde_json::from_str(&text).map_err(|e| {
+                EvalError::StaleResults(format!(
+                    "{} holds records of an older or unknown format ({e}): they cannot be checked against this run; use --fresh to discard them, or another output folder",
+                    manifest_path.display()
+                ))
+            })?;
+            let diffs = existing.differences(manifest);
+            if !diffs.is_empty() {
+                return Err(EvalError::StaleResults(format!(
+                    "{} holds a different run; its records would be reused under other settings. What changed:\n  {}\nUse --fresh to discard its records and start over, or another output folder.",
                     dir.display(),
-                    describe_difference(&existing, manifest),
-                    serde_json::to_string(&existing).unwrap_or_default(),
-                    serde_json::to_string(manifest).unwrap_or_default(),
+                    diffs.join("\n  ")
                 )));
             }
         } else {
             let text = serde_json::to_string_pretty(manifest).expect("manifest serialises");
-            std::fs::write(&manifest_path, text).map_err(|e| EvalError::io(&manifest_path, e))?;
+            std::fs::write(&manifest_path, text)
+                .map_err(|e| EvalError::write(&manifest_path, e))?;
         }
 
         let records_path = dir.join("records.jsonl");
         let mut done: HashMap<String, HashSet<String>> = HashMap::new();
         let records = open_appendable(&records_path, |line| {
-            let r: ImageRecord = serde_json::from_str(line).ok()?;
+            let r: ImageRecord = serde_json::from_str(line).map_err(|e| e.to_string())?;
             done.entry(r.image).or_default().insert(r.condition);
-            Some(())
+            Ok(())
         })?;
         let failures_path = dir.join("failures.jsonl");
         let mut failed = HashSet::new();
         let failures = open_appendable(&failures_path, |line| {
-            let f: FailureRecord = serde_json::from_str(line).ok()?;
+            let f: FailureRecord = serde_json::from_str(line).map_err(|e| e.to_string())?;
             failed.insert(f.image);
-            Some(())
+            Ok(())
         })?;
         Ok(RecordStore {
             dir: dir.to_path_buf(),
@@ -134,10 +225,10 @@ impl RecordStore {
             let path = self.dir.join("records.jsonl");
             self.records
                 .write_all(&buf)
-                .map_err(|e| EvalError::io(&path, e))?;
+                .map_err(|e| EvalError::write(&path, e))?;
             self.records
                 .sync_data()
-                .map_err(|e| EvalError::io(&path, e))?;
+                .map_err(|e| EvalError::write(&path, e))?;
         }
         Ok(written)
     }
@@ -152,18 +243,20 @@ impl RecordStore {
         let path = self.dir.join("failures.jsonl");
         self.failures
             .write_all(&line)
-            .map_err(|e| EvalError::io(&path, e))?;
+            .map_err(|e| EvalError::write(&path, e))?;
         self.failures
             .sync_data()
-            .map_err(|e| EvalError::io(&path, e))
+            .map_err(|e| EvalError::write(&path, e))
     }
 }
 
 /// Open a JSON-lines file for appending after reading its complete lines; a final line
-/// without its newline (a write cut short) is truncated away.
+/// without its newline (a write cut short) is truncated away. A complete line that does
+/// not parse is an error naming the line: the file was edited or corrupted, and silently
+/// dropping it (and what follows) would lose or double-count records.
 fn open_appendable(
     path: &Path,
-    mut each: impl FnMut(&str) -> Option<()>,
+    mut each: impl FnMut(&str) -> Result<(), String>,
 ) -> Result<File, EvalError> {
     let mut file = OpenOptions::new()
         .create(true)
@@ -175,6 +268,7 @@ fn open_appendable(
     {
         let mut reader = BufReader::new(&file);
         let mut line = String::new();
+        let mut number = 0usize;
         loop {
             line.clear();
             let n = reader
@@ -183,9 +277,9 @@ fn open_appendable(
             if n == 0 || !line.ends_with('\n') {
                 break;
             }
-            if each(line.trim_end()).is_none() {
-                // A complete line that does not parse: stop trusting the file from here.
-                break;
+            number += 1;
+            if let Err(e) = each(line.trim_end()) {
+                return Err(corrupt_line(path, number, &e));
             }
             good_len += n as u64;
         }
@@ -199,37 +293,27 @@ fn open_appendable(
     Ok(file)
 }
 
-fn describe_difference(a: &RunManifest, b: &RunManifest) -> String {
-    let mut diffs = Vec::new();
-    if a.model != b.model {
-        diffs.push("model");
-    }
-    if a.weights_sha256 != b.weights_sha256 {
-        diffs.push("weights");
-    }
-    if a.image_set != b.image_set || a.images != b.images {
-        diffs.push("image set");
-    }
-    if a.preprocess != b.preprocess {
-        diffs.push("preprocessing");
-    }
-    if a.conditions != b.conditions {
-        diffs.push("conditions");
-    }
-    format!("different {}", diffs.join(", "))
+fn corrupt_line(path: &Path, number: usize, error: &str) -> EvalError {
+    EvalError::Results(format!(
+        "{}:{number}: not a record ({error}); the file was edited or corrupted. Remove that line (its image is then evaluated again) or start over with --fresh",
+        path.display()
+    ))
 }
 
 /// Read every record of a results folder (first occurrence of each (image, condition)).
+/// A final line cut short by a crash is ignored; any other line that is not a record is an
+/// error naming it.
 pub fn read_records(dir: &Path) -> Result<Vec<ImageRecord>, EvalError> {
     let path = dir.join("records.jsonl");
-    let file = File::open(&path).map_err(|e| EvalError::io(&path, e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| EvalError::io(&path, e))?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|e| EvalError::io(&path, e))?;
-        let Ok(r) = serde_json::from_str::<ImageRecord>(&line) else {
-            continue;
-        };
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if !line.ends_with('\n') {
+            break;
+        }
+        let r = serde_json::from_str::<ImageRecord>(line.trim_end())
+            .map_err(|e| corrupt_line(&path, i + 1, &e.to_string()))?;
         if seen.insert((r.image.clone(), r.condition.clone())) {
             out.push(r);
         }
@@ -287,12 +371,15 @@ mod tests {
 
     fn manifest() -> RunManifest {
         RunManifest {
+            results_version: RESULTS_VERSION.into(),
             model: "bvlc".into(),
             weights_sha256: "abc".into(),
             image_set: "set".into(),
             images: 3,
+            images_sha256: "123".into(),
             preprocess: "p".into(),
-            conditions: vec![("baseline".into(), "none".into())],
+            conditions: vec![ArmInfo::baseline()],
+            settings: serde_json::json!({"circuits": [{"fit": "moments"}]}),
         }
     }
 
@@ -354,8 +441,47 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            err.contains("different run") && err.contains("weights"),
+            err.contains("different run") && err.contains("weights sha256: abc → def"),
             "{err}"
         );
+        // One setting of one arm changed: refused, naming it.
+        let mut other = manifest();
+        other.settings = serde_json::json!({"circuits": [{"fit": "least-squares"}]});
+        let err = RecordStore::open(dir.path(), &other)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("circuits[0].fit: \"moments\" → \"least-squares\"")
+                && err.contains("--fresh"),
+            "{err}"
+        );
+        // Starting afresh discards the old run's files.
+        discard_run(dir.path()).unwrap();
+        RecordStore::open(dir.path(), &other).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_line_in_the_middle_is_reported_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = RecordStore::open(dir.path(), &manifest()).unwrap();
+        store
+            .append(&[record("a", "baseline"), record("b", "baseline")])
+            .unwrap();
+        drop(store);
+        let path = dir.path().join("records.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(1, "{\"image\": garbage}");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let err = RecordStore::open(dir.path(), &manifest())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("records.jsonl:2: not a record"), "{err}");
+        let err = read_records(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("records.jsonl:2"), "{err}");
+        // The file was not truncated behind the user's back.
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
     }
 }

@@ -45,6 +45,80 @@ fn fraction_text(f: &crate::experiment::FractionRow) -> String {
     }
 }
 
+/// The conditions with their accuracies and losses (Markdown).
+pub fn conditions_table(r: &ExperimentResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| condition | top-1 (Wilson) | top-5 (Wilson) | cross-entropy, nats (t) | KL from baseline |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for c in &r.summary.conditions {
+        let _ = writeln!(
+            s,
+            "| {} | {} [{}, {}] | {} [{}, {}] | {:.4} [{:.4}, {:.4}] | {} |",
+            c.condition,
+            pct(c.top1_accuracy.point),
+            pct(c.top1_accuracy.ci.lo),
+            pct(c.top1_accuracy.ci.hi),
+            pct(c.top5_accuracy.point),
+            pct(c.top5_accuracy.ci.lo),
+            pct(c.top5_accuracy.ci.hi),
+            c.cross_entropy.point,
+            c.cross_entropy.ci.lo,
+            c.cross_entropy.ci.hi,
+            c.kl_from_baseline
+                .map_or("-".into(), |k| format!("{:.4}", k.point))
+        );
+    }
+    s
+}
+
+/// The fractions recovered (Markdown).
+pub fn fractions_table(r: &ExperimentResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| condition | relative to | cross-entropy | top-1 | top-5 |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    let mut keys: Vec<(String, String)> = r
+        .fractions
+        .iter()
+        .map(|f| (f.condition.clone(), f.relative_to.clone()))
+        .collect();
+    keys.dedup();
+    for (c, rel) in keys {
+        let get = |m: &str| {
+            r.fractions
+                .iter()
+                .find(|f| f.condition == c && f.relative_to == rel && f.metric == m)
+                .map_or("-".into(), fraction_text)
+        };
+        let _ = writeln!(
+            s,
+            "| {c} | {rel} | {} | {} | {} |",
+            get("cross_entropy"),
+            get("top1_accuracy"),
+            get("top5_accuracy")
+        );
+    }
+    s
+}
+
+/// The tables README.md shows for a committed result: regenerated from its `summary.json`
+/// by `aann tables FILE`, and checked against README by a test, so they cannot drift.
+pub fn readme_tables(r: &ExperimentResult) -> String {
+    format!(
+        "{} images of {}; {}% intervals.\n\n{}\n{}",
+        r.summary.images,
+        r.test.description,
+        (r.summary.level * 100.0).round(),
+        conditions_table(r),
+        fractions_table(r)
+    )
+}
+
 /// The Markdown summary.
 pub fn markdown(r: &ExperimentResult) -> String {
     let mut s = String::new();
@@ -100,29 +174,7 @@ pub fn markdown(r: &ExperimentResult) -> String {
     );
 
     let _ = writeln!(s, "## Conditions ({level}% intervals)\n");
-    let _ = writeln!(
-        s,
-        "| condition | top-1 (Wilson) | top-5 (Wilson) | cross-entropy, nats (t) | KL from baseline |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|");
-    for c in &r.summary.conditions {
-        let _ = writeln!(
-            s,
-            "| {} | {} [{}, {}] | {} [{}, {}] | {:.4} [{:.4}, {:.4}] | {} |",
-            c.condition,
-            pct(c.top1_accuracy.point),
-            pct(c.top1_accuracy.ci.lo),
-            pct(c.top1_accuracy.ci.hi),
-            pct(c.top5_accuracy.point),
-            pct(c.top5_accuracy.ci.lo),
-            pct(c.top5_accuracy.ci.hi),
-            c.cross_entropy.point,
-            c.cross_entropy.ci.lo,
-            c.cross_entropy.ci.hi,
-            c.kl_from_baseline
-                .map_or("-".into(), |k| format!("{:.4}", k.point))
-        );
-    }
+    s.push_str(&conditions_table(r));
     let _ = writeln!(s, "\n### Paired differences from the baseline\n");
     let _ = writeln!(
         s,
@@ -158,32 +210,7 @@ pub fn markdown(r: &ExperimentResult) -> String {
         "`(m_R − m_A) / (m_B − m_A)`: 100% restores the baseline, 0% is no better than the reference ablation. Paired bootstrap over images, {} resamples, BCa {level}% intervals; undefined when the reference's own effect is not distinguishable from 0.\n",
         r.spec.statistics.resamples
     );
-    let _ = writeln!(
-        s,
-        "| condition | relative to | cross-entropy | top-1 | top-5 |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|");
-    let mut keys: Vec<(String, String)> = r
-        .fractions
-        .iter()
-        .map(|f| (f.condition.clone(), f.relative_to.clone()))
-        .collect();
-    keys.dedup();
-    for (c, rel) in keys {
-        let get = |m: &str| {
-            r.fractions
-                .iter()
-                .find(|f| f.condition == c && f.relative_to == rel && f.metric == m)
-                .map_or("-".into(), fraction_text)
-        };
-        let _ = writeln!(
-            s,
-            "| {c} | {rel} | {} | {} | {} |",
-            get("cross_entropy"),
-            get("top1_accuracy"),
-            get("top5_accuracy")
-        );
-    }
+    s.push_str(&fractions_table(r));
     if let Some(n) = &r.null {
         let _ = writeln!(s, "\n## Random-channel null\n");
         let _ = writeln!(
@@ -644,12 +671,12 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
         h,
         "<h2>Conditions</h2><table><tr><th>name</th><th>what</th></tr>"
     );
-    for (n, d) in &r.conditions {
+    for a in &r.conditions {
         let _ = write!(
             h,
             "<tr><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
-            esc(n),
-            esc(d)
+            esc(&a.name),
+            esc(&a.description)
         );
     }
     let _ = write!(

@@ -11,7 +11,7 @@ use aann_model::InceptionV1;
 
 use crate::EvalError;
 use crate::evaluator::Evaluator;
-use crate::metrics::OutputClasses;
+use crate::metrics::{ImageRecord, OutputClasses};
 use crate::records::{FailureRecord, RecordStore, RunManifest};
 
 /// How to run.
@@ -81,6 +81,112 @@ pub fn progress_bar(len: u64, message: &str, visible: bool) -> ProgressBar {
     bar
 }
 
+/// One evaluated batch: its records (every condition of every decoded image, baseline
+/// first) and the images that failed to decode.
+struct BatchRecords {
+    records: Vec<ImageRecord>,
+    failures: Vec<FailureRecord>,
+    attempted: usize,
+}
+
+/// The one loop that runs conditions over images: decode ahead, evaluate every condition
+/// of each batch with prefix reuse, turn logits into records, hand each batch to `sink`
+/// (which returns `false` to stop early). Records of the results folder and the in-memory
+/// runs of claims both come from here.
+fn evaluate_batches(
+    model: &InceptionV1,
+    evaluator: &Evaluator<'_>,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    order: &ClassOrder,
+    options: &RunOptions,
+    mut sink: impl FnMut(usize, BatchRecords) -> Result<bool, EvalError>,
+) -> Result<(), EvalError> {
+    if set.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = evaluator.condition_names();
+    let classes = OutputClasses::new(order);
+    let outputs = classes.num_outputs();
+    let batches = prefetch(
+        set,
+        *preprocess,
+        PrefetchConfig {
+            batch_size: options.batch_size,
+            batches_ahead: 2,
+            start: 0,
+            threads: Some(options.decode_threads.max(1)),
+        },
+    )?;
+    for (i, batch) in batches.enumerate() {
+        let failures = batch
+            .failures
+            .iter()
+            .map(|f| FailureRecord {
+                image: f.entry.key.clone(),
+                path: f.entry.path.display().to_string(),
+                reason: f.reason.to_string(),
+            })
+            .collect();
+        let mut records = Vec::with_capacity(batch.entries.len() * names.len());
+        if !batch.entries.is_empty() {
+            let input = Tensor::<4>::from_data(
+                TensorData::new(batch.pixels.clone(), batch.shape()),
+                model.device(),
+            );
+            let keys: Vec<String> = batch.entries.iter().map(|e| e.key.clone()).collect();
+            let logits: Vec<Vec<f32>> = evaluator
+                .evaluate(input, &keys)?
+                .into_iter()
+                .map(|l| l.into_data().try_to_vec::<f32>().expect("f32 logits"))
+                .collect();
+            for (j, entry) in batch.entries.iter().enumerate() {
+                let base = &logits[0][j * outputs..(j + 1) * outputs];
+                for (c, name) in names.iter().enumerate() {
+                    let l = &logits[c][j * outputs..(j + 1) * outputs];
+                    records.push(classes.record(&entry.key, name, entry.label, l, base));
+                }
+            }
+        }
+        let go_on = sink(
+            i,
+            BatchRecords {
+                records,
+                failures,
+                attempted: batch.attempted,
+            },
+        )?;
+        if !go_on {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Evaluate every condition of `evaluator` on `set`, keeping the records in memory (for
+/// measurements that need no results folder, such as claims). Returns the records and the
+/// number of images that failed to decode.
+pub fn run_in_memory(
+    model: &InceptionV1,
+    evaluator: &Evaluator<'_>,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    order: &ClassOrder,
+    options: &RunOptions,
+) -> Result<(Vec<ImageRecord>, usize), EvalError> {
+    let bar = progress_bar(set.len() as u64, "evaluating", options.progress);
+    let mut records = Vec::new();
+    let mut failures = 0;
+    evaluate_batches(model, evaluator, set, preprocess, order, options, |_, b| {
+        failures += b.failures.len();
+        records.extend(b.records);
+        bar.inc(b.attempted as u64);
+        Ok(true)
+    })?;
+    bar.finish_and_clear();
+    Ok((records, failures))
+}
+
 /// Evaluate every condition of `evaluator` on `set`, appending records to `out_dir`.
 /// Images already complete in the folder are skipped; the manifest must match.
 #[allow(clippy::too_many_arguments)]
@@ -98,7 +204,6 @@ pub fn run_conditions(
     let names: Vec<String> = evaluator.condition_names();
     let todo = set.filter(|e| !store.is_complete(&e.key, &names));
     let resumed = set.len() - todo.len();
-    let classes = OutputClasses::new(order);
     let bar = progress_bar(todo.len() as u64, "evaluating", options.progress);
     let start = Instant::now();
     let mut stats = RunStats {
@@ -108,62 +213,30 @@ pub fn run_conditions(
         seconds: 0.0,
         interrupted: false,
     };
-    if todo.is_empty() {
-        bar.finish_and_clear();
-        return Ok(stats);
-    }
-    let batches = prefetch(
+    evaluate_batches(
+        model,
+        evaluator,
         &todo,
-        *preprocess,
-        PrefetchConfig {
-            batch_size: options.batch_size,
-            batches_ahead: 2,
-            start: 0,
-            threads: Some(options.decode_threads.max(1)),
+        preprocess,
+        order,
+        options,
+        |i, b| {
+            if options.stop_after_batches == Some(i) {
+                stats.interrupted = true;
+                return Ok(false);
+            }
+            for f in b.failures {
+                store.append_failure(f)?;
+                stats.failures += 1;
+            }
+            let images = b.records.len() / names.len().max(1);
+            // Only the pairs the folder lacks are written (an image may be partly done).
+            store.append(&b.records)?;
+            stats.images_evaluated += images;
+            bar.inc(b.attempted as u64);
+            Ok(true)
         },
     )?;
-    for (i, batch) in batches.enumerate() {
-        if options.stop_after_batches == Some(i) {
-            stats.interrupted = true;
-            break;
-        }
-        for f in &batch.failures {
-            store.append_failure(FailureRecord {
-                image: f.entry.key.clone(),
-                path: f.entry.path.display().to_string(),
-                reason: f.reason.to_string(),
-            })?;
-            stats.failures += 1;
-        }
-        if !batch.entries.is_empty() {
-            let shape = batch.shape();
-            let input = Tensor::<4>::from_data(
-                TensorData::new(batch.pixels.clone(), shape),
-                model.device(),
-            );
-            let keys: Vec<String> = batch.entries.iter().map(|e| e.key.clone()).collect();
-            let logits = evaluator.evaluate(input, &keys)?;
-            let logits: Vec<Vec<f32>> = logits
-                .into_iter()
-                .map(|l| l.into_data().try_to_vec::<f32>().expect("f32 logits"))
-                .collect();
-            let outputs = classes.num_outputs();
-            let mut records = Vec::with_capacity(keys.len() * names.len());
-            for (j, entry) in batch.entries.iter().enumerate() {
-                let base = &logits[0][j * outputs..(j + 1) * outputs];
-                for (c, name) in names.iter().enumerate() {
-                    if store.has(&entry.key, name) {
-                        continue;
-                    }
-                    let l = &logits[c][j * outputs..(j + 1) * outputs];
-                    records.push(classes.record(&entry.key, name, entry.label, l, base));
-                }
-            }
-            store.append(&records)?;
-            stats.images_evaluated += batch.entries.len();
-        }
-        bar.inc(batch.attempted as u64);
-    }
     bar.finish_and_clear();
     stats.seconds = start.elapsed().as_secs_f64();
     Ok(stats)

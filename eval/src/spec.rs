@@ -81,28 +81,112 @@ impl Default for AblationSpec {
     }
 }
 
-/// A circuit condition.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Scope of a circuit's output calibration: one gain and bias for the whole family, or one
+/// pair per neuron.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalibrationScope {
+    #[default]
+    Family,
+    Neuron,
+}
+
+impl CalibrationScope {
+    pub fn per_neuron(self) -> bool {
+        self == CalibrationScope::Neuron
+    }
+}
+
+/// A circuit condition: `kind` and its own keys (`colour` for `pixels`; `early_curves` and
+/// `lines` for `upstream`), plus `name`, `calibration`, `fit` and `spec`. Any other key is
+/// an error that lists the valid ones: a typo never silently falls back to a default.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CircuitSpec {
     /// Condition name (default: the circuit's name).
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(flatten)]
     pub choice: CircuitChoice,
     /// `family` (one fitted gain and bias) or `neuron` (one pair per neuron).
-    #[serde(default = "family_scope")]
-    pub calibration: String,
+    pub calibration: CalibrationScope,
     /// How the gain and bias are fitted: `least-squares` (default) or `moments` (the
     /// output's mean and standard deviation match the natural neuron's).
-    #[serde(default)]
     pub fit: aann_circuits::CalibrationFit,
     /// Hand-set numbers overriding the shipped ones (a TOML file, see `aann circuits spec`).
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<String>,
 }
 
-fn family_scope() -> String {
-    "family".into()
+/// The keys every `[[circuits]]` table may have, whatever its kind.
+const CIRCUIT_COMMON_KEYS: [&str; 5] = ["kind", "name", "calibration", "fit", "spec"];
+
+/// The keys of each circuit kind.
+fn circuit_kind_keys(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "pixels" => Some(&["colour"]),
+        "upstream" => Some(&["early_curves", "lines"]),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CircuitCommon {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    calibration: CalibrationScope,
+    #[serde(default)]
+    fit: aann_circuits::CalibrationFit,
+    #[serde(default)]
+    spec: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for CircuitSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = toml::Table::deserialize(d)?;
+        let kind = match table.get("kind") {
+            Some(toml::Value::String(k)) => k.clone(),
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "a [[circuits]] table's `kind` must be a string (`pixels` or `upstream`), not {other}"
+                )));
+            }
+            None => {
+                return Err(D::Error::custom(
+                    "a [[circuits]] table needs `kind = \"pixels\"` or `kind = \"upstream\"`",
+                ));
+            }
+        };
+        let own = circuit_kind_keys(&kind).ok_or_else(|| {
+            D::Error::custom(format!(
+                "unknown circuit kind `{kind}` in [[circuits]]: expected `pixels` or `upstream`"
+            ))
+        })?;
+        let valid: Vec<&str> = CIRCUIT_COMMON_KEYS.iter().chain(own).copied().collect();
+        if let Some(bad) = table.keys().find(|k| !valid.contains(&k.as_str())) {
+            return Err(D::Error::custom(format!(
+                "unknown key `{bad}` in a [[circuits]] table of kind `{kind}`; valid keys: {}",
+                valid.join(", ")
+            )));
+        }
+        let mut common = toml::Table::new();
+        for key in &CIRCUIT_COMMON_KEYS[1..] {
+            if let Some(v) = table.remove(*key) {
+                common.insert(key.to_string(), v);
+            }
+        }
+        let common: CircuitCommon = common.try_into().map_err(D::Error::custom)?;
+        let choice: CircuitChoice = table.try_into().map_err(D::Error::custom)?;
+        Ok(CircuitSpec {
+            name: common.name,
+            choice,
+            calibration: common.calibration,
+            fit: common.fit,
+            spec: common.spec,
+        })
+    }
 }
 
 impl CircuitSpec {
@@ -340,7 +424,7 @@ out = "results/t"
             spec.circuits[0].choice,
             CircuitChoice::Pixels { colour: true }
         );
-        assert_eq!(spec.circuits[1].calibration, "neuron");
+        assert_eq!(spec.circuits[1].calibration, CalibrationScope::Neuron);
         assert_eq!(
             spec.circuits[0].condition_name(),
             "replace-curves-from-pixels-colour"
@@ -361,5 +445,53 @@ out = "results/t"
             .unwrap_err()
             .to_string();
         assert!(err.contains("novalue"), "{err}");
+    }
+
+    /// A typo inside `[[circuits]]` is refused with the valid keys, for every kind and for
+    /// the shared keys; so is a misspelt value.
+    #[test]
+    fn typos_in_circuit_tables_are_errors_naming_the_valid_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        for (from, to, expect) in [
+            ("colour = true", "color = true", "unknown key `color`"),
+            (
+                "lines = \"b.toml\"",
+                "line = \"b.toml\"",
+                "unknown key `line`",
+            ),
+            (
+                "calibration = \"neuron\"",
+                "calibraton = \"neuron\"",
+                "unknown key `calibraton`",
+            ),
+            (
+                "calibration = \"neuron\"",
+                "specs = \"x.toml\"",
+                "unknown key `specs`",
+            ),
+            (
+                "calibration = \"neuron\"",
+                "calibration = \"neurons\"",
+                "neurons",
+            ),
+            ("calibration = \"neuron\"", "fit = \"moment\"", "moment"),
+            (
+                "kind = \"pixels\"",
+                "kind = \"pixel\"",
+                "unknown circuit kind `pixel`",
+            ),
+        ] {
+            assert!(SPEC.contains(from), "{from}");
+            std::fs::write(&path, SPEC.replace(from, to)).unwrap();
+            let err = ExperimentSpec::load(&path, &[]).unwrap_err().to_string();
+            assert!(err.contains(expect), "{to}: {err}");
+            if expect.starts_with("unknown key") {
+                assert!(
+                    err.contains("valid keys: kind, name, calibration, fit, spec"),
+                    "{err}"
+                );
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use aann_data::{ClassOrder, GroundTruth, ImageSet, Synsets, Unlabelled};
+use aann_eval::lab::{Ablation, ArmInfo, ArmKind};
 use aann_eval::records::read_records;
 use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
 use aann_model::{
@@ -12,12 +13,23 @@ use aann_model::{
 use aann_weights::WeightCache;
 use burn::tensor::{Device, Tensor, TensorData};
 
+/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
+/// folder for this test process, so that a warm cache never hides the code that fills it.
+fn test_cache() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => tempfile::tempdir().expect("a temporary folder").keep(),
+    })
+    .clone()
+}
+
 fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
 }
 
 fn model() -> InceptionV1 {
-    let cache = WeightCache::new(std::env::temp_dir().join("aann-test-cache"));
+    let cache = WeightCache::new(test_cache());
     InceptionV1::load(
         Variant::Bvlc,
         &shared().join("googlenet-bvlc/params"),
@@ -194,17 +206,22 @@ fn conditions_change_what_they_should() {
 }
 
 fn manifest(set: &ImageSet) -> RunManifest {
-    RunManifest {
-        model: "bvlc".into(),
-        weights_sha256: "test".into(),
-        image_set: set.source().to_string(),
-        images: set.len(),
-        preprocess: "caffe".into(),
-        conditions: vec![
-            ("baseline".into(), String::new()),
-            ("zero".into(), String::new()),
-        ],
-    }
+    let zero = ArmInfo {
+        name: "zero".into(),
+        kind: ArmKind::Ablate {
+            ablation: Ablation::Zero,
+        },
+        description: String::new(),
+    };
+    RunManifest::new(
+        "bvlc",
+        "test",
+        set.source().to_string(),
+        &aann_data::content_digest(set).unwrap(),
+        &Variant::Bvlc.preprocess(),
+        vec![ArmInfo::baseline(), zero],
+        serde_json::json!({}),
+    )
 }
 
 #[test]
@@ -290,4 +307,44 @@ fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
     a.sort_by(|x, y| (&x.image, &x.condition).cmp(&(&y.image, &y.condition)));
     b.sort_by(|x, y| (&x.image, &x.condition).cmp(&(&y.image, &y.condition)));
     assert_eq!(a, b);
+}
+
+/// Cached statistics are keyed by what they are computed from: two different subsets of
+/// the same size from one folder never share an entry, and a repeated request hits it.
+#[test]
+fn two_subsets_of_one_size_never_share_cached_statistics() {
+    use aann_eval::lab::{Session, SessionConfig, WeightsChoice};
+    let cache = tempfile::tempdir().unwrap();
+    let session = Session::open(&SessionConfig {
+        weights: WeightsChoice::Path(shared().join("googlenet-bvlc/params")),
+        data_root: Some(shared()),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..SessionConfig::new(Variant::Bvlc)
+    })
+    .unwrap();
+    let (set, _) = val_images(8);
+    let first = set.limit(4);
+    let second = set.skip(4);
+    let preprocess = Variant::Bvlc.preprocess();
+    let tap = Tap::mixed(Block::B3a);
+    let a = session.stats(&first, &preprocess, tap, 4).unwrap();
+    let b = session.stats(&second, &preprocess, tap, 4).unwrap();
+    assert_eq!(a.images, 4);
+    assert_eq!(b.images, 4);
+    assert_ne!(a.mean, b.mean, "different images give different means");
+    let entries = std::fs::read_dir(cache.path().join("stats"))
+        .unwrap()
+        .count();
+    assert_eq!(entries, 2, "one cache entry per subset");
+    // The same subset again is read from the cache, unchanged.
+    assert_eq!(session.stats(&first, &preprocess, tap, 4).unwrap(), a);
+    // A tampered entry of one subset does not leak into the other's.
+    let path = session.stats_cache_path(
+        &aann_data::content_digest(&first).unwrap(),
+        &preprocess,
+        tap,
+    );
+    assert!(path.is_file());
+    let b_again = session.stats(&second, &preprocess, tap, 4).unwrap();
+    assert_eq!(b_again, b);
 }

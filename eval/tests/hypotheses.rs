@@ -9,6 +9,17 @@ use aann_eval::hypotheses::{
 use aann_eval::setup::DataRoot;
 use aann_model::{Family, Variant};
 
+/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
+/// folder for this test process, so that a warm cache never hides the code that fills it.
+fn test_cache() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => tempfile::tempdir().expect("a temporary folder").keep(),
+    })
+    .clone()
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -21,7 +32,8 @@ fn options(tags: &[&str], only: &[&str]) -> CheckOptions {
     CheckOptions {
         data_root: Some(shared()),
         weights: None,
-        cache_dir: Some(std::env::temp_dir().join("aann-test-cache")),
+        cache_dir: Some(test_cache()),
+        device: Default::default(),
         only: only.iter().map(|s| s.to_string()).collect(),
         tags: tags.iter().map(|s| s.to_string()).collect(),
         progress: false,

@@ -7,13 +7,15 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
-use aann_eval::means::{activation_stats, describe_set, donor_pool};
-use aann_eval::records::read_records;
+use aann_eval::lab::arm::into_conditions;
+use aann_eval::lab::{Ablation, Arm};
+use aann_eval::means::{describe_set, donor_pool};
+use aann_eval::records::{discard_run, read_records};
 use aann_eval::summary::summarize;
 use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
-use aann_model::{ChannelSet, Condition, Edit, Intervention, Tap};
+use aann_model::{ChannelSet, Intervention, Tap};
 
-use crate::common::ModelArgs;
+use crate::common::{ModelArgs, cli_path};
 use crate::inspect::GeometryArgs;
 
 /// How the channels are ablated.
@@ -66,22 +68,26 @@ pub struct AblateArgs {
     pub out: Option<PathBuf>,
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
+    /// Discard the records of an earlier run in the results folder and start over.
+    #[arg(long)]
+    pub fresh: bool,
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
 }
 
 fn open_set(
-    path: &PathBuf,
+    path: &std::path::Path,
     labels: Option<&PathBuf>,
     root: &aann_eval::setup::DataRoot,
 ) -> anyhow::Result<ImageSet> {
     let synsets = root.synsets()?;
+    let path = cli_path(path);
     let set = ImageSet::open(
-        path,
+        &path,
         &synsets,
         &OpenOptions {
-            ground_truth: labels.cloned(),
+            ground_truth: labels.map(|l| cli_path(l)),
             unlabelled: Unlabelled::Reject,
         },
     )
@@ -93,7 +99,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
     let variant = args.model.model;
     let root = args.model.data_root();
     let tap = Tap::parse(&args.tap, variant)?;
-    let spec = ChannelSet::parse(&args.channels, std::path::Path::new("."))?;
+    let spec = ChannelSet::parse(&args.channels, &cli_path(std::path::Path::new(".")))?;
     let channels = spec.channels;
     channels.check_range(tap, variant)?;
     if let Some((path, family)) = &spec.family {
@@ -113,86 +119,88 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
     }
     let order = root.class_order(variant)?;
     let preprocess = args.geometry.preprocess(variant)?;
-    let loaded = args.model.load()?;
-    let model = &loaded.model;
+    let session = args.model.session(!args.quiet)?;
+    let model = session.model();
 
     let reference = match &args.reference {
         Some(p) => open_set(p, None, &root)?,
         None => set.clone(),
     }
     .limit(args.reference_limit);
-    let mut conditions = Vec::new();
+    let mut arms = Vec::new();
     for mode in &args.mode {
-        let intervention = match mode {
-            AblationMode::Zero => Intervention::ZeroAblate,
+        let (ablation, intervention) = match mode {
+            AblationMode::Zero => (Ablation::Zero, Intervention::ZeroAblate),
             AblationMode::Mean => {
                 eprintln!(
                     "computing channel means of {} on {}",
                     args.tap,
                     describe_set(&reference)
                 );
-                let stats = activation_stats(
-                    model,
-                    &reference,
-                    &preprocess,
-                    tap,
-                    false,
-                    args.batch_size,
-                    !args.quiet,
-                )?;
-                Intervention::MeanAblate(Arc::new(stats.uniform_means(&loaded.weights_sha256)))
+                let stats = session.stats(&reference, &preprocess, tap, args.batch_size)?;
+                (
+                    Ablation::Mean,
+                    Intervention::MeanAblate(Arc::new(
+                        stats.uniform_means(session.weights_sha256()),
+                    )),
+                )
             }
             AblationMode::Resample => {
                 eprintln!(
                     "collecting donor activations from {}",
                     describe_set(&reference)
                 );
-                Intervention::ResampleAblate(Arc::new(donor_pool(
-                    model,
-                    &reference,
-                    &preprocess,
-                    tap,
-                    args.seed,
-                    args.batch_size,
-                )?))
+                (
+                    Ablation::Resample,
+                    Intervention::ResampleAblate(Arc::new(donor_pool(
+                        model,
+                        &reference,
+                        &preprocess,
+                        tap,
+                        args.seed,
+                        args.batch_size,
+                    )?)),
+                )
             }
         };
-        let name = format!("{mode:?}-ablate").to_lowercase();
-        conditions.push(Condition::new(
-            name,
-            vec![Edit {
-                tap,
-                channels: channels.clone(),
-                intervention,
-            }],
-        ));
+        arms.push(Arm::ablate(ablation, tap, channels.clone(), intervention));
     }
+    let (conditions, arm_info) = into_conditions(arms, variant);
     let evaluator = Evaluator::new(model, conditions)?;
     let names: Vec<String> = evaluator.condition_names();
-    let manifest = RunManifest {
-        model: variant.name().into(),
-        weights_sha256: loaded.weights_sha256.clone(),
-        image_set: describe_set(&set),
-        images: set.len(),
-        preprocess: format!("{:?}", preprocess),
-        conditions: evaluator
-            .conditions()
-            .iter()
-            .map(|c| (c.name.clone(), c.describe(variant)))
-            .collect(),
-    };
+    let digest = aann_data::content_digest(&set)?;
+    let reference_digest = aann_data::content_digest(&reference)?;
+    let manifest = RunManifest::new(
+        variant.name(),
+        session.weights_sha256(),
+        describe_set(&set),
+        &digest,
+        &preprocess,
+        arm_info,
+        serde_json::json!({
+            "reference_images_sha256": reference_digest.list_sha256,
+            "seed": args.seed,
+            "batch_size": args.batch_size,
+        }),
+    );
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(format!(
-            "ablate-{}-{}-{}-{:016x}",
+            "ablate-{}-{}-{}-{}",
             variant,
             args.tap,
             names[1..].join("+"),
-            fnv(&format!(
-                "{channels}|{}|{:?}|{:?}",
-                manifest.image_set, args.reference, args.seed
-            ))
+            &aann_weights::sha256_hex(
+                format!(
+                    "{channels}|{}|{}|{}",
+                    manifest.images_sha256, reference_digest.list_sha256, args.seed
+                )
+                .as_bytes()
+            )[..16]
         ))
     });
+    if args.fresh {
+        discard_run(&out)?;
+    }
     eprintln!(
         "{} conditions × {} images; shared prefix up to {}; results in {}",
         names.len(),
@@ -249,10 +257,4 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&summary)?,
     )?;
     Ok(())
-}
-
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }

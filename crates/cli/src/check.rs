@@ -6,6 +6,13 @@ use std::path::PathBuf;
 use clap::Args;
 
 use aann_eval::hypotheses::{CheckOptions, CheckReport, HypothesisFile, check_file};
+use aann_eval::lab::DeviceChoice;
+
+use crate::common::{ExitWith, cli_path};
+
+/// `aann check`'s exit code when every selected claim was skipped (nothing was checked):
+/// a gate that ran nothing must not show green.
+pub const EXIT_NOTHING_CHECKED: u8 = 3;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -31,6 +38,13 @@ pub struct CheckArgs {
     /// Folder for converted weights and cached statistics.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Compute device: cpu, cuda or wgpu.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// Exit 0 even when every selected claim was skipped (by default that exits with code 3:
+    /// nothing was checked).
+    #[arg(long)]
+    pub allow_skips: bool,
     /// Print how every claim was measured, passes included.
     #[arg(long)]
     pub details: bool,
@@ -44,14 +58,15 @@ pub fn check(args: CheckArgs) -> anyhow::Result<()> {
     let files = args
         .files
         .iter()
-        .map(|p| HypothesisFile::load(p))
+        .map(|p| HypothesisFile::load(&cli_path(p)))
         .collect::<Result<Vec<_>, _>>()?;
     let options = CheckOptions {
-        data_root: args.data_root.clone(),
-        weights: args.weights.clone(),
-        cache_dir: args.cache_dir.clone(),
+        data_root: args.data_root.as_deref().map(cli_path),
+        weights: args.weights.as_deref().map(cli_path),
+        cache_dir: args.cache_dir.as_deref().map(cli_path),
         only: args.only.clone(),
         tags: args.tag.clone(),
+        device: args.device,
         progress: !args.quiet,
     };
     for name in &args.only {
@@ -89,5 +104,15 @@ pub fn check(args: CheckArgs) -> anyhow::Result<()> {
         selected,
         failures.join("; ")
     );
+    if report.passed == 0 && !args.allow_skips {
+        return Err(ExitWith {
+            code: EXIT_NOTHING_CHECKED,
+            message: format!(
+                "nothing was checked: all {} selected claim(s) were skipped (see the reasons above); pass --allow-skips to accept that",
+                report.skipped
+            ),
+        }
+        .into());
+    }
     Ok(())
 }

@@ -2,48 +2,20 @@
 //! tuning compares with the natural neurons they stand in for.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
-use aann_circuits::{CircuitReplacement, UnitMapping};
+use aann_circuits::CalibrationFit;
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
-use aann_eval::circuits::{
-    CircuitChoice, build_circuit, calibrate, compare_tuning, median, upstream_tap,
-};
+use aann_eval::circuits::{CircuitChoice, CircuitKind, compare_tuning, median};
+use aann_eval::lab::{FitSets, build_replacement};
 use aann_eval::plot::{Axis, PolarSeries, heatmap_svg, polar_svg};
+use aann_eval::spec::{CalibrationScope, CircuitSpec};
 use aann_eval::tuning::TuningSpec;
 use aann_model::{Family, Variant};
 
-use crate::common::{ModelArgs, parse_variant};
+use crate::common::{ModelArgs, cli_path, parse_variant};
 use crate::tuning::StatsArgs;
-
-/// The shipped circuits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CircuitName {
-    /// Curves from pixels, grayscale (like the published network).
-    Pixels,
-    /// Curves from pixels with colour-opponent channels.
-    PixelsColour,
-    /// Curves from the natural early curves and lines one layer down.
-    Upstream,
-}
-
-impl CircuitName {
-    pub fn choice(self, variant: Variant) -> CircuitChoice {
-        match self {
-            CircuitName::Pixels => CircuitChoice::Pixels { colour: false },
-            CircuitName::PixelsColour => CircuitChoice::Pixels { colour: true },
-            CircuitName::Upstream => {
-                let dir = format!("circuits/families/{variant}");
-                CircuitChoice::Upstream {
-                    early_curves: format!("{dir}/early-curves-3a.toml"),
-                    lines: format!("{dir}/lines-3a.toml"),
-                }
-            }
-        }
-    }
-}
 
 #[derive(Args, Debug)]
 pub struct CircuitsArgs {
@@ -67,8 +39,8 @@ pub enum CircuitsCommand {
     Compare(Box<CompareArgs>),
     /// Print a circuit's shipped hand-set numbers as TOML (edit and pass back with --spec).
     Spec {
-        #[arg(long, value_enum)]
-        circuit: CircuitName,
+        #[arg(long)]
+        circuit: CircuitKind,
         #[arg(long, value_parser = parse_variant, default_value = "bvlc")]
         model: Variant,
     },
@@ -83,12 +55,15 @@ pub struct CompareArgs {
     /// The family the circuit stands in for (its orientations map neurons to units).
     #[arg(long)]
     pub family: PathBuf,
-    #[arg(long, value_enum)]
-    pub circuit: CircuitName,
+    #[arg(long)]
+    pub circuit: CircuitKind,
     /// Calibrate one gain and bias for the family, or one pair per neuron.
-    #[arg(long, default_value = "family")]
-    pub calibration: String,
-    /// Images of the stats set used to calibrate.
+    #[arg(long, default_value = "family", value_parser = parse_scope)]
+    pub calibration: CalibrationScope,
+    /// How the gain and bias are fitted: least-squares or moments.
+    #[arg(long, default_value = "least-squares", value_parser = parse_fit)]
+    pub fit: CalibrationFit,
+    /// Images of the stats set used to calibrate (and for the upstream normalisers).
     #[arg(long, default_value_t = 100)]
     pub calibration_images: usize,
     /// Folder the family files are found under.
@@ -101,6 +76,22 @@ pub struct CompareArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub quiet: bool,
+}
+
+fn parse_scope(s: &str) -> Result<CalibrationScope, String> {
+    match s {
+        "family" => Ok(CalibrationScope::Family),
+        "neuron" => Ok(CalibrationScope::Neuron),
+        other => Err(format!("`{other}`: expected `family` or `neuron`")),
+    }
+}
+
+fn parse_fit(s: &str) -> Result<CalibrationFit, String> {
+    match s {
+        "least-squares" => Ok(CalibrationFit::LeastSquares),
+        "moments" => Ok(CalibrationFit::Moments),
+        other => Err(format!("`{other}`: expected `least-squares` or `moments`")),
+    }
 }
 
 pub fn circuits(args: CircuitsArgs) -> anyhow::Result<()> {
@@ -120,9 +111,9 @@ pub fn circuits(args: CircuitsArgs) -> anyhow::Result<()> {
 fn accounting(variant: Variant, root: &Path) -> anyhow::Result<()> {
     let device = burn::tensor::Device::flex();
     for name in [
-        CircuitName::Pixels,
-        CircuitName::PixelsColour,
-        CircuitName::Upstream,
+        CircuitKind::Pixels,
+        CircuitKind::PixelsColour,
+        CircuitKind::Upstream,
     ] {
         let choice = name.choice(variant);
         let accounting = match &choice {
@@ -178,33 +169,14 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         family.model
     );
     let target = family.tap()?;
-    let loaded = args.model.load()?;
-    let model = &loaded.model;
-    let choice = args.circuit.choice(variant);
-    let upstream_stats = match upstream_tap(&choice, &args.root)? {
-        Some(tap) => Some(args.stats.load(&args.model, &loaded, tap, !args.quiet)?),
-        None => None,
-    };
-    let spec_text = args
-        .spec
-        .as_ref()
-        .map(std::fs::read_to_string)
-        .transpose()?;
-    let circuit = build_circuit(
-        &choice,
-        model,
-        &args.root,
-        upstream_stats.as_ref(),
-        spec_text.as_deref(),
-    )?;
-    let mapping =
-        UnitMapping::by_orientation(&family, circuit.as_ref()).map_err(anyhow::Error::msg)?;
-    let root = args.model.data_root();
+    let session = args.model.session(!args.quiet)?;
+    let model = session.model();
+    let root = &session.root;
     let dir = match &args.stats.stats_from {
-        Some(p) => p.clone(),
+        Some(p) => cli_path(p),
         None => root.require("imagenet-val/images", "natural images")?,
     };
-    let set = ImageSet::open(
+    let calibration_set = ImageSet::open(
         &dir,
         &root.synsets()?,
         &OpenOptions {
@@ -213,29 +185,27 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         },
     )?
     .limit(args.calibration_images);
-    let preprocess = variant.preprocess();
-    let per_neuron = match args.calibration.as_str() {
-        "family" => false,
-        "neuron" => true,
-        other => anyhow::bail!("--calibration must be `family` or `neuron`, not `{other}`"),
+    let spec = CircuitSpec {
+        name: None,
+        choice: args.circuit.choice(variant),
+        calibration: args.calibration,
+        fit: args.fit,
+        spec: args
+            .spec
+            .as_deref()
+            .map(|p| cli_path(p).display().to_string()),
     };
-    let calibration = calibrate(
-        model,
-        circuit.as_ref(),
-        &mapping,
-        target,
-        &set,
-        &preprocess,
-        per_neuron,
+    let replacement = build_replacement(
+        &session,
+        &spec,
+        &family,
+        &cli_path(&args.root),
+        FitSets::same(&calibration_set),
+        &variant.preprocess(),
         16,
     )?;
-    let replacement = Arc::new(CircuitReplacement {
-        circuit: circuit.clone(),
-        mapping,
-        calibration,
-        device: model.device().clone(),
-    });
-    let stats = args.stats.load(&args.model, &loaded, target, !args.quiet)?;
+    let circuit = replacement.circuit.clone();
+    let stats = args.stats.load(&session, target)?;
     let spec = TuningSpec::curves();
     let (natural, artificial, comparisons) =
         compare_tuning(model, target, replacement.clone(), &spec, &stats)?;

@@ -1,43 +1,39 @@
 //! Arguments shared by commands: which model, which weights, where the data is.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use burn::tensor::Device;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use aann_eval::setup::{DataRoot, LoadedModel, load_model};
+pub use aann_eval::lab::DeviceChoice;
+use aann_eval::lab::{Session, SessionConfig, WeightsChoice};
+use aann_eval::setup::DataRoot;
 use aann_model::Variant;
 
-/// Where tensors live.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum DeviceChoice {
-    /// burn's pure-Rust CPU backend (flex).
-    #[default]
-    Cpu,
-    /// NVIDIA GPU through burn-cuda (build with `--features cuda`).
-    Cuda,
-    /// Any GPU through wgpu/Vulkan (build with `--features wgpu`).
-    Wgpu,
+/// An error that ends the program with its own exit code (documented where it is used).
+#[derive(Debug)]
+pub struct ExitWith {
+    pub code: u8,
+    pub message: String,
 }
 
-impl DeviceChoice {
-    pub fn device(self) -> anyhow::Result<Device> {
-        match self {
-            DeviceChoice::Cpu => Ok(Device::flex()),
-            #[cfg(feature = "cuda")]
-            DeviceChoice::Cuda => Ok(Device::cuda(0)),
-            #[cfg(feature = "wgpu")]
-            // Initialised now, so that a machine without an adapter gets an error, not a panic.
-            DeviceChoice::Wgpu => Device::wgpu_options()
-                .init()
-                .map_err(|e| anyhow::anyhow!("no wgpu adapter (install a Vulkan driver): {e}")),
-            #[allow(unreachable_patterns)]
-            other => anyhow::bail!(
-                "this aann was built without the {other:?} backend; rebuild with `--features {}`",
-                format!("{other:?}").to_lowercase()
-            ),
-        }
+impl std::fmt::Display for ExitWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExitWith {}
+
+/// A path given on the command line, made absolute against the working directory (so that
+/// it means what the user typed wherever it is used later).
+pub fn cli_path(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
@@ -57,8 +53,8 @@ pub struct ModelArgs {
     /// Folder for converted weights (default: $AANN_CACHE or ~/.cache/aann).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Compute device.
-    #[arg(long, value_enum, default_value_t)]
+    /// Compute device: cpu, cuda or wgpu (the GPU ones need a build with that feature).
+    #[arg(long, default_value = "cpu")]
     pub device: DeviceChoice,
 }
 
@@ -78,10 +74,18 @@ impl ModelArgs {
         }
     }
 
-    pub fn load(&self) -> anyhow::Result<LoadedModel> {
+    /// The session these arguments ask for: the model loaded on the chosen device.
+    pub fn session(&self, progress: bool) -> anyhow::Result<Session> {
         let weights = self.weights_path()?;
-        let device = self.device.device()?;
-        load_model(self.model, &weights, self.cache_dir.as_deref(), &device).with_context(|| {
+        Session::open(&SessionConfig {
+            weights: WeightsChoice::Path(cli_path(&weights)),
+            data_root: self.data_root.as_deref().map(cli_path),
+            cache_dir: self.cache_dir.as_deref().map(cli_path),
+            device: self.device,
+            progress,
+            ..SessionConfig::new(self.model)
+        })
+        .with_context(|| {
             format!(
                 "loading the {} model from {}",
                 self.model,

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use aann_eval::errors::{ErrorOptions, Ranking, analyse_errors, errors_markdown, write_errors};
-use aann_eval::experiment::{ExperimentOptions, run_experiment};
+use aann_eval::experiment::{ExperimentOptions, run_experiment, session_config};
+use aann_eval::lab::{DeviceChoice, Session, SessionConfig};
 use aann_eval::spec::ExperimentSpec;
+
+use crate::common::cli_path;
 
 #[derive(Args, Debug)]
 pub struct ExperimentArgs {
@@ -33,6 +36,13 @@ pub struct ExperimentArgs {
     /// Folder for converted weights and cached statistics.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Compute device: cpu, cuda or wgpu (the GPU ones need a build with that feature).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// Discard the records of an earlier run in the results folder and start over (without
+    /// it, a folder holding a run with any other setting is refused).
+    #[arg(long)]
+    pub fresh: bool,
     /// Hide progress bars.
     #[arg(long)]
     pub quiet: bool,
@@ -40,11 +50,14 @@ pub struct ExperimentArgs {
 
 pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
     let mut overrides = args.overrides.clone();
+    // Paths typed on the command line are relative to the working directory (those in a
+    // spec stay relative to the data root).
+    let typed = |p: &str| cli_path(std::path::Path::new(p)).display().to_string();
     if let Some(t) = &args.test {
-        overrides.push(format!("test.images={}", toml_string(t)));
+        overrides.push(format!("test.images={}", toml_string(&typed(t))));
     }
     if let Some(l) = &args.test_labels {
-        overrides.push(format!("test.labels={}", toml_string(l)));
+        overrides.push(format!("test.labels={}", toml_string(&typed(l))));
     }
     if let Some(n) = args.limit {
         overrides.push(format!("test.limit={n}"));
@@ -55,12 +68,29 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
     let spec = ExperimentSpec::load(&args.spec, &overrides)?;
     let command: Vec<String> = std::env::args().collect();
     let options = ExperimentOptions {
-        data_root: args.data_root.clone(),
-        cache_dir: args.cache_dir.clone(),
-        progress: !args.quiet,
         command: format!("aann {}", command[1..].join(" ")),
+        fresh: args.fresh,
     };
-    let result = run_experiment(&args.spec, &spec, &options)?;
+    let session = Session::open(&session_config(
+        &spec,
+        SessionConfig {
+            data_root: args.data_root.as_deref().map(cli_path),
+            cache_dir: args.cache_dir.as_deref().map(cli_path),
+            device: args.device,
+            progress: !args.quiet,
+            ..SessionConfig::new(spec.model)
+        },
+    ))?;
+    let result = run_experiment(&session, &args.spec, &spec, &options)?;
+    if result.images_resumed > 0 {
+        println!(
+            "resumed {}: {} test image(s) reused from the earlier run, {} evaluated now",
+            spec.run.out, result.images_resumed, result.images_evaluated
+        );
+    }
+    for f in &result.test_failures {
+        println!("not counted (cannot be decoded): {f}");
+    }
     println!("{}", result.headline);
     println!();
     print!("{}", result.summary.table());
@@ -132,6 +162,9 @@ pub struct ErrorsArgs {
     /// Folder for converted weights and cached statistics.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Compute device: cpu, cuda or wgpu.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -140,6 +173,7 @@ pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
     let options = ErrorOptions {
         data_root: args.data_root,
         cache_dir: args.cache_dir,
+        device: args.device,
         condition: args.condition,
         ranking: args.by,
         top: args.top,
@@ -151,5 +185,27 @@ pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
     for path in write_errors(&analysis, &args.results)? {
         println!("wrote {}", path.display());
     }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct TablesArgs {
+    /// An experiment's `summary.json` (e.g. the committed eval/results/curves-bvlc.json).
+    pub summary: PathBuf,
+}
+
+/// Print the tables README.md shows for a result, regenerated from its summary.
+pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
+    let path = cli_path(&args.summary);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let result: aann_eval::experiment::ExperimentResult =
+        serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not an experiment's summary.json: {e}",
+                path.display()
+            )
+        })?;
+    print!("{}", aann_eval::report::readme_tables(&result));
     Ok(())
 }

@@ -65,12 +65,14 @@ pub fn classify(args: ClassifyArgs) -> anyhow::Result<()> {
         let (pixels, h, w) = preprocess.load(path)?;
         inputs.push((path, pixels, h as usize, w as usize));
     }
-    let loaded = args.model.load()?;
+    let session = args.model.session(false)?;
     let classes = OutputClasses::new(&order);
     for (path, pixels, h, w) in inputs {
-        let input =
-            Tensor::<4>::from_data(TensorData::new(pixels, [1, 3, h, w]), loaded.model.device());
-        let logits = loaded.model.forward(input)?;
+        let input = Tensor::<4>::from_data(
+            TensorData::new(pixels, [1, 3, h, w]),
+            session.model().device(),
+        );
+        let logits = session.model().forward(input)?;
         let logits = logits
             .into_data()
             .try_to_vec::<f32>()
@@ -99,9 +101,10 @@ pub struct ActivationsArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub geometry: GeometryArgs,
-    /// The tap to write, in the model's vocabulary (`mixed3b`, `inception_3b_output`, …).
-    #[arg(long)]
-    pub layer: String,
+    /// The tap to write, in the model's vocabulary (`mixed3b`, `inception_3b_output`, …);
+    /// `--layer` is the older spelling.
+    #[arg(long, alias = "layer")]
+    pub tap: String,
     /// An image file, or an already-preprocessed NCHW (or CHW) float32 .npy fed as it is.
     pub input: PathBuf,
     /// The .npy file to write (NCHW float32; [N, C] for logits and probabilities).
@@ -149,11 +152,11 @@ pub fn read_input(
 
 pub fn activations(args: ActivationsArgs) -> anyhow::Result<()> {
     let variant = args.model.model;
-    let tap = Tap::parse(&args.layer, variant)?;
+    let tap = Tap::parse(&args.tap, variant)?;
     let preprocess = args.geometry.preprocess(variant)?;
-    let loaded = args.model.load()?;
-    let input = read_input(&args.input, &preprocess, &loaded.model)?;
-    let mut acts = loaded.model.activations(input, &[tap])?;
+    let session = args.model.session(false)?;
+    let input = read_input(&args.input, &preprocess, session.model())?;
+    let mut acts = session.model().activations(input, &[tap])?;
     let x = acts.remove(&tap).context("the tap was not produced")?;
     let dims = x.dims();
     let shape = if tap.layer.is_flat() {

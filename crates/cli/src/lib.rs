@@ -1,7 +1,6 @@
 //! The `aann` command-line interface.
 
 mod ablate;
-mod bench;
 mod check;
 mod circuits;
 mod common;
@@ -14,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use check::EXIT_NOTHING_CHECKED;
 pub use common::{DeviceChoice, ModelArgs};
 
 /// aann: replace InceptionV1 neurons with hand-written circuits, and measure what they recover.
@@ -50,8 +50,11 @@ pub enum Command {
     /// Where a finished experiment's replacement disagrees most with the natural network,
     /// with every replaced neuron's natural and artificial activity on those images.
     Errors(experiment::ErrorsArgs),
+    /// Print the Markdown tables of a finished experiment's summary.json (README's tables
+    /// are these, for the committed results).
+    Tables(experiment::TablesArgs),
     /// Time the forward pass, hooks, a K-condition experiment and decoding (images/s).
-    Bench(bench::BenchArgs),
+    Bench(aann_bench::BenchArgs),
 }
 
 /// Run the CLI on the given arguments (the first is the program name).
@@ -66,7 +69,7 @@ where
         Command::Activations(a) => inspect::activations(a),
         Command::Taps(a) => inspect::taps(a),
         Command::Ablate(a) => ablate::ablate(a),
-        Command::Bench(a) => bench::bench(a),
+        Command::Bench(a) => aann_bench::bench(a),
         Command::Weights(a) => weights::weights(a),
         Command::Tune(a) => tuning::tune_command(a),
         Command::Discover(a) => tuning::discover_command(a),
@@ -74,6 +77,7 @@ where
         Command::Experiment(a) => experiment::experiment(a),
         Command::Check(a) => check::check(a),
         Command::Errors(a) => experiment::errors(a),
+        Command::Tables(a) => experiment::tables(a),
     }
 }
 
@@ -86,7 +90,10 @@ pub fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::FAILURE
+            match err.downcast_ref::<common::ExitWith>() {
+                Some(e) => ExitCode::from(e.code),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

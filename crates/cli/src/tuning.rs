@@ -7,12 +7,11 @@ use clap::Args;
 
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
 use aann_eval::discover::{Candidate, Discovery, DiscoverySpec, FamilyKind, discover};
-use aann_eval::means::{ActivationStats, cached_activation_stats};
+use aann_eval::lab::Session;
+use aann_eval::means::ActivationStats;
 use aann_eval::plot::{Axis, PolarSeries, heatmap_png, heatmap_svg, polar_svg};
-use aann_eval::setup::LoadedModel;
 use aann_eval::tuning::{StimulusKind, TuningGrid, TuningSpec, summarize_channel, tune};
 use aann_model::{ChannelSet, Tap, Variant};
-use aann_weights::WeightCache;
 
 use crate::common::ModelArgs;
 
@@ -29,14 +28,8 @@ pub struct StatsArgs {
 }
 
 impl StatsArgs {
-    pub fn load(
-        &self,
-        args: &ModelArgs,
-        loaded: &LoadedModel,
-        tap: Tap,
-        progress: bool,
-    ) -> anyhow::Result<ActivationStats> {
-        let root = args.data_root();
+    pub fn load(&self, session: &Session, tap: Tap) -> anyhow::Result<ActivationStats> {
+        let root = &session.root;
         let dir = match &self.stats_from {
             Some(p) => p.clone(),
             None => root.require(
@@ -55,21 +48,8 @@ impl StatsArgs {
         )
         .with_context(|| format!("opening {}", dir.display()))?
         .limit(self.stats_images);
-        let cache = args
-            .cache_dir
-            .clone()
-            .unwrap_or_else(WeightCache::default_dir);
-        let preprocess = args.model.preprocess();
-        Ok(cached_activation_stats(
-            &loaded.model,
-            &loaded.weights_sha256,
-            &set,
-            &preprocess,
-            tap,
-            &cache,
-            16,
-            progress,
-        )?)
+        let preprocess = session.variant().preprocess();
+        Ok(session.stats(&set, &preprocess, tap, 16)?)
     }
 }
 
@@ -138,10 +118,10 @@ pub fn tune_command(args: TuneArgs) -> anyhow::Result<()> {
     } else if args.stimulus == StimulusKind::Edge {
         tuning.values = vec![0.0];
     }
-    let loaded = args.model.load()?;
-    let stats = args.stats.load(&args.model, &loaded, tap, !args.quiet)?;
+    let session = args.model.session(!args.quiet)?;
+    let stats = args.stats.load(&session, tap)?;
     let grid = tune(
-        &loaded.model,
+        session.model(),
         tap,
         spec.channels.as_slice(),
         &tuning,
@@ -319,8 +299,8 @@ fn print_candidates(title: &str, rows: &[Candidate]) {
 pub fn discover_command(args: DiscoverArgs) -> anyhow::Result<()> {
     let variant: Variant = args.model.model;
     let tap = Tap::parse(&args.tap, variant)?;
-    let loaded = args.model.load()?;
-    let stats = args.stats.load(&args.model, &loaded, tap, !args.quiet)?;
+    let session = args.model.session(!args.quiet)?;
+    let stats = args.stats.load(&session, tap)?;
     let mut spec = DiscoverySpec::new(args.family);
     spec.top = args.top;
     spec.min_peak_sigma = args.min_peak_sigma;
@@ -334,7 +314,7 @@ pub fn discover_command(args: DiscoverArgs) -> anyhow::Result<()> {
         spec.curves.orientations.len() * spec.curves.values.len(),
         spec.lines.orientations.len() * spec.lines.values.len()
     );
-    let found: Discovery = discover(&loaded.model, tap, &stats, &spec)?;
+    let found: Discovery = discover(session.model(), tap, &stats, &spec)?;
     std::fs::create_dir_all(&args.out)?;
     print_candidates(
         "top 20 channels by score:",

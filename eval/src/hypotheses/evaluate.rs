@@ -7,12 +7,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use burn::tensor::{Tensor, TensorData};
-
-use aann_circuits::{CircuitReplacement, UnitMapping};
-use aann_data::{
-    ClassOrder, ImageSet, OpenOptions, PrefetchConfig, Preprocess, Synsets, Unlabelled, prefetch,
-};
+use aann_circuits::CircuitReplacement;
+use aann_data::{ClassOrder, ImageSet, OpenOptions, Preprocess, Synsets, Unlabelled};
 use aann_model::{ChannelSet, Condition, Edit, Family, InceptionV1, Intervention, Tap, Variant};
 use aann_stats::{
     BootstrapConfig, BootstrapInterval, Estimate, Metric, PairedBootstrap, compare_conditions,
@@ -20,22 +16,21 @@ use aann_stats::{
 
 use super::report::{ClaimReport, FileReport, Outcome};
 use super::{
-    AblationEffect, AblationKind, CalibrationScope, CircuitCorrelation, CircuitFields, CircuitName,
-    Claim, ClaimKind, Equivariance, EquivarianceMode, FractionRecoveredClaim, HypothesisFile,
-    MotifMeasure, PreferredOrientation, Sweep, Tiling, WeightMotif,
+    AblationEffect, AblationKind, CircuitCorrelation, CircuitFields, Claim, ClaimKind,
+    Equivariance, EquivarianceMode, FractionRecoveredClaim, HypothesisFile, MotifMeasure,
+    PreferredOrientation, Sweep, Tiling, WeightMotif,
 };
 use crate::EvalError;
-use crate::circuits::{
-    CircuitChoice, build_circuit, calibrate_with, median, pearson, replacement_condition,
-    upstream_tap,
-};
+use crate::circuits::{median, pearson, replacement_condition};
 use crate::evaluator::Evaluator;
 use crate::expanded::{ExpandedBlock, expansion_block, positive_axis};
 use crate::experiment::{check_disjoint, open_set};
-use crate::means::{ActivationStats, cached_activation_stats, describe_set};
-use crate::metrics::{ImageRecord, OutputClasses};
-use crate::run::progress_bar;
-use crate::setup::{DataRoot, LoadedModel, load_model};
+use crate::lab::{DeviceChoice, FitSets, Session, SessionConfig, WeightsChoice, build_replacement};
+use crate::means::{ActivationStats, describe_set};
+use crate::metrics::ImageRecord;
+use crate::run::RunOptions;
+use crate::setup::DataRoot;
+use crate::spec::CircuitSpec;
 use crate::spec::ImageSetSpec;
 use crate::summary::outcomes_by_condition;
 use crate::tuning::{TuningGrid, angular_distance, summarize_channel, tune};
@@ -54,6 +49,8 @@ pub struct CheckOptions {
     pub only: Vec<String>,
     /// Check only the claims with at least one of these tags (all when empty).
     pub tags: Vec<String>,
+    /// Where the model runs.
+    pub device: DeviceChoice,
     pub progress: bool,
 }
 
@@ -132,7 +129,7 @@ struct Context<'a> {
     options: &'a CheckOptions,
     root: DataRoot,
     cache_dir: PathBuf,
-    model: Option<Result<Rc<LoadedModel>, Unavailable>>,
+    model: Option<Result<Rc<Session>, Unavailable>>,
     weights: Option<PathBuf>,
     grids: HashMap<String, Rc<TuningGrid>>,
     stats: HashMap<(String, usize, String), Rc<ActivationStats>>,
@@ -171,7 +168,7 @@ impl<'a> Context<'a> {
         self.file.defaults.batch_size.max(1)
     }
 
-    fn model(&mut self) -> Result<Rc<LoadedModel>, Unavailable> {
+    fn model(&mut self) -> Result<Rc<Session>, Unavailable> {
         if self.model.is_none() {
             let loaded = self.load().map(Rc::new);
             self.model = Some(loaded);
@@ -179,7 +176,7 @@ impl<'a> Context<'a> {
         self.model.clone().expect("set above")
     }
 
-    fn load(&mut self) -> Result<LoadedModel, Unavailable> {
+    fn load(&mut self) -> Result<Session, Unavailable> {
         let variant = self.file.model;
         let path = match (&self.options.weights, &self.file.weights) {
             (Some(p), _) => p.clone(),
@@ -214,8 +211,14 @@ impl<'a> Context<'a> {
         if self.options.progress {
             eprintln!("loading the {variant} model from {}", path.display());
         }
-        let device = burn::tensor::Device::default();
-        Ok(load_model(variant, &path, Some(&self.cache_dir), &device)?)
+        Ok(Session::open(&SessionConfig {
+            weights: WeightsChoice::Path(path),
+            data_root: Some(self.root.dir.clone()),
+            cache_dir: Some(self.cache_dir.clone()),
+            device: self.options.device,
+            progress: self.options.progress,
+            ..SessionConfig::new(variant)
+        })?)
     }
 
     /// A path relative to the data root (or absolute).
@@ -278,6 +281,11 @@ impl<'a> Context<'a> {
             },
         )
         .map_err(|e| format!("the {role} set {}: {e}", spec.images))?;
+        let set = if spec.skip > 0 {
+            set.skip(spec.skip)
+        } else {
+            set
+        };
         Ok(if spec.limit > 0 {
             set.limit(spec.limit)
         } else {
@@ -289,7 +297,7 @@ impl<'a> Context<'a> {
     /// cache in the cache folder).
     fn stats_on(
         &mut self,
-        model: &LoadedModel,
+        model: &Session,
         tap: Tap,
         set_spec: &ImageSetSpec,
         role: &str,
@@ -303,16 +311,7 @@ impl<'a> Context<'a> {
             return Ok(s.clone());
         }
         let set = self.image_set(set_spec, role, false)?;
-        let stats = cached_activation_stats(
-            &model.model,
-            &model.weights_sha256,
-            &set,
-            &self.file.model.preprocess(),
-            tap,
-            &self.cache_dir,
-            self.batch(),
-            self.options.progress,
-        )?;
+        let stats = model.stats(&set, &self.file.model.preprocess(), tap, self.batch())?;
         let stats = Rc::new(stats);
         self.stats.insert(key, stats.clone());
         Ok(stats)
@@ -321,7 +320,7 @@ impl<'a> Context<'a> {
     /// σ statistics of a tap over the file's σ set, or `None` for raw activations.
     fn sigma_stats(
         &mut self,
-        model: &LoadedModel,
+        model: &Session,
         tap: Tap,
         n: usize,
     ) -> Result<Option<Rc<ActivationStats>>, Unavailable> {
@@ -346,7 +345,7 @@ impl<'a> Context<'a> {
     /// Natural tuning maps of every channel of `tap` for a sweep (shared by claims).
     fn grid(
         &mut self,
-        model: &LoadedModel,
+        model: &Session,
         tap: Tap,
         sweep: &Sweep,
     ) -> Result<Rc<TuningGrid>, Unavailable> {
@@ -364,7 +363,7 @@ impl<'a> Context<'a> {
         let stats = self.sigma_stats(model, tap, n)?;
         let channels: Vec<usize> = (0..tap.channels(self.file.model)).collect();
         let grid = Rc::new(tune(
-            &model.model,
+            model.model(),
             tap,
             &channels,
             &spec,
@@ -407,7 +406,7 @@ pub fn check_file(file: &HypothesisFile, options: &CheckOptions) -> FileReport {
         });
     }
     let weights_sha256 = match &ctx.model {
-        Some(Ok(m)) => Some(m.weights_sha256.clone()),
+        Some(Ok(m)) => Some(m.weights_sha256().to_string()),
         _ => None,
     };
     FileReport {
@@ -838,59 +837,42 @@ struct BuiltCircuit {
 
 fn build(
     ctx: &mut Context<'_>,
-    model: &LoadedModel,
+    model: &Session,
     fields: &CircuitFields,
     calibration_set: &ImageSetSpec,
     upstream_set: &ImageSetSpec,
 ) -> Result<BuiltCircuit, Unavailable> {
     let (family, tap) = ctx.family(&fields.family)?;
     let repo = ctx.file.repository.clone();
-    let choice = match fields.circuit {
-        CircuitName::Pixels => CircuitChoice::Pixels { colour: false },
-        CircuitName::PixelsColour => CircuitChoice::Pixels { colour: true },
-        CircuitName::Upstream => {
-            let (early_curves, lines) = ctx.file.upstream_families(fields);
-            CircuitChoice::Upstream {
-                early_curves,
-                lines,
-            }
-        }
+    let (early_curves, lines) = ctx.file.upstream_families(fields);
+    let spec = CircuitSpec {
+        name: None,
+        choice: fields
+            .circuit
+            .choice_with(ctx.file.model, Some(early_curves), Some(lines)),
+        calibration: fields.calibration,
+        fit: fields.fit,
+        spec: fields.spec.clone(),
     };
-    let upstream_stats = match upstream_tap(&choice, &repo)? {
-        Some(up) => Some(ctx.stats_on(model, up, upstream_set, "upstream normaliser")?),
-        None => None,
-    };
+    let upstream = ctx.image_set(upstream_set, "upstream normaliser", false)?;
     let set = ctx.image_set(calibration_set, "calibration", false)?;
-    let override_text = match &fields.spec {
-        Some(p) => Some(
-            std::fs::read_to_string(repo.join(p))
-                .map_err(|e| format!("circuit spec {}: {e}", repo.join(p).display()))?,
-        ),
-        None => None,
-    };
-    let circuit = build_circuit(
-        &choice,
-        &model.model,
+    let replacement = build_replacement(
+        model,
+        &spec,
+        &family,
         &repo,
-        upstream_stats.as_deref(),
-        override_text.as_deref(),
-    )?;
-    let mapping = UnitMapping::by_orientation(&family, circuit.as_ref())?;
-    let per_neuron = fields.calibration == CalibrationScope::Neuron;
-    if ctx.options.progress {
-        eprintln!("calibrating {} on {}", circuit.name(), describe_set(&set));
-    }
-    let calibration = calibrate_with(
-        &model.model,
-        circuit.as_ref(),
-        &mapping,
-        tap,
-        &set,
+        FitSets {
+            upstream: &upstream,
+            calibration: &set,
+        },
         &ctx.file.model.preprocess(),
-        per_neuron,
-        fields.fit,
         ctx.batch(),
     )?;
+    let (circuit, mapping, calibration) = (
+        &replacement.circuit,
+        &replacement.mapping,
+        &replacement.calibration,
+    );
     let note = format!(
         "{}{} for {} neurons of {} ({} calibration on {} images)",
         circuit.name(),
@@ -906,12 +888,7 @@ fn build(
     Ok(BuiltCircuit {
         tap,
         family_name: family.name.clone(),
-        replacement: Arc::new(CircuitReplacement {
-            circuit,
-            mapping,
-            calibration,
-            device: model.model.device().clone(),
-        }),
+        replacement,
         note,
     })
 }
@@ -945,7 +922,7 @@ fn circuit_correlation(ctx: &mut Context<'_>, c: &CircuitCorrelation, thr: &str)
     );
     let mapping = &built.replacement.mapping;
     let artificial = tune(
-        &model.model,
+        model.model(),
         built.tap,
         &mapping.channels,
         &spec,
@@ -1034,7 +1011,8 @@ fn circuit_correlation(ctx: &mut Context<'_>, c: &CircuitCorrelation, thr: &str)
     })
 }
 
-/// Evaluate conditions (baseline first) over an image set, keeping the records in memory.
+/// Evaluate conditions (baseline first) over an image set, keeping the records in memory
+/// (through the one runner, [`crate::run::run_in_memory`]).
 fn run_in_memory(
     model: &InceptionV1,
     conditions: Vec<Condition>,
@@ -1045,52 +1023,19 @@ fn run_in_memory(
     progress: bool,
 ) -> Result<(Vec<ImageRecord>, Vec<String>, usize), Unavailable> {
     let evaluator = Evaluator::new(model, conditions)?;
-    let names: Vec<String> = evaluator.condition_names();
-    let classes = OutputClasses::new(order);
-    let outputs = classes.num_outputs();
-    let bar = progress_bar(set.len() as u64, "evaluating", progress);
-    let mut records = Vec::new();
-    let mut failures = 0;
-    for batch in prefetch(
-        set,
-        *preprocess,
-        PrefetchConfig {
-            batch_size,
-            batches_ahead: 2,
-            start: 0,
-            threads: Some(1),
-        },
-    )? {
-        failures += batch.failures.len();
-        bar.inc(batch.attempted as u64);
-        if batch.entries.is_empty() {
-            continue;
-        }
-        let input = Tensor::<4>::from_data(
-            TensorData::new(batch.pixels.clone(), batch.shape()),
-            model.device(),
-        );
-        let keys: Vec<String> = batch.entries.iter().map(|e| e.key.clone()).collect();
-        let logits: Vec<Vec<f32>> = evaluator
-            .evaluate(input, &keys)?
-            .into_iter()
-            .map(|l| l.into_data().try_to_vec::<f32>().expect("f32 logits"))
-            .collect();
-        for (j, entry) in batch.entries.iter().enumerate() {
-            let base = &logits[0][j * outputs..(j + 1) * outputs];
-            for (c, name) in names.iter().enumerate() {
-                let l = &logits[c][j * outputs..(j + 1) * outputs];
-                records.push(classes.record(&entry.key, name, entry.label, l, base));
-            }
-        }
-    }
-    bar.finish_and_clear();
-    Ok((records, names, failures))
+    let options = RunOptions {
+        batch_size,
+        progress,
+        ..Default::default()
+    };
+    let (records, failures) =
+        crate::run::run_in_memory(model, &evaluator, set, preprocess, order, &options)?;
+    Ok((records, evaluator.condition_names(), failures))
 }
 
 fn ablation_edit(
     ctx: &mut Context<'_>,
-    model: &LoadedModel,
+    model: &Session,
     kind: AblationKind,
     tap: Tap,
     channels: &ChannelSet,
@@ -1101,10 +1046,10 @@ fn ablation_edit(
         AblationKind::Zero => (Intervention::ZeroAblate, "zero-ablation".to_string()),
         AblationKind::Mean => {
             let set = ctx.image_set(means, "means", false)?;
-            check_disjoint(&set, test)?;
+            check_disjoint(("means", &set), ("test", test))?;
             let stats = ctx.stats_on(model, tap, means, "means")?;
             (
-                Intervention::MeanAblate(Arc::new(stats.uniform_means(&model.weights_sha256))),
+                Intervention::MeanAblate(Arc::new(stats.uniform_means(model.weights_sha256()))),
                 format!("mean-ablation (means over {})", describe_set(&set)),
             )
         }
@@ -1179,7 +1124,7 @@ fn ablation_effect(ctx: &mut Context<'_>, c: &AblationEffect, thr: &str) -> Meas
             let (edit, note) =
                 ablation_edit(ctx, &model, c.ablation, tap, &channels, &means, &test)?;
             let (records, names, failures) = run_in_memory(
-                &model.model,
+                model.model(),
                 vec![Condition::new("ablated", vec![edit])],
                 &test,
                 &ctx.file.model.preprocess(),
@@ -1255,7 +1200,7 @@ fn fraction_recovered(ctx: &mut Context<'_>, c: &FractionRecoveredClaim, thr: &s
     let order = ctx.class_order()?;
     let test = ctx.image_set(&c.test, "test", true)?;
     let tune_set = ctx.image_set(&c.tune, "tune", false)?;
-    check_disjoint(&tune_set, &test)?;
+    check_disjoint(("tune", &tune_set), ("test", &test))?;
     let built = build(ctx, &model, fields, &c.tune, &c.tune)?;
     let channels = ChannelSet::new(built.replacement.mapping.channels.clone());
     let (edit, note) = ablation_edit(
@@ -1273,7 +1218,7 @@ fn fraction_recovered(ctx: &mut Context<'_>, c: &FractionRecoveredClaim, thr: &s
         intervention: Intervention::Replace(built.replacement.clone()),
     };
     let (records, names, failures) = run_in_memory(
-        &model.model,
+        model.model(),
         vec![
             Condition::new("ablated", vec![edit]),
             Condition::new("replaced", vec![replace]),
@@ -1355,7 +1300,7 @@ fn weight_motif(ctx: &mut Context<'_>, c: &WeightMotif, thr: &str) -> Measured {
     let (to, to_tap) = ctx.family(&c.to)?;
     let variant = ctx.file.model;
     let block = expansion_block(from_tap, to_tap, variant)?;
-    let expanded = ExpandedBlock::new(&model.model, block);
+    let expanded = ExpandedBlock::new(model.model(), block);
     let header = format!(
         "expanded weights {} → {} (bottleneck ReLU and biases ignored)",
         from_tap.name(variant),

@@ -276,31 +276,14 @@ pub struct Equivariance {
     pub sweep: Sweep,
 }
 
-/// A shipped circuit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CircuitName {
-    /// Curves from pixels, grayscale.
-    Pixels,
-    /// Curves from pixels with colour-opponent channels.
-    PixelsColour,
-    /// Curves from the natural early curves and lines one block down.
-    Upstream,
-}
-
-/// Scope of a circuit's output calibration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CalibrationScope {
-    Family,
-    Neuron,
-}
+pub use crate::circuits::CircuitKind;
+pub use crate::spec::CalibrationScope;
 
 /// How a circuit is built and calibrated (shared by the circuit claims).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitFields {
-    pub circuit: CircuitName,
+    pub circuit: CircuitKind,
     /// The family the circuit stands in for (its orientations map neurons to units).
     pub family: String,
     /// Upstream families of the `upstream` circuit (default: the model's
@@ -964,7 +947,7 @@ impl HypothesisFile {
                 c.family
             ));
         }
-        if c.circuit == CircuitName::Upstream {
+        if c.circuit == CircuitKind::Upstream {
             let (early, lines) = self.upstream_families(c);
             self.family(&early)?;
             self.family(&lines)?;

@@ -1,4 +1,5 @@
-//! `aann bench`: images/s of the forward pass, of hooks, of a K-condition experiment with
+//! The benchmarks behind `aann bench` (their own crate: the CLI only parses and calls):
+//! images/s of the forward pass, of hooks, of a K-condition experiment with
 //! prefix reuse, and of decoding, with an optional PyTorch peer run in the same process
 //! tree so that the numbers sit side by side.
 //!
@@ -26,12 +27,12 @@ use aann_model::{
     Recorder, Tap, Variant,
 };
 
-use crate::common::DeviceChoice;
+use aann_eval::lab::DeviceChoice;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Models to time (`bvlc`, `lucid`).
-    #[arg(long, value_delimiter = ',', default_value = "bvlc,lucid", value_parser = crate::common::parse_variant)]
+    #[arg(long, value_delimiter = ',', default_value = "bvlc,lucid", value_parser = Variant::parse)]
     pub models: Vec<Variant>,
     /// Batch sizes for the forward pass.
     #[arg(long, value_delimiter = ',', default_value = "1,16")]
@@ -89,8 +90,8 @@ pub struct BenchArgs {
     /// Folder for converted weights (default: $AANN_CACHE or ~/.cache/aann).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Compute device.
-    #[arg(long, value_enum, default_value_t)]
+    /// Compute device: cpu, cuda or wgpu.
+    #[arg(long, default_value = "cpu")]
     pub device: DeviceChoice,
 }
 

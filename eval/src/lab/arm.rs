@@ -1,0 +1,200 @@
+//! Arms: the conditions of an experiment, typed. An arm says what it is (the baseline, an
+//! ablation of a given kind, a circuit replacement, a null set) so that statistics,
+//! reports and claims never recognise a role from a condition's name.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use aann_circuits::CircuitReplacement;
+use aann_model::{ChannelSet, Condition, Edit, Intervention, Tap, Variant};
+
+/// How a family's channels are removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ablation {
+    /// Set to zero.
+    Zero,
+    /// Set to the channel's mean over the tune split (spatially uniform).
+    Mean,
+    /// Taken from another image (seeded).
+    Resample,
+}
+
+impl Ablation {
+    /// The arm's name in records and reports.
+    pub fn arm_name(self) -> &'static str {
+        match self {
+            Ablation::Zero => "zero-ablate",
+            Ablation::Mean => "mean-ablate",
+            Ablation::Resample => "resample-ablate",
+        }
+    }
+}
+
+/// What an arm is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ArmKind {
+    /// The unmodified network.
+    Baseline,
+    /// The family ablated.
+    Ablate { ablation: Ablation },
+    /// The family replaced by a hand-written circuit.
+    Replace { circuit: String },
+    /// A random channel set of the family's size, zero-ablated (the null distribution).
+    NullSet { index: usize },
+}
+
+impl ArmKind {
+    pub fn ablation(&self) -> Option<Ablation> {
+        match self {
+            ArmKind::Ablate { ablation } => Some(*ablation),
+            _ => None,
+        }
+    }
+
+    pub fn is_replacement(&self) -> bool {
+        matches!(self, ArmKind::Replace { .. })
+    }
+}
+
+/// An arm as records, summaries and reports know it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmInfo {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: ArmKind,
+    /// The edits in words (tap, channels, intervention).
+    pub description: String,
+}
+
+impl ArmInfo {
+    pub fn baseline() -> Self {
+        ArmInfo {
+            name: "baseline".into(),
+            kind: ArmKind::Baseline,
+            description: "none".into(),
+        }
+    }
+}
+
+/// An arm ready to run: what it is, and the model edits that realise it.
+#[derive(Clone, Debug)]
+pub struct Arm {
+    pub kind: ArmKind,
+    pub condition: Condition,
+}
+
+impl Arm {
+    /// `channels` at `tap` ablated by `intervention` (zero, mean or resample).
+    pub fn ablate(
+        ablation: Ablation,
+        tap: Tap,
+        channels: ChannelSet,
+        intervention: Intervention,
+    ) -> Self {
+        Arm {
+            kind: ArmKind::Ablate { ablation },
+            condition: Condition::new(
+                ablation.arm_name(),
+                vec![Edit {
+                    tap,
+                    channels,
+                    intervention,
+                }],
+            ),
+        }
+    }
+
+    /// The replacement's natural channels at `tap` computed by its circuit instead.
+    pub fn replace(
+        name: impl Into<String>,
+        tap: Tap,
+        replacement: Arc<CircuitReplacement>,
+    ) -> Self {
+        Arm {
+            kind: ArmKind::Replace {
+                circuit: replacement.circuit.name(),
+            },
+            condition: Condition::new(
+                name,
+                vec![Edit {
+                    tap,
+                    channels: ChannelSet::new(replacement.mapping.channels.clone()),
+                    intervention: Intervention::Replace(replacement),
+                }],
+            ),
+        }
+    }
+
+    /// Null set `index`: `channels` at `tap` zero-ablated.
+    pub fn null_set(index: usize, tap: Tap, channels: Vec<usize>) -> Self {
+        Arm {
+            kind: ArmKind::NullSet { index },
+            condition: Condition::new(
+                format!("null-{index:02}"),
+                vec![Edit {
+                    tap,
+                    channels: ChannelSet::new(channels),
+                    intervention: Intervention::ZeroAblate,
+                }],
+            ),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.condition.name
+    }
+
+    pub fn info(&self, variant: Variant) -> ArmInfo {
+        ArmInfo {
+            name: self.condition.name.clone(),
+            kind: self.kind.clone(),
+            description: self.condition.describe(variant),
+        }
+    }
+}
+
+/// The arms' descriptions, baseline first (the order records and summaries use).
+pub fn arm_infos(arms: &[Arm], variant: Variant) -> Vec<ArmInfo> {
+    std::iter::once(ArmInfo::baseline())
+        .chain(arms.iter().map(|a| a.info(variant)))
+        .collect()
+}
+
+/// Split arms into their conditions (for the evaluator) and descriptions.
+pub fn into_conditions(arms: Vec<Arm>, variant: Variant) -> (Vec<Condition>, Vec<ArmInfo>) {
+    let infos = arm_infos(&arms, variant);
+    (arms.into_iter().map(|a| a.condition).collect(), infos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arms_serialise_with_their_kind_and_roles_come_from_it() {
+        let info = ArmInfo {
+            name: "my-ablation".into(),
+            kind: ArmKind::Ablate {
+                ablation: Ablation::Mean,
+            },
+            description: "d".into(),
+        };
+        let json = serde_json::to_value(&info).unwrap();
+        assert_eq!(json["kind"], "ablate");
+        assert_eq!(json["ablation"], "mean");
+        let back: ArmInfo = serde_json::from_value(json).unwrap();
+        assert_eq!(back, info);
+        // The role is the kind's, whatever the name says.
+        assert_eq!(back.kind.ablation(), Some(Ablation::Mean));
+        let replace = ArmKind::Replace {
+            circuit: "x-ablate".into(),
+        };
+        assert!(replace.is_replacement() && replace.ablation().is_none());
+        let n = Arm::null_set(3, Tap::INPUT, vec![0, 1]);
+        assert_eq!(n.name(), "null-03");
+        assert_eq!(n.kind, ArmKind::NullSet { index: 3 });
+    }
+}

@@ -1,0 +1,21 @@
+//! The lab: everything an experiment, a claim check or an error analysis needs to run the
+//! model on image sets, in one place.
+//!
+//! - [`Session`]: the model (variant, weights, checksum), the device, the data root and the
+//!   cache, built once and handed to everything that runs the model;
+//! - [`Arm`]: one condition of an experiment, typed (baseline, an ablation, a replacement,
+//!   a null set), with the model edits that realise it;
+//! - [`replace`]: building a circuit, mapping its units onto the natural neurons and
+//!   calibrating it on the tune split, once;
+//! - [`provenance`]: what makes a number what it is (commit, spec, weights, image lists,
+//!   seeds), and the fingerprint a results folder must match to be resumed.
+
+pub mod arm;
+pub mod provenance;
+pub mod replace;
+pub mod session;
+
+pub use arm::{Ablation, Arm, ArmInfo, ArmKind};
+pub use provenance::{Provenance, RESULTS_VERSION};
+pub use replace::{FitSets, build_replacement};
+pub use session::{DeviceChoice, Session, SessionConfig, WeightsChoice};
