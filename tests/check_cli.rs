@@ -5,6 +5,17 @@ use std::process::Command;
 
 use aann::model::Family;
 
+/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
+/// folder for this test process, so that a warm cache never hides the code that fills it.
+fn test_cache() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => tempfile::tempdir().expect("a temporary folder").keep(),
+    })
+    .clone()
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -14,17 +25,23 @@ fn shared() -> PathBuf {
 }
 
 fn aann(args: &[&str]) -> (bool, String, String) {
+    let (code, stdout, stderr) = aann_code(args);
+    (code == Some(0), stdout, stderr)
+}
+
+/// `aann ARGS`, with its exit code.
+fn aann_code(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aann"))
         .args(args)
         .arg("--data-root")
         .arg(shared())
         .arg("--cache-dir")
-        .arg(std::env::temp_dir().join("aann-test-cache"))
+        .arg(test_cache())
         .arg("--quiet")
         .output()
         .unwrap();
     (
-        out.status.success(),
+        out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
@@ -93,15 +110,27 @@ fn lucid_claims_without_the_trained_weights_are_skipped_not_passed() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let fixture = shared().join("inception5h-fixture/inception5h-random.pth");
-    let (ok, stdout, stderr) = aann(&[
+    let args = [
         "check",
         "eval/hypotheses/lucid.toml",
         "--weights",
         fixture.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
-    ]);
-    assert!(ok, "skips do not fail:\n{stdout}\n{stderr}");
+    ];
+    // Nothing was checked: a gate that ran nothing does not show green.
+    let (code, stdout, stderr) = aann_code(&args);
+    assert_eq!(
+        code,
+        Some(i32::from(aann::cli::EXIT_NOTHING_CHECKED)),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stderr.contains("nothing was checked"), "{stderr}");
+    // Asked to accept skips, it exits 0, and still passes nothing.
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-skips");
+    let (ok, stdout, stderr) = aann(&allowed);
+    assert!(ok, "skips accepted:\n{stdout}\n{stderr}");
     assert!(
         stdout.contains("SKIP") && stdout.contains("random weights fixture"),
         "{stdout}"

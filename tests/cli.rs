@@ -4,6 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
+/// folder for this test process, so that a warm cache never hides the code that fills it.
+fn test_cache() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => tempfile::tempdir().expect("a temporary folder").keep(),
+    })
+    .clone()
+}
+
 fn data_root() -> PathBuf {
     std::env::var_os("AANN_DATA")
         .map(PathBuf::from)
@@ -13,15 +24,11 @@ fn data_root() -> PathBuf {
 /// `aann ARGS` from the repository root, with the shared data and a cache folder that
 /// persists across the tests of one run (weights are converted once).
 fn aann(args: &[&str]) -> Output {
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aann-cache");
     Command::new(env!("CARGO_BIN_EXE_aann"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("AANN_DATA", data_root())
-        .env(
-            "AANN_CACHE",
-            std::env::var_os("AANN_CACHE").unwrap_or(cache.into_os_string()),
-        )
+        .env("AANN_CACHE", test_cache())
         .output()
         .expect("the aann binary runs")
 }
@@ -124,27 +131,23 @@ fn weights_of_the_wrong_model_are_refused() {
     assert!(err.contains("inception5h-random.pth"), "{err}");
 }
 
-/// The main job on a small slice: every condition, the statistics, the report, resuming,
-/// and the error analysis. (The full run is README's first command.)
-#[test]
-fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("run");
-    let args = [
+/// The arguments of the small end-to-end run whose numbers are pinned below.
+fn small_run(spec: &str, out: &Path) -> Vec<String> {
+    [
         "experiment",
-        "eval/experiments/curves-bvlc.toml",
+        spec,
         "--limit",
-        "6",
+        "24",
         "--out",
         out.to_str().unwrap(),
         "--set",
-        "run.calibration_images=8",
+        "run.calibration_images=16",
         "--set",
-        "run.batch_size=6",
+        "run.batch_size=8",
         "--set",
         "null.sets=2",
         "--set",
-        "null.images=4",
+        "null.images=8",
         "--set",
         "statistics.resamples=2000",
         "--set",
@@ -152,8 +155,90 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
         "--set",
         "run.tuning_radii=[40.0]",
         "--quiet",
-    ];
-    let o = aann(&args);
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn run_args(args: &[String]) -> Output {
+    aann(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn summary_of(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+/// The numbers of the small run, pinned: (condition, cross-entropy, top-1, top-5).
+/// Measured with the code before the experiment core was rewritten around `Session` and
+/// `Arm` (commit 2dfff95); the rewrite must not move them.
+const PINNED: [(&str, f64, f64, f64); 7] = [
+    ("baseline", 0.7378873169269234, 0.7083333333333334, 1.0),
+    ("zero-ablate", 0.7578289501770096, 0.6666666666666666, 1.0),
+    ("mean-ablate", 0.7524455953491783, 0.6666666666666666, 1.0),
+    (
+        "replace-curves-from-upstream",
+        0.7165862286298622,
+        0.6666666666666666,
+        1.0,
+    ),
+    ("replace-upstream-arcs", 0.6882144668247773, 0.75, 1.0),
+    (
+        "replace-curves-from-pixels",
+        0.7586657411193692,
+        0.6666666666666666,
+        1.0,
+    ),
+    (
+        "replace-curves-from-pixels-colour",
+        0.758354311001325,
+        0.6666666666666666,
+        1.0,
+    ),
+];
+/// The null sets' mean loss increases, and the family's own, on the first 8 images.
+const PINNED_NULL: [f64; 2] = [0.15115111075090004, -0.033861860442310904];
+const PINNED_FAMILY_INCREASE: f64 = -0.14872435484861657;
+
+fn assert_pinned(summary: &serde_json::Value) {
+    let conditions = summary["summary"]["conditions"].as_array().unwrap();
+    assert_eq!(conditions.len(), PINNED.len());
+    for (c, (name, ce, top1, top5)) in conditions.iter().zip(PINNED) {
+        assert_eq!(c["condition"], name);
+        for (field, want) in [
+            ("cross_entropy", ce),
+            ("top1_accuracy", top1),
+            ("top5_accuracy", top5),
+        ] {
+            let got = c[field]["point"].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6,
+                "{name} {field}: {got} (pinned {want})"
+            );
+        }
+        assert!(c["cross_entropy"]["ci"]["lo"].as_f64().unwrap() >= 0.0);
+    }
+    let null = &summary["null"]["null_loss_increase"];
+    for (got, want) in null.as_array().unwrap().iter().zip(PINNED_NULL) {
+        assert!(
+            (got.as_f64().unwrap() - want).abs() < 1e-6,
+            "null {got} vs {want}"
+        );
+    }
+    let family = summary["null"]["family_loss_increase"].as_f64().unwrap();
+    assert!((family - PINNED_FAMILY_INCREASE).abs() < 1e-6, "{family}");
+}
+
+/// The experiment end to end on a small slice: the files, the numbers (pinned), a resumed
+/// interruption that reproduces them exactly, a changed setting that is refused (and
+/// `--fresh` that accepts it), and the error analysis. (The full run is README's first
+/// command.)
+#[test]
+fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let args = small_run("eval/experiments/curves-bvlc.toml", &out);
+    let o = run_args(&args);
     let (stdout, err) = text(&o);
     assert!(o.status.success(), "{stdout}\n{err}");
     for f in [
@@ -165,33 +250,90 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
     ] {
         assert!(out.join(f).is_file(), "{f} is written");
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary_of(&out);
+    assert_pinned(&summary);
     let conditions: Vec<&str> = summary["conditions"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| {
-            c[0].as_str()
-                .expect("conditions are [name, description] pairs")
-        })
+        .map(|c| c["name"].as_str().expect("arms have names"))
         .collect();
-    assert!(conditions.contains(&"baseline") && conditions.contains(&"zero-ablate"));
+    assert_eq!(summary["conditions"][1]["kind"], "ablate");
+    assert_eq!(summary["conditions"][1]["ablation"], "zero");
+    let provenance = &summary["provenance"];
+    assert_eq!(provenance["image_lists"]["test"]["images"], 24);
+    assert_eq!(provenance["image_lists"]["calibration"]["images"], 16);
+    assert_eq!(provenance["weights_sha256"].as_str().unwrap().len(), 64);
+    assert!(provenance["files"]["circuits/families/bvlc/curves-3b.toml"].is_string());
     let records = std::fs::read_to_string(out.join("records.jsonl")).unwrap();
     let n = records.lines().count();
     assert_eq!(
         n,
-        6 * conditions.len(),
+        24 * conditions.len(),
         "one record per image and condition"
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && !html.contains("src=\"http"));
 
-    // Running again resumes: nothing is recomputed or counted twice.
-    let o = aann(&args);
-    assert!(o.status.success(), "{}", text(&o).1);
+    // An interruption after the first batches: the records of the first 10 images (as a
+    // kill leaves them, the last line torn), then a re-run resumes and reproduces every
+    // number, counting no image twice.
+    let kept: Vec<&str> = records.lines().take(10 * conditions.len()).collect();
+    std::fs::write(
+        out.join("records.jsonl"),
+        kept.join("\n") + "\n{\"image\":\"ILSVRC2012_val_0000",
+    )
+    .unwrap();
+    std::fs::remove_file(out.join("summary.json")).unwrap();
+    let o = run_args(&args);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{err}");
+    assert!(stdout.contains("10 test image(s) reused"), "{stdout}");
     let again = std::fs::read_to_string(out.join("records.jsonl")).unwrap();
     assert_eq!(again.lines().count(), n);
+    let resumed = summary_of(&out);
+    assert_eq!(resumed["summary"], summary["summary"]);
+    assert_eq!(resumed["fractions"], summary["fractions"]);
+
+    // One setting of one arm changed (the first circuit's fit): the folder's records are
+    // not reused under it; --fresh starts over.
+    let spec = std::fs::read_to_string("eval/experiments/curves-bvlc.toml").unwrap();
+    let changed = dir.path().join("changed.toml");
+    std::fs::write(
+        &changed,
+        spec.replacen(
+            "calibration = \"family\"\nfit = \"moments\"",
+            "calibration = \"family\"\nfit = \"least-squares\"",
+            1,
+        ),
+    )
+    .unwrap();
+    assert_ne!(std::fs::read_to_string(&changed).unwrap(), spec);
+    let mut changed_args = small_run(changed.to_str().unwrap(), &out);
+    let o = run_args(&changed_args);
+    let (stdout, err) = text(&o);
+    assert!(
+        !o.status.success(),
+        "a changed setting is refused:\n{stdout}"
+    );
+    assert!(
+        err.contains("circuits[0].fit: \"moments\" → \"least-squares\"") && err.contains("--fresh"),
+        "{err}"
+    );
+    changed_args.push("--fresh".into());
+    let o = run_args(&changed_args);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let fresh = summary_of(&out);
+    assert_eq!(fresh["spec"]["circuits"][0]["fit"], "least-squares");
+    assert_ne!(
+        fresh["summary"]["conditions"][3]["cross_entropy"]["point"],
+        summary["summary"]["conditions"][3]["cross_entropy"]["point"],
+        "the changed arm was evaluated again"
+    );
+    assert_eq!(
+        fresh["summary"]["conditions"][0], summary["summary"]["conditions"][0],
+        "the baseline does not depend on it"
+    );
 
     // The error analysis of the first circuit.
     let o = aann(&["errors", out.to_str().unwrap(), "--top", "3", "--quiet"]);
@@ -206,6 +348,45 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
     ]);
     assert!(!bad.status.success());
     assert!(text(&bad).1.contains("replace-nothing"));
+}
+
+/// Tune images copied under other names into the test set are refused by content.
+#[test]
+fn renamed_copies_of_tune_images_in_the_test_set_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let test = dir.path().join("test");
+    std::fs::create_dir(&test).unwrap();
+    let val = data_root().join("imagenet-val/images");
+    let mut names: Vec<_> = std::fs::read_dir(&val)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut labels = String::new();
+    for (i, name) in names.iter().take(3).enumerate() {
+        let copy = format!("copy_{i}.JPEG");
+        std::fs::copy(val.join(name), test.join(&copy)).unwrap();
+        labels.push_str(&format!("{copy} {i}\n"));
+    }
+    std::fs::write(dir.path().join("labels.txt"), labels).unwrap();
+    let o = aann(&[
+        "experiment",
+        "eval/experiments/curves-bvlc.toml",
+        "--test",
+        test.to_str().unwrap(),
+        "--test-labels",
+        dir.path().join("labels.txt").to_str().unwrap(),
+        "--out",
+        dir.path().join("run").to_str().unwrap(),
+        "--quiet",
+    ]);
+    let (stdout, err) = text(&o);
+    assert!(!o.status.success(), "{stdout}");
+    assert!(
+        err.contains("the tune and test sets share 3 image(s) by content")
+            && err.contains("copy_0.JPEG = "),
+        "{err}"
+    );
 }
 
 /// The Lucid experiment (published indices) runs end to end on the random-weight fixture.
@@ -245,7 +426,12 @@ fn the_lucid_experiment_runs_on_the_fixture() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c[0].as_str().unwrap(), c[1].as_str().unwrap()))
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["description"].as_str().unwrap(),
+            )
+        })
         .collect();
     // Baseline, zero- and mean-ablation and the four circuits, all editing the ten
     // published curve detectors at mixed3b (3b:379 among them).
