@@ -4,24 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aann::model::Family;
-
-/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
-/// folder for this test process, so that a warm cache never hides the code that fills it.
-fn test_cache() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => tempfile::tempdir().expect("a temporary folder").keep(),
-    })
-    .clone()
-}
+use aann_testkit::{shared_data, test_cache};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn shared() -> PathBuf {
-    repo().join("../shared/data")
 }
 
 fn aann(args: &[&str]) -> (bool, String, String) {
@@ -34,7 +20,7 @@ fn aann_code(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aann"))
         .args(args)
         .arg("--data-root")
-        .arg(shared())
+        .arg(shared_data())
         .arg("--cache-dir")
         .arg(test_cache())
         .arg("--quiet")
@@ -109,7 +95,7 @@ fn a_circuit_with_shuffled_orientations_fails_aann_check() {
 fn lucid_claims_without_the_trained_weights_are_skipped_not_passed() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let fixture = shared().join("inception5h-fixture/inception5h-random.pth");
+    let fixture = shared_data().join("inception5h-fixture/inception5h-random.pth");
     let args = [
         "check",
         "eval/hypotheses/lucid.toml",

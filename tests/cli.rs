@@ -1,25 +1,9 @@
 //! End-to-end tests of the `aann` command line on the shared data (../shared/data, or
 //! $AANN_DATA): what a user types, what they get back, and the errors bad input gives.
 
-use std::path::{Path, PathBuf};
+use aann_testkit::{shared_data, test_cache};
+use std::path::Path;
 use std::process::{Command, Output};
-
-/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
-/// folder for this test process, so that a warm cache never hides the code that fills it.
-fn test_cache() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => tempfile::tempdir().expect("a temporary folder").keep(),
-    })
-    .clone()
-}
-
-fn data_root() -> PathBuf {
-    std::env::var_os("AANN_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
-}
 
 /// `aann ARGS` from the repository root, with the shared data and a cache folder that
 /// persists across the tests of one run (weights are converted once).
@@ -27,7 +11,7 @@ fn aann(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aann"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("AANN_DATA", data_root())
+        .env("AANN_DATA", shared_data())
         .env("AANN_CACHE", test_cache())
         .output()
         .expect("the aann binary runs")
@@ -42,7 +26,7 @@ fn text(o: &Output) -> (String, String) {
 
 #[test]
 fn classify_names_the_espresso_in_caffes_sample_image() {
-    let image = data_root().join("googlenet-bvlc/sample_input.jpg");
+    let image = shared_data().join("googlenet-bvlc/sample_input.jpg");
     let o = aann(&["classify", "--model", "bvlc", image.to_str().unwrap()]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
@@ -69,7 +53,7 @@ fn a_corrupt_jpeg_is_named_in_the_error() {
 
 #[test]
 fn an_unknown_tap_is_refused_with_the_models_vocabulary() {
-    let image = data_root().join("googlenet-bvlc/sample_input.jpg");
+    let image = shared_data().join("googlenet-bvlc/sample_input.jpg");
     let out_file = tempfile::tempdir().unwrap().path().join("a.npy");
     let o = aann(&[
         "activations",
@@ -96,7 +80,7 @@ fn an_out_of_range_channel_is_refused() {
         "--model",
         "bvlc",
         "--data",
-        data_root().join("imagenet-sample").to_str().unwrap(),
+        shared_data().join("imagenet-sample").to_str().unwrap(),
         "--tap",
         "inception_3b_output",
         "--channels",
@@ -116,8 +100,8 @@ fn an_out_of_range_channel_is_refused() {
 
 #[test]
 fn weights_of_the_wrong_model_are_refused() {
-    let lucid = data_root().join("inception5h-fixture/inception5h-random.pth");
-    let image = data_root().join("googlenet-bvlc/sample_input.jpg");
+    let lucid = shared_data().join("inception5h-fixture/inception5h-random.pth");
+    let image = shared_data().join("googlenet-bvlc/sample_input.jpg");
     let o = aann(&[
         "classify",
         "--model",
@@ -356,7 +340,7 @@ fn renamed_copies_of_tune_images_in_the_test_set_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let test = dir.path().join("test");
     std::fs::create_dir(&test).unwrap();
-    let val = data_root().join("imagenet-val/images");
+    let val = shared_data().join("imagenet-val/images");
     let mut names: Vec<_> = std::fs::read_dir(&val)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -394,7 +378,7 @@ fn renamed_copies_of_tune_images_in_the_test_set_are_refused() {
 fn the_lucid_experiment_runs_on_the_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lucid");
-    let weights = data_root().join("inception5h-fixture/inception5h-random.pth");
+    let weights = shared_data().join("inception5h-fixture/inception5h-random.pth");
     let o = aann(&[
         "experiment",
         "eval/experiments/curves-lucid.toml",

@@ -8,29 +8,15 @@ use aann_eval::hypotheses::{
 };
 use aann_eval::setup::DataRoot;
 use aann_model::{Family, Variant};
-
-/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
-/// folder for this test process, so that a warm cache never hides the code that fills it.
-fn test_cache() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => tempfile::tempdir().expect("a temporary folder").keep(),
-    })
-    .clone()
-}
+use aann_testkit::{shared_data, test_cache};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn shared() -> PathBuf {
-    repo().join("../shared/data")
-}
-
 fn options(tags: &[&str], only: &[&str]) -> CheckOptions {
     CheckOptions {
-        data_root: Some(shared()),
+        data_root: Some(shared_data()),
         weights: None,
         cache_dir: Some(test_cache()),
         device: Default::default(),
@@ -230,7 +216,7 @@ fn lucid_claims_are_skipped_without_the_trained_weights() {
     assert_eq!(file.model, Variant::Lucid);
     assert!(file.claims.len() >= 8);
     // Weights absent (unless this machine has fetched the real ones).
-    if DataRoot::resolve(Some(&shared()))
+    if DataRoot::resolve(Some(&shared_data()))
         .default_weights(Variant::Lucid)
         .is_err()
     {
@@ -248,7 +234,7 @@ fn lucid_claims_are_skipped_without_the_trained_weights() {
     }
     // The random-weights fixture in the real layout: refused, not checked.
     let mut opts = options(&[], &[]);
-    opts.weights = Some(shared().join("inception5h-fixture/inception5h-random.pth"));
+    opts.weights = Some(shared_data().join("inception5h-fixture/inception5h-random.pth"));
     let report = check_file(&file, &opts);
     for c in &report.claims {
         match &c.outcome.status {
@@ -271,7 +257,7 @@ fn lucid_weight_claims_evaluate_on_the_fixture_layout() {
     let mut file = HypothesisFile::load(&repo().join("eval/hypotheses/lucid.toml")).unwrap();
     file.requires.trained_weights = false;
     let mut opts = options(&["weights"], &[]);
-    opts.weights = Some(shared().join("inception5h-fixture/inception5h-random.pth"));
+    opts.weights = Some(shared_data().join("inception5h-fixture/inception5h-random.pth"));
     let report = check_file(&file, &opts);
     assert!(report.claims.len() >= 5, "{}", table(&report));
     for c in &report.claims {

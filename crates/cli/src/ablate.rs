@@ -71,9 +71,6 @@ pub struct AblateArgs {
     /// Discard the records of an earlier run in the results folder and start over.
     #[arg(long)]
     pub fresh: bool,
-    /// Hide the progress bar.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 fn open_set(
@@ -119,7 +116,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
     }
     let order = root.class_order(variant)?;
     let preprocess = args.geometry.preprocess(variant)?;
-    let session = args.model.session(!args.quiet)?;
+    let session = args.model.open()?;
     let model = session.model();
 
     let reference = match &args.reference {
@@ -210,7 +207,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
     );
     let options = RunOptions {
         batch_size: args.batch_size,
-        progress: !args.quiet,
+        progress: !args.model.session.quiet,
         ..Default::default()
     };
     let stats = run_conditions(

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use aann_eval::hypotheses::{CheckOptions, CheckReport, HypothesisFile, check_file};
-use aann_eval::lab::DeviceChoice;
 
-use crate::common::{ExitWith, cli_path};
+use crate::common::{ExitWith, SessionArgs, cli_path};
 
 /// `aann check`'s exit code when every selected claim was skipped (nothing was checked):
 /// a gate that ran nothing must not show green.
@@ -32,15 +31,8 @@ pub struct CheckArgs {
     /// model's usual location under the data root).
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Data root holding imagenet-val/, labels/, googlenet-bvlc/ (default: $AANN_DATA).
-    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
-    pub data_root: Option<PathBuf>,
-    /// Folder for converted weights and cached statistics.
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
-    /// Compute device: cpu, cuda or wgpu.
-    #[arg(long, default_value = "cpu")]
-    pub device: DeviceChoice,
+    #[command(flatten)]
+    pub session: SessionArgs,
     /// Exit 0 even when every selected claim was skipped (by default that exits with code 3:
     /// nothing was checked).
     #[arg(long)]
@@ -48,9 +40,6 @@ pub struct CheckArgs {
     /// Print how every claim was measured, passes included.
     #[arg(long)]
     pub details: bool,
-    /// Hide progress messages.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 pub fn check(args: CheckArgs) -> anyhow::Result<()> {
@@ -61,13 +50,13 @@ pub fn check(args: CheckArgs) -> anyhow::Result<()> {
         .map(|p| HypothesisFile::load(&cli_path(p)))
         .collect::<Result<Vec<_>, _>>()?;
     let options = CheckOptions {
-        data_root: args.data_root.as_deref().map(cli_path),
+        data_root: args.session.data_root.as_deref().map(cli_path),
         weights: args.weights.as_deref().map(cli_path),
-        cache_dir: args.cache_dir.as_deref().map(cli_path),
+        cache_dir: args.session.cache_dir.as_deref().map(cli_path),
         only: args.only.clone(),
         tags: args.tag.clone(),
-        device: args.device,
-        progress: !args.quiet,
+        device: args.session.device,
+        progress: !args.session.quiet,
     };
     for name in &args.only {
         anyhow::ensure!(

@@ -74,8 +74,6 @@ pub struct CompareArgs {
     pub spec: Option<PathBuf>,
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 fn parse_scope(s: &str) -> Result<CalibrationScope, String> {
@@ -169,7 +167,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         family.model
     );
     let target = family.tap()?;
-    let session = args.model.session(!args.quiet)?;
+    let session = args.model.open()?;
     let model = session.model();
     let root = &session.root;
     let dir = match &args.stats.stats_from {

@@ -37,6 +37,45 @@ pub fn cli_path(p: &Path) -> PathBuf {
     }
 }
 
+/// Where a session finds its data and cache, and where it runs: every verb that runs the
+/// model takes these.
+#[derive(Args, Debug, Clone)]
+pub struct SessionArgs {
+    /// Data root holding imagenet-val/, labels/, googlenet-bvlc/ (default: $AANN_DATA, else
+    /// ../shared/data).
+    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
+    pub data_root: Option<PathBuf>,
+    /// Folder for converted weights and cached statistics (default: $AANN_CACHE or
+    /// ~/.cache/aann).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Compute device: cpu, cuda or wgpu (the GPU ones need a build with that feature).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// Hide progress bars and messages.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl SessionArgs {
+    /// The session configuration for a model and weights (paths typed here are relative to
+    /// the working directory).
+    pub fn config(&self, variant: Variant, weights: WeightsChoice) -> SessionConfig {
+        SessionConfig {
+            weights,
+            data_root: self.data_root.as_deref().map(cli_path),
+            cache_dir: self.cache_dir.as_deref().map(cli_path),
+            device: self.device,
+            progress: !self.quiet,
+            ..SessionConfig::new(variant)
+        }
+    }
+
+    pub fn data_root(&self) -> DataRoot {
+        DataRoot::resolve(self.data_root.as_deref().map(cli_path).as_deref())
+    }
+}
+
 /// Choosing and loading a model.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
@@ -47,15 +86,8 @@ pub struct ModelArgs {
     /// Defaults to the copy under the data root.
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Data root holding imagenet-val/, labels/, googlenet-bvlc/ (default: $AANN_DATA).
-    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
-    pub data_root: Option<PathBuf>,
-    /// Folder for converted weights (default: $AANN_CACHE or ~/.cache/aann).
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
-    /// Compute device: cpu, cuda or wgpu (the GPU ones need a build with that feature).
-    #[arg(long, default_value = "cpu")]
-    pub device: DeviceChoice,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 pub fn parse_variant(s: &str) -> Result<Variant, String> {
@@ -64,7 +96,7 @@ pub fn parse_variant(s: &str) -> Result<Variant, String> {
 
 impl ModelArgs {
     pub fn data_root(&self) -> DataRoot {
-        DataRoot::resolve(self.data_root.as_deref())
+        self.session.data_root()
     }
 
     pub fn weights_path(&self) -> anyhow::Result<PathBuf> {
@@ -75,16 +107,13 @@ impl ModelArgs {
     }
 
     /// The session these arguments ask for: the model loaded on the chosen device.
-    pub fn session(&self, progress: bool) -> anyhow::Result<Session> {
+    pub fn open(&self) -> anyhow::Result<Session> {
         let weights = self.weights_path()?;
-        Session::open(&SessionConfig {
-            weights: WeightsChoice::Path(cli_path(&weights)),
-            data_root: self.data_root.as_deref().map(cli_path),
-            cache_dir: self.cache_dir.as_deref().map(cli_path),
-            device: self.device,
-            progress,
-            ..SessionConfig::new(self.model)
-        })
+        Session::open(
+            &self
+                .session
+                .config(self.model, WeightsChoice::Path(cli_path(&weights))),
+        )
         .with_context(|| {
             format!(
                 "loading the {} model from {}",

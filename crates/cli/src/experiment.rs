@@ -6,10 +6,10 @@ use clap::Args;
 
 use aann_eval::errors::{ErrorOptions, Ranking, analyse_errors, errors_markdown, write_errors};
 use aann_eval::experiment::{ExperimentOptions, run_experiment, session_config};
-use aann_eval::lab::{DeviceChoice, Session, SessionConfig};
+use aann_eval::lab::{Session, WeightsChoice};
 use aann_eval::spec::ExperimentSpec;
 
-use crate::common::cli_path;
+use crate::common::{SessionArgs, cli_path};
 
 #[derive(Args, Debug)]
 pub struct ExperimentArgs {
@@ -30,22 +30,12 @@ pub struct ExperimentArgs {
     /// Results folder (`--set run.out=...`); re-running resumes there.
     #[arg(long)]
     pub out: Option<String>,
-    /// Data root (default: $AANN_DATA, else ../shared/data).
-    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
-    pub data_root: Option<PathBuf>,
-    /// Folder for converted weights and cached statistics.
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
-    /// Compute device: cpu, cuda or wgpu (the GPU ones need a build with that feature).
-    #[arg(long, default_value = "cpu")]
-    pub device: DeviceChoice,
+    #[command(flatten)]
+    pub session: SessionArgs,
     /// Discard the records of an earlier run in the results folder and start over (without
     /// it, a folder holding a run with any other setting is refused).
     #[arg(long)]
     pub fresh: bool,
-    /// Hide progress bars.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
@@ -73,13 +63,7 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
     };
     let session = Session::open(&session_config(
         &spec,
-        SessionConfig {
-            data_root: args.data_root.as_deref().map(cli_path),
-            cache_dir: args.cache_dir.as_deref().map(cli_path),
-            device: args.device,
-            progress: !args.quiet,
-            ..SessionConfig::new(spec.model)
-        },
+        args.session.config(spec.model, WeightsChoice::Default),
     ))?;
     let result = run_experiment(&session, &args.spec, &spec, &options)?;
     if result.images_resumed > 0 {
@@ -156,29 +140,20 @@ pub struct ErrorsArgs {
     /// How many test images give each neuron's typical error.
     #[arg(long, default_value_t = 64)]
     pub reference_images: usize,
-    /// Data root (default: $AANN_DATA, else ../shared/data).
-    #[arg(long, env = "AANN_DATA", hide_env_values = true)]
-    pub data_root: Option<PathBuf>,
-    /// Folder for converted weights and cached statistics.
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
-    /// Compute device: cpu, cuda or wgpu.
-    #[arg(long, default_value = "cpu")]
-    pub device: DeviceChoice,
-    #[arg(long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
     let options = ErrorOptions {
-        data_root: args.data_root,
-        cache_dir: args.cache_dir,
-        device: args.device,
+        data_root: args.session.data_root.as_deref().map(cli_path),
+        cache_dir: args.session.cache_dir.as_deref().map(cli_path),
+        device: args.session.device,
         condition: args.condition,
         ranking: args.by,
         top: args.top,
         reference_images: args.reference_images,
-        progress: !args.quiet,
+        progress: !args.session.quiet,
     };
     let analysis = analyse_errors(&args.results, &options)?;
     print!("{}", errors_markdown(&analysis));

@@ -65,7 +65,7 @@ pub fn classify(args: ClassifyArgs) -> anyhow::Result<()> {
         let (pixels, h, w) = preprocess.load(path)?;
         inputs.push((path, pixels, h as usize, w as usize));
     }
-    let session = args.model.session(false)?;
+    let session = args.model.open()?;
     let classes = OutputClasses::new(&order);
     for (path, pixels, h, w) in inputs {
         let input = Tensor::<4>::from_data(
@@ -154,7 +154,7 @@ pub fn activations(args: ActivationsArgs) -> anyhow::Result<()> {
     let variant = args.model.model;
     let tap = Tap::parse(&args.tap, variant)?;
     let preprocess = args.geometry.preprocess(variant)?;
-    let session = args.model.session(false)?;
+    let session = args.model.open()?;
     let input = read_input(&args.input, &preprocess, session.model())?;
     let mut acts = session.model().activations(input, &[tap])?;
     let x = acts.remove(&tap).context("the tap was not produced")?;

@@ -95,8 +95,6 @@ pub struct TuneArgs {
     /// Output folder: tuning.json, heatmap-<channel>.png/.svg, radial-<channel>.svg.
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 pub fn tune_command(args: TuneArgs) -> anyhow::Result<()> {
@@ -118,7 +116,7 @@ pub fn tune_command(args: TuneArgs) -> anyhow::Result<()> {
     } else if args.stimulus == StimulusKind::Edge {
         tuning.values = vec![0.0];
     }
-    let session = args.model.session(!args.quiet)?;
+    let session = args.model.open()?;
     let stats = args.stats.load(&session, tap)?;
     let grid = tune(
         session.model(),
@@ -271,8 +269,6 @@ pub struct DiscoverArgs {
     /// Also write the family file here (e.g. circuits/families/bvlc-curves-3b.toml).
     #[arg(long)]
     pub family_out: Option<PathBuf>,
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 fn print_candidates(title: &str, rows: &[Candidate]) {
@@ -299,7 +295,7 @@ fn print_candidates(title: &str, rows: &[Candidate]) {
 pub fn discover_command(args: DiscoverArgs) -> anyhow::Result<()> {
     let variant: Variant = args.model.model;
     let tap = Tap::parse(&args.tap, variant)?;
-    let session = args.model.session(!args.quiet)?;
+    let session = args.model.open()?;
     let stats = args.stats.load(&session, tap)?;
     let mut spec = DiscoverySpec::new(args.family);
     spec.top = args.top;

@@ -1,32 +1,17 @@
 //! Receptive-field geometry checked through the network itself: perturb one input column at
 //! a time and see which unit columns of a tap change. The changed units' extents must be
 //! exactly the fields and centres the layer table predicts.
-use std::path::PathBuf;
 
 use aann_model::geometry::tap_geometry;
 use aann_model::{Block, InceptionV1, Layer, Tap, Variant};
+use aann_testkit::{shared_data, test_cache};
 use aann_weights::WeightCache;
 use burn::tensor::{Device, Tensor, TensorData};
 
-/// The cache these tests use: `$AANN_CACHE` (CI sets a fresh one), else a fresh temporary
-/// folder for this test process, so that a warm cache never hides the code that fills it.
-fn test_cache() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| match std::env::var_os("AANN_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => tempfile::tempdir().expect("a temporary folder").keep(),
-    })
-    .clone()
-}
-
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
 fn load(variant: Variant) -> InceptionV1 {
     let source = match variant {
-        Variant::Lucid => shared().join("inception5h-fixture/inception5h-random.pth"),
-        Variant::Bvlc => shared().join("googlenet-bvlc/params"),
+        Variant::Lucid => shared_data().join("inception5h-fixture/inception5h-random.pth"),
+        Variant::Bvlc => shared_data().join("googlenet-bvlc/params"),
     };
     let cache = WeightCache::new(test_cache());
     InceptionV1::load(variant, &source, &cache, &Device::default()).unwrap()

@@ -11,16 +11,13 @@
 //! why and pass.
 #![cfg(feature = "wgpu")]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use aann_model::{InceptionV1, Tap, Variant};
+use aann_testkit::{relative_error, shared_data, to_input, values};
 use aann_weights::{NamedTensor, WeightCache, mat, npy};
-use burn::tensor::{Device, Tensor, TensorData};
-
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
+use burn::tensor::Device;
 
 /// The wgpu device, or `None` (with the reason printed) when no adapter is found. The
 /// runtime is initialised once per process, so the tests share it.
@@ -44,30 +41,6 @@ fn gpu() -> Option<Device> {
         );
     }
     device
-}
-
-fn to_input(t: &NamedTensor, device: &Device) -> Tensor<4> {
-    let s = &t.shape;
-    let shape = match s.len() {
-        3 => [1, s[0], s[1], s[2]],
-        4 => [s[0], s[1], s[2], s[3]],
-        _ => panic!("unexpected input shape {s:?}"),
-    };
-    Tensor::from_data(TensorData::new(t.data.clone(), shape), device)
-}
-
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
-fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
-    assert_eq!(ours.len(), reference.len());
-    let max_ref = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let max_diff = ours
-        .iter()
-        .zip(reference)
-        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    max_diff / max_ref.max(f32::MIN_POSITIVE)
 }
 
 fn load(variant: Variant, source: &Path, device: &Device) -> InceptionV1 {
@@ -104,10 +77,10 @@ fn compare(model: &InceptionV1, input: &NamedTensor, refs: &[(Tap, Vec<f32>)], w
 #[test]
 fn bvlc_matches_every_caffe_blob_on_the_gpu() {
     let Some(device) = gpu() else { return };
-    let dir = shared().join("googlenet-bvlc/reference");
+    let dir = shared_data().join("googlenet-bvlc/reference");
     let model = load(
         Variant::Bvlc,
-        &shared().join("googlenet-bvlc/params"),
+        &shared_data().join("googlenet-bvlc/params"),
         &device,
     );
     let (_, input) = mat::read_single_array(&dir.join("1_data.mat")).unwrap();
@@ -132,7 +105,7 @@ fn bvlc_matches_every_caffe_blob_on_the_gpu() {
     // The GPU's logits equal the CPU's.
     let cpu = load(
         Variant::Bvlc,
-        &shared().join("googlenet-bvlc/params"),
+        &shared_data().join("googlenet-bvlc/params"),
         &Device::flex(),
     );
     assert!(
@@ -156,11 +129,13 @@ fn lucid_matches_tensorflow_on_the_gpu() {
     let Some(device) = gpu() else { return };
     let model = load(
         Variant::Lucid,
-        &shared().join("inception5h-fixture/inception5h-random.pth"),
+        &shared_data().join("inception5h-fixture/inception5h-random.pth"),
         &device,
     );
     for case in ["rgb224", "rgb227x251"] {
-        let dir = shared().join("inception5h-fixture/reference").join(case);
+        let dir = shared_data()
+            .join("inception5h-fixture/reference")
+            .join(case);
         let input = npy::read_npy(&dir.join("input.npy")).unwrap();
         let mut refs = Vec::new();
         for entry in std::fs::read_dir(&dir).unwrap() {

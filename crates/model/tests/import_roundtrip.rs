@@ -4,44 +4,16 @@
 //! and the cache, the tensors must equal the originals bit for bit, and the model built from
 //! them must reproduce the reference implementations' activations (TensorFlow's for the
 //! fixture, Caffe's blobs for BVLC).
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aann_model::{InceptionV1, Tap, Variant};
-use aann_weights::{NamedTensor, SourceFormat, TensorSet, WeightCache, mat, npy, pth, read_source};
-use burn::tensor::{Device, Tensor, TensorData};
+use aann_weights::{SourceFormat, TensorSet, WeightCache, mat, npy, pth, read_source};
+use burn::tensor::Device;
 
 #[path = "../../weights/tests/support/writers.rs"]
 mod writers;
+use aann_testkit::{relative_error, shared_data, to_input, values};
 use writers::{CaffeLayout, assert_bit_identical};
-
-fn shared() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-}
-
-fn to_input(t: &NamedTensor, device: &Device) -> Tensor<4> {
-    let s = &t.shape;
-    let shape = match s.len() {
-        3 => [1, s[0], s[1], s[2]],
-        4 => [s[0], s[1], s[2], s[3]],
-        _ => panic!("unexpected input shape {s:?}"),
-    };
-    Tensor::from_data(TensorData::new(t.data.clone(), shape), device)
-}
-
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
-
-/// max |ours − reference| relative to max |reference|.
-fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
-    assert_eq!(ours.len(), reference.len());
-    let max_ref = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let max_diff = ours
-        .iter()
-        .zip(reference)
-        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    max_diff / max_ref.max(f32::MIN_POSITIVE)
-}
 
 /// Import `path` and check it holds every tensor of `original` bit for bit.
 fn check_import(path: &Path, format: SourceFormat, original: &TensorSet) {
@@ -61,14 +33,14 @@ fn load(variant: Variant, path: &Path, cache_dir: &Path) -> InceptionV1 {
 #[test]
 fn lucid_from_a_graphdef_reproduces_tensorflow() {
     let original =
-        pth::read_pth(&shared().join("inception5h-fixture/inception5h-random.pth")).unwrap();
+        pth::read_pth(&shared_data().join("inception5h-fixture/inception5h-random.pth")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pb = dir.path().join("tensorflow_inception_graph.pb");
     std::fs::write(&pb, writers::inception5h_graphdef(&original)).unwrap();
     check_import(&pb, SourceFormat::TfGraphDef, &original);
 
     let model = load(Variant::Lucid, &pb, &dir.path().join("cache"));
-    let reference = shared().join("inception5h-fixture/reference/rgb224");
+    let reference = shared_data().join("inception5h-fixture/reference/rgb224");
     let input = npy::read_npy(&reference.join("input.npy")).unwrap();
     let taps: Vec<Tap> = ["mixed3b", "softmax2_pre_activation"]
         .iter()
@@ -91,7 +63,7 @@ fn lucid_from_a_graphdef_reproduces_tensorflow() {
 
 #[test]
 fn bvlc_from_a_caffemodel_reproduces_caffe() {
-    let original = mat::read_layer_directory(&shared().join("googlenet-bvlc/params")).unwrap();
+    let original = mat::read_layer_directory(&shared_data().join("googlenet-bvlc/params")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for layout in [CaffeLayout::Layer, CaffeLayout::V1Layers] {
@@ -105,7 +77,7 @@ fn bvlc_from_a_caffemodel_reproduces_caffe() {
     // Both layouts import identically (checked above), so one forward pass covers both; the
     // legacy layout is the one BVLC's 2014 release uses.
     let model = load(Variant::Bvlc, &paths[1], &dir.path().join("cache"));
-    let reference = shared().join("googlenet-bvlc/reference");
+    let reference = shared_data().join("googlenet-bvlc/reference");
     let (_, data) = mat::read_single_array(&reference.join("1_data.mat")).unwrap();
     let taps: Vec<Tap> = ["inception_3b_output", "loss3_classifier"]
         .iter()

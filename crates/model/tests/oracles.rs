@@ -4,37 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use aann_model::{InceptionV1, Tap, Variant};
-use aann_weights::{NamedTensor, WeightCache, mat, npy};
-use burn::tensor::{Device, Tensor, TensorData};
-
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
-fn to_input(t: &NamedTensor, device: &Device) -> Tensor<4> {
-    let s = &t.shape;
-    let shape = match s.len() {
-        3 => [1, s[0], s[1], s[2]],
-        4 => [s[0], s[1], s[2], s[3]],
-        _ => panic!("unexpected input shape {s:?}"),
-    };
-    Tensor::from_data(TensorData::new(t.data.clone(), shape), device)
-}
-
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
-
-/// max |ours − reference| relative to max |reference|.
-fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
-    assert_eq!(ours.len(), reference.len());
-    let max_ref = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let max_diff = ours
-        .iter()
-        .zip(reference)
-        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    max_diff / max_ref.max(f32::MIN_POSITIVE)
-}
+use aann_testkit::{relative_error, shared_data, to_input, values};
+use aann_weights::{WeightCache, mat, npy};
+use burn::tensor::Device;
 
 fn load(variant: Variant, source: &Path) -> InceptionV1 {
     let cache = WeightCache::new(tempfile::tempdir().unwrap().keep());
@@ -43,8 +15,8 @@ fn load(variant: Variant, source: &Path) -> InceptionV1 {
 
 #[test]
 fn bvlc_matches_every_caffe_blob() {
-    let dir = shared().join("googlenet-bvlc/reference");
-    let model = load(Variant::Bvlc, &shared().join("googlenet-bvlc/params"));
+    let dir = shared_data().join("googlenet-bvlc/reference");
+    let model = load(Variant::Bvlc, &shared_data().join("googlenet-bvlc/params"));
     let (_, data) = mat::read_single_array(&dir.join("1_data.mat")).unwrap();
     let input = to_input(&data, model.device());
 
@@ -96,7 +68,9 @@ fn bvlc_matches_every_caffe_blob() {
 }
 
 fn check_lucid_case(model: &InceptionV1, case: &str) {
-    let dir = shared().join("inception5h-fixture/reference").join(case);
+    let dir = shared_data()
+        .join("inception5h-fixture/reference")
+        .join(case);
     let input = npy::read_npy(&dir.join("input.npy")).unwrap();
     let mut refs = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -137,7 +111,7 @@ fn check_lucid_case(model: &InceptionV1, case: &str) {
 fn lucid_matches_tensorflow_on_both_fixture_cases() {
     let model = load(
         Variant::Lucid,
-        &shared().join("inception5h-fixture/inception5h-random.pth"),
+        &shared_data().join("inception5h-fixture/inception5h-random.pth"),
     );
     check_lucid_case(&model, "rgb224");
     check_lucid_case(&model, "rgb227x251");
