@@ -114,6 +114,16 @@ impl UnitMapping {
     /// by preferred orientation (and preferred radius, `peak_radius`, when the family
     /// records it and the circuit has scales).
     pub fn by_orientation(family: &Family, circuit: &dyn Circuit) -> Result<Self, String> {
+        Self::by_orientation_turned(family, circuit, 0.0)
+    }
+
+    /// The same, with every neuron given the unit of its preferred orientation turned by
+    /// `degrees` (the rotated control: the right motif at the wrong orientation).
+    pub fn by_orientation_turned(
+        family: &Family,
+        circuit: &dyn Circuit,
+        degrees: f64,
+    ) -> Result<Self, String> {
         let mut rows: Vec<(usize, f64, Option<f64>)> = family
             .neurons
             .iter()
@@ -131,7 +141,10 @@ impl UnitMapping {
         rows.sort_by_key(|r| r.0);
         Ok(UnitMapping {
             channels: rows.iter().map(|r| r.0).collect(),
-            units: rows.iter().map(|r| circuit.unit_for(r.1, r.2)).collect(),
+            units: rows
+                .iter()
+                .map(|r| circuit.unit_for(r.1 + degrees, r.2))
+                .collect(),
             orientations: rows.iter().map(|r| r.1).collect(),
         })
     }

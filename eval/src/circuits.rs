@@ -263,71 +263,133 @@ pub fn calibrate_with(
     fit: CalibrationFit,
     batch_size: usize,
 ) -> Result<Calibration, EvalError> {
-    let fit_fn = match fit {
-        CalibrationFit::LeastSquares => fit_relu_affine,
-        CalibrationFit::Moments => fit_relu_moments,
-    };
-    let k = mapping.channels.len();
-    let mut xs: Vec<Vec<f32>> = vec![Vec::new(); k];
-    let mut ys: Vec<Vec<f32>> = vec![Vec::new(); k];
-    let mut reads = circuit.reads();
-    reads.push(target);
-    for_each_recorded_batch(model, set, preprocess, &reads, batch_size, |_, taps| {
-        let units = circuit.units(taps);
-        let natural = taps[&target].clone();
-        let [n, _, h, w] = natural.dims();
-        let u = units
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| EvalError::Results(format!("{e:?}")))?;
-        let nat = natural
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| EvalError::Results(format!("{e:?}")))?;
-        let (units_c, target_c) = (circuit.unit_count(), target.channels(model.variant()));
-        for img in 0..n {
-            for (j, (&ch, &unit)) in mapping.channels.iter().zip(&mapping.units).enumerate() {
-                for p in 0..h * w {
-                    xs[j].push(u[(img * units_c + unit) * h * w + p]);
-                    ys[j].push(nat[(img * target_c + ch) * h * w + p]);
+    let data = CalibrationData::record(
+        model,
+        circuit,
+        target,
+        &mapping.channels,
+        set,
+        preprocess,
+        batch_size,
+    )?;
+    Ok(data.calibrate(mapping, per_neuron, fit))
+}
+
+/// Every unit of a circuit and every natural neuron of a family, position by position, on
+/// the calibration images: recorded once, so that any mapping of units onto neurons (the
+/// circuit's own, and the shuffled or rotated controls) is calibrated on the same data with
+/// the same budget, without running the model again.
+pub struct CalibrationData {
+    /// Per circuit unit, its pre-activation at every (image, position).
+    pub units: Vec<Vec<f32>>,
+    /// Per natural channel, its activation at the same (image, position)s.
+    pub natural: HashMap<usize, Vec<f32>>,
+    /// The image set, for provenance.
+    pub split: String,
+}
+
+impl CalibrationData {
+    /// Record `circuit`'s units and the natural `channels` at `target` over `set`.
+    pub fn record(
+        model: &InceptionV1,
+        circuit: &dyn Circuit,
+        target: Tap,
+        channels: &[usize],
+        set: &ImageSet,
+        preprocess: &Preprocess,
+        batch_size: usize,
+    ) -> Result<Self, EvalError> {
+        let units_c = circuit.unit_count();
+        let target_c = target.channels(model.variant());
+        let mut units: Vec<Vec<f32>> = vec![Vec::new(); units_c];
+        let mut natural: HashMap<usize, Vec<f32>> =
+            channels.iter().map(|c| (*c, Vec::new())).collect();
+        let mut reads = circuit.reads();
+        reads.push(target);
+        for_each_recorded_batch(model, set, preprocess, &reads, batch_size, |_, taps| {
+            let u = circuit.units(taps);
+            let nat = taps[&target].clone();
+            let [n, _, h, w] = nat.dims();
+            let u = u
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| EvalError::Results(format!("{e:?}")))?;
+            let nat = nat
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| EvalError::Results(format!("{e:?}")))?;
+            for img in 0..n {
+                for (k, unit) in units.iter_mut().enumerate() {
+                    let at = (img * units_c + k) * h * w;
+                    unit.extend_from_slice(&u[at..at + h * w]);
+                }
+                for (ch, values) in natural.iter_mut() {
+                    let at = (img * target_c + ch) * h * w;
+                    values.extend_from_slice(&nat[at..at + h * w]);
                 }
             }
-        }
-        Ok(())
-    })?;
-    let split = describe_set(set);
-    if per_neuron {
-        let fits: Vec<(f64, f64, f64)> = (0..k).map(|j| fit_fn(&xs[j], &ys[j])).collect();
-        Ok(Calibration {
-            scope: "neuron".into(),
-            fit,
-            gains: fits.iter().map(|f| f.0).collect(),
-            biases: fits.iter().map(|f| f.1).collect(),
-            split,
-            mse: fits.iter().map(|f| f.2).collect(),
+            Ok(())
+        })?;
+        Ok(CalibrationData {
+            units,
+            natural,
+            split: describe_set(set),
         })
-    } else {
-        let x: Vec<f32> = xs.concat();
-        let y: Vec<f32> = ys.concat();
-        let (g, b, _) = fit_fn(&x, &y);
-        let mse = (0..k)
-            .map(|j| {
-                xs[j]
-                    .iter()
-                    .zip(&ys[j])
-                    .map(|(a, t)| ((g * f64::from(*a) + b).max(0.0) - f64::from(*t)).powi(2))
-                    .sum::<f64>()
-                    / xs[j].len().max(1) as f64
-            })
+    }
+
+    /// The gain and bias (one for the family, or one per neuron) that put the mapped units
+    /// on their natural neurons' scale.
+    pub fn calibrate(
+        &self,
+        mapping: &UnitMapping,
+        per_neuron: bool,
+        fit: CalibrationFit,
+    ) -> Calibration {
+        let fit_fn = match fit {
+            CalibrationFit::LeastSquares => fit_relu_affine,
+            CalibrationFit::Moments => fit_relu_moments,
+        };
+        let pairs: Vec<(&[f32], &[f32])> = mapping
+            .channels
+            .iter()
+            .zip(&mapping.units)
+            .map(|(ch, unit)| (self.units[*unit].as_slice(), self.natural[ch].as_slice()))
             .collect();
-        Ok(Calibration {
-            scope: "family".into(),
-            fit,
-            gains: vec![g; k],
-            biases: vec![b; k],
-            split,
-            mse,
-        })
+        let k = pairs.len();
+        let split = self.split.clone();
+        if per_neuron {
+            let fits: Vec<(f64, f64, f64)> = pairs.iter().map(|(x, y)| fit_fn(x, y)).collect();
+            Calibration {
+                scope: "neuron".into(),
+                fit,
+                gains: fits.iter().map(|f| f.0).collect(),
+                biases: fits.iter().map(|f| f.1).collect(),
+                split,
+                mse: fits.iter().map(|f| f.2).collect(),
+            }
+        } else {
+            let x: Vec<f32> = pairs.iter().flat_map(|(x, _)| x.iter().copied()).collect();
+            let y: Vec<f32> = pairs.iter().flat_map(|(_, y)| y.iter().copied()).collect();
+            let (g, b, _) = fit_fn(&x, &y);
+            let mse = pairs
+                .iter()
+                .map(|(xs, ys)| {
+                    xs.iter()
+                        .zip(ys.iter())
+                        .map(|(a, t)| ((g * f64::from(*a) + b).max(0.0) - f64::from(*t)).powi(2))
+                        .sum::<f64>()
+                        / xs.len().max(1) as f64
+                })
+                .collect();
+            Calibration {
+                scope: "family".into(),
+                fit,
+                gains: vec![g; k],
+                biases: vec![b; k],
+                split,
+                mse,
+            }
+        }
     }
 }
 

@@ -21,17 +21,20 @@ use aann_data::{
 use aann_model::{ChannelSet, Family, Intervention, Tap};
 use aann_stats::{
     Alternative, BootstrapConfig, BootstrapInterval, FractionRecovered, Metric, NullComparison,
-    PairedBootstrap, empirical_p_value, random_channel_sets,
+    PairedBootstrap, empirical_p_value, matched_channel_sets, random_channel_sets,
 };
 
 use crate::EvalError;
+use crate::circuits::CalibrationData;
 use crate::circuits::{CircuitChoice, TuningComparison, compare_tuning, median};
 use crate::evaluator::Evaluator;
 use crate::lab::arm::into_conditions;
+use crate::lab::controls::{fit_relay, shuffled_mapping};
+use crate::lab::faithfulness::{self, Faithfulness};
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
 use crate::lab::{
-    Ablation, Arm, ArmInfo, ArmKind, FitSets, Provenance, Session, SessionConfig, WeightsChoice,
-    build_replacement,
+    Ablation, Arm, ArmInfo, ArmKind, Control, FitSets, Provenance, Session, SessionConfig,
+    WeightsChoice, build_replacement_with_data, remapped,
 };
 use crate::means::{describe_set, donor_pool};
 use crate::metrics::ImageRecord;
@@ -71,13 +74,33 @@ pub struct FractionRow {
 /// The random-channel null.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NullResult {
+    /// Whether the sets were matched to the family in activation magnitude.
+    pub matched: bool,
     pub images: usize,
+    /// Wall time of the null's suffix passes (prefix reuse: one prefix per image).
+    #[serde(default)]
+    pub seconds: f64,
     pub sets: Vec<Vec<usize>>,
     /// Mean increase in cross-entropy over the baseline, per null set.
     pub null_loss_increase: Vec<f64>,
     /// The family's own zero-ablation increase on the same images.
     pub family_loss_increase: f64,
     pub comparison: NullComparison,
+}
+
+/// The replacement null: where the real unit mapping falls among shuffles of it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MappingNullResult {
+    /// The circuit arm whose mapping was shuffled.
+    pub of: String,
+    pub images: usize,
+    /// Mean cross-entropy of each shuffled mapping on those images.
+    pub shuffled_loss: Vec<f64>,
+    /// The real mapping's mean cross-entropy on the same images.
+    pub real_loss: f64,
+    /// How many shuffles do as well (lower loss is better): the p-value.
+    pub comparison: NullComparison,
+    pub seconds: f64,
 }
 
 /// A circuit's description and its tuning against the natural neurons.
@@ -125,6 +148,12 @@ pub struct ExperimentResult {
     pub summary: RunSummary,
     pub fractions: Vec<FractionRow>,
     pub null: Option<NullResult>,
+    /// Each circuit against its controls and the ablations: paired differences
+    /// (`b` − `a`, `b` the circuit).
+    pub versus_controls: Vec<aann_stats::ConditionComparison>,
+    pub mapping_null: Option<MappingNullResult>,
+    /// Every replacement's and control's units against the natural neurons (r, R²).
+    pub faithfulness: Vec<Faithfulness>,
     pub circuits: Vec<CircuitResult>,
     pub divergent: BTreeMap<String, Vec<DivergentImage>>,
     /// Test images whose records were reused from an earlier (interrupted) run of the
@@ -289,6 +318,16 @@ pub fn run_experiment(
     let tune = open_set(root, &spec.tune, &synsets, "tune")?;
     let test = open_set(root, &spec.test, &synsets, "test")?;
     let (tune_digest, test_digest) = check_disjoint(("tune", &tune), ("test", &test))?;
+    let dev = match &spec.dev {
+        Some(d) => {
+            let dev = open_set(root, d, &synsets, "dev")?;
+            let dev_digest = content_digest(&dev)?;
+            aann_data::check_disjoint(("tune", &tune_digest), ("dev", &dev_digest))?;
+            aann_data::check_disjoint(("dev", &dev_digest), ("test", &test_digest))?;
+            Some((dev, dev_digest))
+        }
+        None => None,
+    };
     let preprocess = preprocess_of(spec)?;
     let family_path = repo.join(&spec.target.family);
     let family = Family::load(&family_path)?;
@@ -349,8 +388,9 @@ pub fn run_experiment(
         ));
     }
     let mut replacements = Vec::new();
+    let mut calibration_data = HashMap::new();
     for c in &spec.circuits {
-        let replacement = build_replacement(
+        let (replacement, data) = build_replacement_with_data(
             session,
             c,
             &family,
@@ -361,6 +401,97 @@ pub fn run_experiment(
         )?;
         arms.push(Arm::replace(c.condition_name(), tap, replacement.clone()));
         replacements.push((c.condition_name(), replacement));
+        calibration_data.insert(c.condition_name(), data);
+    }
+
+    // Controls: the same units mapped wrongly, and the relay of the best single channel;
+    // each calibrated on the same images with the same fit.
+    let mut controls: Vec<(String, Arc<CircuitReplacement>)> = Vec::new();
+    for (name, replacement) in &replacements {
+        let data = &calibration_data[name];
+        let mut add = |control: Control, mapping: UnitMapping| {
+            let r = remapped(replacement, mapping, data);
+            let arm = Arm::control(control, Some(name.clone()), tap, r.clone());
+            controls.push((arm.name().to_string(), r));
+            arms.push(arm);
+        };
+        if spec.controls.shuffled {
+            let seed = spec.statistics.seed;
+            add(
+                Control::Shuffled { seed },
+                shuffled_mapping(&replacement.mapping, seed),
+            );
+        }
+        for degrees in &spec.controls.rotations {
+            let mapping = UnitMapping::by_orientation_turned(
+                &family,
+                replacement.circuit.as_ref(),
+                *degrees as f64,
+            )
+            .map_err(EvalError::Spec)?;
+            add(Control::Rotated { degrees: *degrees }, mapping);
+        }
+    }
+    if let Some(relay_tap) = &spec.controls.relay {
+        let relay_tap = Tap::parse(relay_tap, variant)
+            .map_err(|e| EvalError::Spec(format!("controls.relay: {e}")))?;
+        let relay = fit_relay(
+            session,
+            &calibration_set,
+            &preprocess,
+            relay_tap,
+            tap,
+            channels.as_slice(),
+            batch,
+        )?;
+        let orientations: Vec<f64> = family
+            .neurons
+            .iter()
+            .map(|n| n.orientation_deg.unwrap_or(f64::NAN))
+            .collect();
+        let mut by_channel: Vec<(usize, f64)> = channels
+            .as_slice()
+            .iter()
+            .map(|c| {
+                let o = family
+                    .neurons
+                    .iter()
+                    .position(|n| n.channel == *c)
+                    .map_or(f64::NAN, |i| orientations[i]);
+                (*c, o)
+            })
+            .collect();
+        by_channel.sort_by_key(|x| x.0);
+        let mapping = relay.mapping(
+            &by_channel.iter().map(|x| x.0).collect::<Vec<_>>(),
+            &by_channel.iter().map(|x| x.1).collect::<Vec<_>>(),
+        );
+        let data = CalibrationData::record(
+            model,
+            &relay,
+            tap,
+            &mapping.channels,
+            &calibration_set,
+            &preprocess,
+            batch,
+        )?;
+        let calibration = data.calibrate(&mapping, false, spec.controls.relay_fit);
+        let r = Arc::new(CircuitReplacement {
+            circuit: Arc::new(relay),
+            mapping,
+            calibration,
+            device: model.device().clone(),
+        });
+        let arm = Arm::control(
+            Control::Relay {
+                tap: relay_tap.name(variant),
+            },
+            None,
+            tap,
+            r.clone(),
+        );
+        controls.push((arm.name().to_string(), r));
+        arms.push(arm);
     }
 
     // The main run.
@@ -375,6 +506,7 @@ pub fn run_experiment(
         "target": spec.target,
         "ablations": spec.ablations,
         "circuits": spec.circuits,
+        "controls": spec.controls,
         "calibration_images_sha256": calibration_digest.list_sha256,
         "files": files,
         "resample_seed": spec.ablations.resample.then_some(spec.statistics.seed),
@@ -462,6 +594,7 @@ pub fn run_experiment(
             }
             for metric in [
                 Metric::CrossEntropy,
+                Metric::KlFromBaseline,
                 Metric::Top1Accuracy,
                 Metric::Top5Accuracy,
             ] {
@@ -483,6 +616,7 @@ pub fn run_experiment(
             session,
             tap,
             &family,
+            &stats.mean,
             n,
             &test,
             &preprocess,
@@ -493,6 +627,98 @@ pub fn run_experiment(
         )?),
         _ => None,
     };
+
+    // Each circuit against each of its controls and the ablations, image by image: the
+    // paired difference (circuit − control), not overlapping intervals, says whether the
+    // circuit beats it.
+    let by_name: HashMap<&str, &aann_stats::ConditionOutcomes> = names
+        .iter()
+        .map(String::as_str)
+        .zip(outcomes.iter())
+        .collect();
+    let mut versus_controls = Vec::new();
+    for circuit in arm_info.iter().filter(|a| a.kind.is_replacement()) {
+        for other in &arm_info {
+            let relevant = match &other.kind {
+                ArmKind::Control { of, .. } => of.is_none() || of.as_deref() == Some(&circuit.name),
+                ArmKind::Ablate { .. } => true,
+                _ => false,
+            };
+            if relevant {
+                versus_controls.push(aann_stats::compare_conditions(
+                    by_name[other.name.as_str()],
+                    by_name[circuit.name.as_str()],
+                    spec.statistics.level,
+                )?);
+            }
+        }
+    }
+
+    // The replacement null: shuffles of a circuit's unit mapping.
+    let mapping_null = match &spec.mapping_null {
+        Some(m) if m.shuffles > 0 => {
+            let of = m
+                .of
+                .clone()
+                .or_else(|| replacements.first().map(|r| r.0.clone()))
+                .ok_or_else(|| EvalError::Spec("mapping_null needs a circuit to shuffle".into()))?;
+            let (_, replacement) = replacements.iter().find(|r| r.0 == of).ok_or_else(|| {
+                EvalError::Spec(format!(
+                    "mapping_null.of = `{of}` is not a circuit arm; the circuits are {}",
+                    replacements
+                        .iter()
+                        .map(|r| r.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            Some(run_mapping_null(
+                session,
+                tap,
+                &of,
+                replacement,
+                &calibration_data[&of],
+                m,
+                &test,
+                &preprocess,
+                &order,
+                &out,
+                &run_options,
+                &records,
+            )?)
+        }
+        _ => None,
+    };
+
+    // Activation faithfulness of every replacement and control on test images.
+    let mut faithful_arms = replacements.clone();
+    faithful_arms.extend(controls.iter().cloned());
+    let mut faithfulness = Vec::new();
+    if spec.run.faithfulness_images > 0 {
+        let sets = dev
+            .iter()
+            .map(|(d, _)| ("dev", d))
+            .chain(std::iter::once(("test", &test)));
+        for (split, set) in sets {
+            let set = set.limit(spec.run.faithfulness_images);
+            if session.progress {
+                eprintln!(
+                    "activation faithfulness of {} arms on {}",
+                    faithful_arms.len(),
+                    describe_set(&set)
+                );
+            }
+            faithfulness.extend(faithfulness::measure(
+                session,
+                split,
+                &faithful_arms,
+                tap,
+                &set,
+                &preprocess,
+                batch,
+            )?);
+        }
+    }
 
     // Tuning maps of each circuit against the natural neurons.
     let mut circuits = Vec::new();
@@ -545,6 +771,23 @@ pub fn run_experiment(
     if spec.ablations.resample {
         seeds.insert("resample".into(), spec.statistics.seed);
     }
+    let mut image_lists = BTreeMap::from([
+        (
+            "tune".to_string(),
+            ImageListInfo::new(describe_set(&tune), &tune_digest),
+        ),
+        (
+            "calibration".to_string(),
+            ImageListInfo::new(describe_set(&calibration_set), &calibration_digest),
+        ),
+        (
+            "test".to_string(),
+            ImageListInfo::new(describe_set(&test), &test_digest),
+        ),
+    ]);
+    if let Some((d, digest)) = &dev {
+        image_lists.insert("dev".into(), ImageListInfo::new(describe_set(d), digest));
+    }
     let provenance = Provenance {
         aann_version: env!("CARGO_PKG_VERSION").into(),
         results_version: crate::lab::RESULTS_VERSION.into(),
@@ -553,20 +796,7 @@ pub fn run_experiment(
         model: variant.name().into(),
         weights: session.weights().display().to_string(),
         weights_sha256: session.weights_sha256().into(),
-        image_lists: BTreeMap::from([
-            (
-                "tune".to_string(),
-                ImageListInfo::new(describe_set(&tune), &tune_digest),
-            ),
-            (
-                "calibration".to_string(),
-                ImageListInfo::new(describe_set(&calibration_set), &calibration_digest),
-            ),
-            (
-                "test".to_string(),
-                ImageListInfo::new(describe_set(&test), &test_digest),
-            ),
-        ]),
+        image_lists,
         files,
         seeds,
         device: session.device.name().into(),
@@ -596,6 +826,9 @@ pub fn run_experiment(
         summary,
         fractions,
         null,
+        versus_controls,
+        mapping_null,
+        faithfulness,
         circuits,
         divergent,
         images_resumed: stats_run.images_resumed,
@@ -624,6 +857,7 @@ fn run_null(
     session: &Session,
     tap: Tap,
     family: &Family,
+    magnitudes: &[f64],
     spec: &crate::spec::NullSpec,
     test: &ImageSet,
     preprocess: &Preprocess,
@@ -632,15 +866,26 @@ fn run_null(
     options: &RunOptions,
     main_records: &[ImageRecord],
 ) -> Result<NullResult, EvalError> {
+    let start = Instant::now();
     let variant = session.variant();
     let size = family.neurons.len();
-    let sets = random_channel_sets(
-        tap.channels(variant),
-        size,
-        spec.sets,
-        spec.seed,
-        &family.channels(),
-    )?;
+    let sets = if spec.matched {
+        matched_channel_sets(
+            magnitudes,
+            &family.channels(),
+            spec.sets,
+            spec.pool,
+            spec.seed,
+        )?
+    } else {
+        random_channel_sets(
+            tap.channels(variant),
+            size,
+            spec.sets,
+            spec.seed,
+            &family.channels(),
+        )?
+    };
     let arms: Vec<Arm> = sets
         .iter()
         .enumerate()
@@ -707,11 +952,99 @@ fn run_null(
         Alternative::Greater,
     )?;
     Ok(NullResult {
+        seconds: start.elapsed().as_secs_f64(),
+        matched: spec.matched,
         images: subset.len(),
         sets,
         null_loss_increase,
         family_loss_increase,
         comparison,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_mapping_null(
+    session: &Session,
+    tap: Tap,
+    of: &str,
+    replacement: &CircuitReplacement,
+    data: &CalibrationData,
+    spec: &crate::spec::MappingNullSpec,
+    test: &ImageSet,
+    preprocess: &Preprocess,
+    order: &ClassOrder,
+    out: &Path,
+    options: &RunOptions,
+    main_records: &[ImageRecord],
+) -> Result<MappingNullResult, EvalError> {
+    let start = Instant::now();
+    let variant = session.variant();
+    let arms: Vec<Arm> = (0..spec.shuffles)
+        .map(|i| {
+            let mapping = shuffled_mapping(&replacement.mapping, spec.seed.wrapping_add(i as u64));
+            Arm::mapping_null(of, i, tap, remapped(replacement, mapping, data))
+        })
+        .collect();
+    let subset = if spec.images > 0 {
+        test.limit(spec.images)
+    } else {
+        test.clone()
+    };
+    let (conditions, arm_info) = into_conditions(arms, variant);
+    let evaluator = Evaluator::new(session.model(), conditions)?;
+    let names = evaluator.condition_names();
+    let manifest = RunManifest::new(
+        variant.name(),
+        session.weights_sha256(),
+        describe_set(&subset),
+        &content_digest(&subset)?,
+        preprocess,
+        arm_info,
+        serde_json::json!({
+            "mapping_null": spec,
+            "of": of,
+            "calibration": replacement.calibration,
+            "batch_size": options.batch_size,
+        }),
+    );
+    let dir = out.join("mapping-null");
+    if options.progress {
+        eprintln!(
+            "replacement null: {} shuffles of {of}'s unit mapping on {} images",
+            spec.shuffles,
+            subset.len()
+        );
+    }
+    run_conditions(
+        session.model(),
+        &evaluator,
+        &subset,
+        preprocess,
+        order,
+        &manifest,
+        &dir,
+        options,
+    )?;
+    let records = read_records(&dir)?;
+    let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
+    let mean_loss = |records: &[ImageRecord], condition: &str| -> f64 {
+        let losses: Vec<f64> = records
+            .iter()
+            .filter(|r| r.condition == condition && keys.contains(r.image.as_str()))
+            .filter_map(|r| r.loss)
+            .collect();
+        losses.iter().sum::<f64>() / losses.len().max(1) as f64
+    };
+    let shuffled_loss: Vec<f64> = names[1..].iter().map(|n| mean_loss(&records, n)).collect();
+    let real_loss = mean_loss(main_records, of);
+    let comparison = empirical_p_value(real_loss, &shuffled_loss, Alternative::Less)?;
+    Ok(MappingNullResult {
+        of: of.to_string(),
+        images: subset.len(),
+        shuffled_loss,
+        real_loss,
+        comparison,
+        seconds: start.elapsed().as_secs_f64(),
     })
 }
 

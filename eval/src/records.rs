@@ -107,10 +107,14 @@ impl RunManifest {
 /// The files a results folder's run writes; `--fresh` removes them (and nothing else).
 pub const RUN_FILES: [&str; 3] = ["manifest.json", "records.jsonl", "failures.jsonl"];
 
-/// Discard the records of a results folder (and of its `null/` sub-run), so that a run
-/// starts afresh there. Other files are left alone.
+/// The sub-runs a results folder may hold, each a results folder of its own.
+pub const SUB_RUNS: [&str; 2] = ["null", "mapping-null"];
+
+/// Discard the records of a results folder (and of its sub-runs, [`SUB_RUNS`]), so that a
+/// run starts afresh there. Other files are left alone.
 pub fn discard_run(dir: &Path) -> Result<(), EvalError> {
-    for sub in [dir.to_path_buf(), dir.join("null")] {
+    let subs = std::iter::once(dir.to_path_buf()).chain(SUB_RUNS.iter().map(|s| dir.join(s)));
+    for sub in subs {
         for f in RUN_FILES {
             let p = sub.join(f);
             if p.exists() {

@@ -45,6 +45,160 @@ fn fraction_text(f: &crate::experiment::FractionRow) -> String {
     }
 }
 
+fn kind_text(a: &crate::lab::ArmInfo) -> String {
+    use crate::lab::{ArmKind, Control};
+    match &a.kind {
+        ArmKind::Baseline => "baseline".into(),
+        ArmKind::Ablate { ablation } => format!("{ablation:?} ablation").to_lowercase(),
+        ArmKind::Replace { .. } => "circuit".into(),
+        ArmKind::Control { control, .. } => match control {
+            Control::Shuffled { .. } => "control: shuffled mapping".into(),
+            Control::Rotated { degrees } => format!("control: rotated {degrees}°"),
+            Control::Relay { tap } => format!("control: relay of one {tap} channel"),
+        },
+        ArmKind::NullSet { .. } => "null set".into(),
+        ArmKind::MappingNull { .. } => "mapping null".into(),
+    }
+}
+
+fn estimate_text(e: &aann_stats::Estimate, digits: usize) -> String {
+    format!(
+        "{:.d$} [{:.d$}, {:.d$}]",
+        e.point,
+        e.ci.lo,
+        e.ci.hi,
+        d = digits
+    )
+}
+
+/// The faithfulness card (Markdown): every arm on the same test images, with the fraction
+/// of the zero-ablation gap it recovers in cross-entropy and KL, and how well its units
+/// match the natural neurons position by position.
+pub fn card_table(r: &ExperimentResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| arm | what | top-1 | top-5 | cross-entropy | KL(baseline ‖ arm) | CE gap recovered | KL gap recovered | units r / R² (test) |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    let fraction = |arm: &str, metric: &str| {
+        r.fractions
+            .iter()
+            .find(|f| f.condition == arm && f.relative_to == "zero-ablate" && f.metric == metric)
+            .map_or("-".into(), |f| match &f.result.fraction {
+                Some(e) => format!("{} [{}, {}]", pct(e.point), pct(e.ci.lo), pct(e.ci.hi)),
+                None => "undefined".into(),
+            })
+    };
+    for (a, c) in r.conditions.iter().zip(&r.summary.conditions) {
+        let fit = r
+            .faithfulness
+            .iter()
+            .find(|f| f.arm == a.name && f.split == "test")
+            .map_or("-".into(), |f| {
+                format!("{:.2} / {:.2}", f.median_r, f.median_r2)
+            });
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            a.name,
+            kind_text(a),
+            pct(c.top1_accuracy.point),
+            pct(c.top5_accuracy.point),
+            estimate_text(&c.cross_entropy, 3),
+            c.kl_from_baseline
+                .as_ref()
+                .map_or("-".into(), |k| estimate_text(k, 4)),
+            fraction(&a.name, "cross_entropy"),
+            fraction(&a.name, "kl_from_baseline"),
+            fit
+        );
+    }
+    s
+}
+
+/// Each circuit against each of its controls and the ablations (Markdown): the paired
+/// difference circuit − control in cross-entropy and KL, and whether the circuit beats it
+/// (the interval excludes 0 on the circuit's side).
+pub fn controls_table(r: &ExperimentResult) -> String {
+    let mut s = String::new();
+    if r.versus_controls.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "| circuit | against | Δ cross-entropy (circuit − it) | Δ KL | verdict |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for v in &r.versus_controls {
+        let ce = &v.cross_entropy.difference;
+        let kl = v.kl_from_baseline.as_ref().map(|k| &k.difference);
+        let beats = |e: &aann_stats::Estimate| e.ci.hi < 0.0;
+        let worse = |e: &aann_stats::Estimate| e.ci.lo > 0.0;
+        let verdict = match (
+            beats(ce),
+            kl.is_none_or(beats),
+            worse(ce) || kl.is_some_and(worse),
+        ) {
+            (true, true, _) => "beats it (CE and KL)",
+            (true, false, _) => "beats it in CE only",
+            (false, _, true) => "worse",
+            _ => "not distinguishable",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:+.4} [{:+.4}, {:+.4}] | {} | {verdict} |",
+            v.b,
+            v.a,
+            ce.point,
+            ce.ci.lo,
+            ce.ci.hi,
+            kl.map_or("-".into(), |k| format!(
+                "{:+.4} [{:+.4}, {:+.4}]",
+                k.point, k.ci.lo, k.ci.hi
+            )),
+        );
+    }
+    s
+}
+
+/// The nulls in one paragraph each (Markdown).
+pub fn nulls_text(r: &ExperimentResult) -> String {
+    let mut s = String::new();
+    if let Some(n) = &r.null {
+        let _ = writeln!(
+            s,
+            "- Channel null: zero-ablating the family raises the loss by {:+.4} nats on the first {} test images; {} random {}sets of {} channels raise it by {:+.4} on average (max {:+.4}); {} of them are as harmful: empirical p = {} ({:.0} s).",
+            n.family_loss_increase,
+            n.images,
+            n.sets.len(),
+            if n.matched { "magnitude-matched " } else { "" },
+            r.family.channels.len(),
+            n.comparison.null_mean,
+            n.comparison.null_max,
+            n.comparison.as_or_more_extreme,
+            crate::summary::format_p(n.comparison.p_value),
+            n.seconds
+        );
+    }
+    if let Some(m) = &r.mapping_null {
+        let _ = writeln!(
+            s,
+            "- Replacement null: {} with its own unit mapping has a loss of {:.4} nats on the first {} test images; {} shuffles of the mapping (each calibrated the same way) have {:.4} on average (best {:.4}); {} do as well: empirical p = {} ({:.0} s).",
+            m.of,
+            m.real_loss,
+            m.images,
+            m.shuffled_loss.len(),
+            m.comparison.null_mean,
+            m.comparison.null_min,
+            m.comparison.as_or_more_extreme,
+            crate::summary::format_p(m.comparison.p_value),
+            m.seconds
+        );
+    }
+    s
+}
+
 /// The conditions with their accuracies and losses (Markdown).
 pub fn conditions_table(r: &ExperimentResult) -> String {
     let mut s = String::new();
@@ -79,9 +233,9 @@ pub fn fractions_table(r: &ExperimentResult) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| condition | relative to | cross-entropy | top-1 | top-5 |"
+        "| condition | relative to | cross-entropy | KL | top-1 | top-5 |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
     let mut keys: Vec<(String, String)> = r
         .fractions
         .iter()
@@ -97,8 +251,9 @@ pub fn fractions_table(r: &ExperimentResult) -> String {
         };
         let _ = writeln!(
             s,
-            "| {c} | {rel} | {} | {} | {} |",
+            "| {c} | {rel} | {} | {} | {} | {} |",
             get("cross_entropy"),
+            get("kl_from_baseline"),
             get("top1_accuracy"),
             get("top5_accuracy")
         );
@@ -109,14 +264,25 @@ pub fn fractions_table(r: &ExperimentResult) -> String {
 /// The tables README.md shows for a committed result: regenerated from its `summary.json`
 /// by `aann tables FILE`, and checked against README by a test, so they cannot drift.
 pub fn readme_tables(r: &ExperimentResult) -> String {
-    format!(
-        "{} images of {}; {}% intervals.\n\n{}\n{}",
+    let mut s = format!(
+        "{} images of {}; {}% intervals (accuracies Wilson, losses t, fractions paired BCa bootstrap with {} resamples; gaps relative to zero-ablation).\n\n{}",
         r.summary.images,
         r.test.description,
         (r.summary.level * 100.0).round(),
-        conditions_table(r),
-        fractions_table(r)
-    )
+        r.spec.statistics.resamples,
+        card_table(r)
+    );
+    let controls = controls_table(r);
+    if !controls.is_empty() {
+        s.push('\n');
+        s.push_str(&controls);
+    }
+    let nulls = nulls_text(r);
+    if !nulls.is_empty() {
+        s.push('\n');
+        s.push_str(&nulls);
+    }
+    s
 }
 
 /// The Markdown summary.
@@ -128,7 +294,19 @@ pub fn markdown(r: &ExperimentResult) -> String {
         let _ = writeln!(s, "{}\n", r.description);
     }
     let _ = writeln!(s, "**{}**\n", r.headline);
-    let _ = writeln!(s, "## Setup\n");
+    let _ = writeln!(s, "## Faithfulness card\n");
+    s.push_str(&card_table(r));
+    let controls = controls_table(r);
+    if !controls.is_empty() {
+        let _ = writeln!(s, "\n### Circuits against their controls\n");
+        s.push_str(&controls);
+    }
+    let nulls = nulls_text(r);
+    if !nulls.is_empty() {
+        let _ = writeln!(s, "\n### Nulls\n");
+        s.push_str(&nulls);
+    }
+    let _ = writeln!(s, "\n## Setup\n");
     let _ = writeln!(
         s,
         "- model: {} (weights `{}`, sha256 {})",
@@ -378,6 +556,56 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
         desc = esc(&r.description),
         headline = esc(&r.headline)
     );
+    let md = markdown(r);
+    let section = |title: &str| -> String {
+        // Render the Markdown table that follows a heading as HTML.
+        // A heading is skipped; a title that is the table's own header row is kept.
+        let skip = usize::from(!title.starts_with('|'));
+        let mut lines = md.lines().skip_while(|l| !l.starts_with(title)).skip(skip);
+        let mut table = String::from("<table>");
+        let mut started = false;
+        for l in lines.by_ref() {
+            if l.starts_with('|') {
+                started = true;
+                if l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')) {
+                    continue;
+                }
+                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+                let tag = if table == "<table>" { "th" } else { "td" };
+                table.push_str("<tr>");
+                for c in cells {
+                    let _ = write!(table, "<{tag}>{}</{tag}>", esc(c).replace('`', ""));
+                }
+                table.push_str("</tr>");
+            } else if started {
+                break;
+            }
+        }
+        table.push_str("</table>");
+        table
+    };
+    // The faithfulness card first: every arm, the circuits against their controls, nulls.
+    let _ = write!(
+        h,
+        "<h2>Faithfulness card</h2><p class=\"muted\">Every arm on the same {} test images; gaps relative to zero-ablation (paired BCa bootstrap); units r / R²: median over the replaced neurons of the position-by-position fit to the natural neuron on test images.</p>{}",
+        r.summary.images,
+        section("| arm | what")
+    );
+    if !r.versus_controls.is_empty() {
+        let _ = write!(
+            h,
+            "<h3>Circuits against their controls</h3><p class=\"muted\">Paired differences image by image (circuit − control, t intervals): a circuit beats a control when the interval lies below 0.</p>{}",
+            section("| circuit | against")
+        );
+    }
+    let nulls = nulls_text(r);
+    if !nulls.is_empty() {
+        let _ = write!(h, "<h3>Nulls</h3><ul>");
+        for line in nulls.lines() {
+            let _ = write!(h, "<li>{}</li>", esc(line.trim_start_matches("- ")));
+        }
+        let _ = write!(h, "</ul>");
+    }
     // Setup.
     let _ = write!(
         h,
@@ -461,34 +689,6 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
         )
     );
     let _ = write!(h, "</div>");
-    let md = markdown(r);
-    let section = |title: &str| -> String {
-        // Render the Markdown table that follows a heading as HTML.
-        // A heading is skipped; a title that is the table's own header row is kept.
-        let skip = usize::from(!title.starts_with('|'));
-        let mut lines = md.lines().skip_while(|l| !l.starts_with(title)).skip(skip);
-        let mut table = String::from("<table>");
-        let mut started = false;
-        for l in lines.by_ref() {
-            if l.starts_with('|') {
-                started = true;
-                if l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')) {
-                    continue;
-                }
-                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
-                let tag = if table == "<table>" { "th" } else { "td" };
-                table.push_str("<tr>");
-                for c in cells {
-                    let _ = write!(table, "<{tag}>{}</{tag}>", esc(c).replace('`', ""));
-                }
-                table.push_str("</tr>");
-            } else if started {
-                break;
-            }
-        }
-        table.push_str("</table>");
-        table
-    };
     let _ = write!(
         h,
         "<h3>Paired differences from the baseline</h3>{}",
@@ -518,7 +718,7 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
                 point: 100.0 * e.point,
                 lo: 100.0 * e.ci.lo,
                 hi: 100.0 * e.ci.hi,
-                colour: colour_of(&f.condition, i / 3).into(),
+                colour: colour_of(&f.condition, i / 4).into(),
             })
         })
         .collect();

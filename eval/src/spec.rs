@@ -210,6 +210,61 @@ pub struct NullSpec {
     /// Evaluate the null sets on the first N test images (0: all).
     #[serde(default)]
     pub images: usize,
+    /// Match every set to the family in activation magnitude (mean activation on the tune
+    /// split): each family channel is paired with a channel drawn from the `pool` other
+    /// channels nearest to it in magnitude. Unmatched sets draw from every other channel.
+    #[serde(default)]
+    pub matched: bool,
+    /// Size of each family channel's pool of magnitude-matched candidates.
+    #[serde(default = "default_pool")]
+    pub pool: usize,
+}
+
+fn default_pool() -> usize {
+    10
+}
+
+/// Controls of every circuit: the arms a circuit must beat to show that its structure
+/// matters (see `crate::lab::controls`). Each is calibrated on the same tune images with
+/// the same fit as the circuit it controls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlsSpec {
+    /// The circuit's units assigned to the neurons by a random permutation (seed: the
+    /// statistics seed).
+    #[serde(default)]
+    pub shuffled: bool,
+    /// Each neuron given the unit of its orientation turned by these angles (degrees).
+    #[serde(default)]
+    pub rotations: Vec<i64>,
+    /// Relay from this tap: every neuron replaced by the one channel of it that best
+    /// predicts the neuron at its own position on the tune split (e.g.
+    /// `inception_3a_output`, what the upstream circuit reads).
+    #[serde(default)]
+    pub relay: Option<String>,
+    /// How the relay's gain and bias are fitted (like the circuits: moments by default).
+    #[serde(default = "moments")]
+    pub relay_fit: aann_circuits::CalibrationFit,
+}
+
+fn moments() -> aann_circuits::CalibrationFit {
+    aann_circuits::CalibrationFit::Moments
+}
+
+/// The replacement null: shuffles of a circuit's unit mapping, each calibrated like the
+/// circuit, evaluated on the first `images` test images; where does the real mapping fall?
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingNullSpec {
+    pub shuffles: usize,
+    /// The circuit arm whose mapping is shuffled (default: the first circuit).
+    #[serde(default)]
+    pub of: Option<String>,
+    #[serde(default)]
+    pub seed: u64,
+    /// Evaluate on the first N test images (0: all).
+    #[serde(default)]
+    pub images: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -260,6 +315,14 @@ pub struct RunSpec {
     /// Radii (px) of that sweep (default: 12 to 400 px, nine of them).
     #[serde(default)]
     pub tuning_radii: Option<Vec<f64>>,
+    /// Test images (the first N) on which every replacement's units are compared with the
+    /// natural neurons, position by position (r and R²); 0: none.
+    #[serde(default = "default_faithfulness_images")]
+    pub faithfulness_images: usize,
+}
+
+fn default_faithfulness_images() -> usize {
+    100
 }
 
 fn default_tuning_orientations() -> usize {
@@ -289,6 +352,10 @@ pub struct ExperimentSpec {
     pub tune: ImageSetSpec,
     /// Where the headline is measured: never the same images as `tune`.
     pub test: ImageSetSpec,
+    /// Where choices are made (circuit settings, which circuit is the headline): disjoint
+    /// from both; the experiment measures activation faithfulness there too.
+    #[serde(default)]
+    pub dev: Option<ImageSetSpec>,
     #[serde(default)]
     pub preprocess: PreprocessSpec,
     pub target: TargetSpec,
@@ -297,7 +364,11 @@ pub struct ExperimentSpec {
     #[serde(default)]
     pub circuits: Vec<CircuitSpec>,
     #[serde(default)]
+    pub controls: ControlsSpec,
+    #[serde(default)]
     pub null: Option<NullSpec>,
+    #[serde(default)]
+    pub mapping_null: Option<MappingNullSpec>,
     #[serde(default)]
     pub statistics: StatisticsSpec,
     pub run: RunSpec,

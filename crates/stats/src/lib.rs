@@ -76,7 +76,9 @@ pub use bootstrap::{
 pub use error::{Result, StatsError};
 pub use estimate::{Estimate, Interval, IntervalMethod};
 pub use mean::{MeanComparison, compare_means, mean_with_ci, nonnegative_mean_with_ci};
-pub use null::{Alternative, NullComparison, empirical_p_value, random_channel_sets};
+pub use null::{
+    Alternative, NullComparison, empirical_p_value, matched_channel_sets, random_channel_sets,
+};
 pub use outcomes::{
     ConditionComparison, ConditionOutcomes, ConditionSummary, Metric, compare_conditions,
     summarize_condition,

@@ -69,6 +69,75 @@ pub fn random_channel_sets(
         .collect())
 }
 
+/// `k` random channel sets matched to a target set in activation magnitude: for each target
+/// channel, one channel drawn uniformly from the `pool` non-target channels whose
+/// `magnitudes` (e.g. mean |activation| on the tune split) are nearest to its own, without
+/// repeats within a set. A null of such sets asks whether the target is special among
+/// channels *as strongly active*, not merely among all channels (weak channels make a
+/// flattering null). Sets are sorted; set `i` depends only on `seed` and `i`.
+pub fn matched_channel_sets(
+    magnitudes: &[f64],
+    target: &[usize],
+    k: usize,
+    pool: usize,
+    seed: u64,
+) -> Result<Vec<Vec<usize>>> {
+    let n = magnitudes.len();
+    if target.is_empty() || k == 0 || pool == 0 {
+        return Err(StatsError::InvalidChannelSets(
+            "matched sets need a target channel, at least one set and a pool of at least 1"
+                .to_string(),
+        ));
+    }
+    if let Some(&bad) = target.iter().find(|&&c| c >= n) {
+        return Err(StatsError::InvalidChannelSets(format!(
+            "target channel {bad} is outside 0..{n}"
+        )));
+    }
+    let others: Vec<usize> = (0..n).filter(|c| !target.contains(c)).collect();
+    if others.len() < target.len() + pool {
+        return Err(StatsError::InvalidChannelSets(format!(
+            "{} non-target channels are too few to match {} channels from pools of {pool}",
+            others.len(),
+            target.len()
+        )));
+    }
+    // Each target channel's pool: the `pool` other channels nearest in magnitude.
+    let pools: Vec<Vec<usize>> = target
+        .iter()
+        .map(|&t| {
+            let mut near = others.clone();
+            near.sort_by(|a, b| {
+                (magnitudes[*a] - magnitudes[t])
+                    .abs()
+                    .total_cmp(&(magnitudes[*b] - magnitudes[t]).abs())
+                    .then(a.cmp(b))
+            });
+            near.truncate(pool + target.len());
+            near
+        })
+        .collect();
+    Ok((0..k)
+        .map(|i| {
+            let mut rng = stream_rng(seed, Domain::MatchedSets, i as u64);
+            let mut set: Vec<usize> = Vec::with_capacity(target.len());
+            for candidates in &pools {
+                // Nearest `pool` candidates not already in the set (the pool was widened by
+                // the set's size so there are always enough).
+                let free: Vec<usize> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|c| !set.contains(c))
+                    .take(pool)
+                    .collect();
+                set.push(free[rand::Rng::random_range(&mut rng, 0..free.len())]);
+            }
+            set.sort_unstable();
+            set
+        })
+        .collect())
+}
+
 /// Which deviation from the null counts as extreme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,4 +224,34 @@ pub fn empirical_p_value(
         null_min: null.iter().copied().fold(f64::INFINITY, f64::min),
         null_max: null.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     })
+}
+
+#[cfg(test)]
+mod matched_tests {
+    use super::*;
+
+    #[test]
+    fn matched_sets_draw_from_channels_of_similar_magnitude() {
+        // Channels 0..100 with magnitude = index; the target is the strong end.
+        let magnitudes: Vec<f64> = (0..100).map(f64::from).collect();
+        let target = [90, 95, 99];
+        let sets = matched_channel_sets(&magnitudes, &target, 50, 5, 7).unwrap();
+        assert_eq!(sets.len(), 50);
+        for set in &sets {
+            assert_eq!(set.len(), 3);
+            assert!(set.windows(2).all(|w| w[0] < w[1]), "distinct, sorted");
+            assert!(set.iter().all(|c| !target.contains(c)));
+            // Every member is near some target channel's magnitude, never a weak channel.
+            assert!(set.iter().all(|c| *c >= 82), "{set:?}");
+        }
+        assert_eq!(
+            sets,
+            matched_channel_sets(&magnitudes, &target, 50, 5, 7).unwrap()
+        );
+        assert_ne!(
+            sets,
+            matched_channel_sets(&magnitudes, &target, 50, 5, 8).unwrap()
+        );
+        assert!(matched_channel_sets(&magnitudes, &[100], 1, 5, 0).is_err());
+    }
 }

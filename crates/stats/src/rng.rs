@@ -13,6 +13,8 @@ pub(crate) enum Domain {
     Bootstrap,
     /// Random channel set `i` uses stream `i`.
     ChannelSets,
+    /// Magnitude-matched channel set `i` uses stream `i`.
+    MatchedSets,
 }
 
 impl Domain {
@@ -20,6 +22,7 @@ impl Domain {
         match self {
             Domain::Bootstrap => *b"bootstrp",
             Domain::ChannelSets => *b"chansets",
+            Domain::MatchedSets => *b"matchset",
         }
     }
 }

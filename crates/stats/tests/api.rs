@@ -4,8 +4,8 @@
 use aann_stats::{
     Alternative, BootstrapConfig, BootstrapInterval, ColumnKey, ConditionOutcomes, FractionStatus,
     IntervalMethod, MIN_RESAMPLES, Metric, PairedBootstrap, StatsError, compare_binary,
-    compare_conditions, compare_means, empirical_p_value, mean_with_ci, proportion_with_ci,
-    random_channel_sets, summarize_condition, wilson_interval,
+    compare_conditions, compare_means, empirical_p_value, mean_with_ci, nonnegative_mean_with_ci,
+    proportion_with_ci, random_channel_sets, summarize_condition, wilson_interval,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -261,7 +261,12 @@ fn conditions_are_summarised_compared_and_bootstrapped_together() {
     );
     assert_eq!(
         summary.cross_entropy,
-        mean_with_ci(baseline.cross_entropy(), 0.95).unwrap()
+        nonnegative_mean_with_ci(baseline.cross_entropy(), 0.95).unwrap()
+    );
+    // Away from zero, that is the plain t interval.
+    assert_eq!(
+        summary.cross_entropy.ci,
+        mean_with_ci(baseline.cross_entropy(), 0.95).unwrap().ci
     );
     assert!(summary.kl_from_baseline.is_some());
 

@@ -42,8 +42,17 @@ pub enum ArmKind {
     Ablate { ablation: Ablation },
     /// The family replaced by a hand-written circuit.
     Replace { circuit: String },
+    /// A control of a circuit (`of`: the replacement arm it controls; none for the relay,
+    /// which controls every circuit).
+    Control {
+        #[serde(flatten)]
+        control: super::Control,
+        of: Option<String>,
+    },
     /// A random channel set of the family's size, zero-ablated (the null distribution).
     NullSet { index: usize },
+    /// A shuffle of a circuit's unit mapping (the replacement null).
+    MappingNull { of: String, index: usize },
 }
 
 impl ArmKind {
@@ -126,6 +135,35 @@ impl Arm {
                 }],
             ),
         }
+    }
+
+    /// A control: `replacement` (built from the controlled circuit's machinery or inputs)
+    /// standing in for the family.
+    pub fn control(
+        control: super::Control,
+        of: Option<String>,
+        tap: Tap,
+        replacement: Arc<CircuitReplacement>,
+    ) -> Self {
+        let name = control.arm_name(of.as_deref().unwrap_or(""));
+        let mut arm = Arm::replace(name, tap, replacement);
+        arm.kind = ArmKind::Control { control, of };
+        arm
+    }
+
+    /// Shuffle `index` of the circuit arm `of`'s unit mapping.
+    pub fn mapping_null(
+        of: &str,
+        index: usize,
+        tap: Tap,
+        replacement: Arc<CircuitReplacement>,
+    ) -> Self {
+        let mut arm = Arm::replace(format!("{of}~null-{index:03}"), tap, replacement);
+        arm.kind = ArmKind::MappingNull {
+            of: of.to_string(),
+            index,
+        };
+        arm
     }
 
     /// Null set `index`: `channels` at `tap` zero-ablated.

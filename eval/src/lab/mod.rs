@@ -11,11 +11,14 @@
 //!   seeds), and the fingerprint a results folder must match to be resumed.
 
 pub mod arm;
+pub mod controls;
+pub mod faithfulness;
 pub mod provenance;
 pub mod replace;
 pub mod session;
 
 pub use arm::{Ablation, Arm, ArmInfo, ArmKind};
+pub use controls::Control;
 pub use provenance::{Provenance, RESULTS_VERSION};
-pub use replace::{FitSets, build_replacement};
+pub use replace::{FitSets, build_replacement, build_replacement_with_data, remapped};
 pub use session::{DeviceChoice, Session, SessionConfig, WeightsChoice};

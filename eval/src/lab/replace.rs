@@ -11,7 +11,7 @@ use aann_model::Family;
 
 use super::Session;
 use crate::EvalError;
-use crate::circuits::{build_circuit, calibrate_with, upstream_tap};
+use crate::circuits::{CalibrationData, build_circuit, upstream_tap};
 use crate::means::describe_set;
 use crate::spec::CircuitSpec;
 
@@ -71,6 +71,20 @@ pub fn build_replacement(
     preprocess: &Preprocess,
     batch: usize,
 ) -> Result<Arc<CircuitReplacement>, EvalError> {
+    Ok(build_replacement_with_data(session, spec, family, repo, sets, preprocess, batch)?.0)
+}
+
+/// [`build_replacement`], also returning the recorded calibration data, so that controls
+/// (other mappings of the same units) are calibrated on the same data.
+pub fn build_replacement_with_data(
+    session: &Session,
+    spec: &CircuitSpec,
+    family: &Family,
+    repo: &Path,
+    sets: FitSets<'_>,
+    preprocess: &Preprocess,
+    batch: usize,
+) -> Result<(Arc<CircuitReplacement>, CalibrationData), EvalError> {
     let calibration_set = sets.calibration;
     let circuit = build_circuit_of(session, spec, repo, sets.upstream, preprocess, batch)?;
     let mapping = UnitMapping::by_orientation(family, circuit.as_ref()).map_err(EvalError::Spec)?;
@@ -81,21 +95,41 @@ pub fn build_replacement(
             describe_set(calibration_set)
         );
     }
-    let calibration = calibrate_with(
+    let data = CalibrationData::record(
         session.model(),
         circuit.as_ref(),
-        &mapping,
         family.tap()?,
+        &mapping.channels,
         calibration_set,
         preprocess,
-        spec.calibration.per_neuron(),
-        spec.fit,
         batch,
     )?;
-    Ok(Arc::new(CircuitReplacement {
-        circuit,
+    let calibration = data.calibrate(&mapping, spec.calibration.per_neuron(), spec.fit);
+    Ok((
+        Arc::new(CircuitReplacement {
+            circuit,
+            mapping,
+            calibration,
+            device: session.model().device().clone(),
+        }),
+        data,
+    ))
+}
+
+/// The same circuit with another mapping of its units onto the neurons, calibrated on the
+/// same data with the same scope and fit (the shuffled and rotated controls, the
+/// replacement null).
+pub fn remapped(
+    replacement: &CircuitReplacement,
+    mapping: UnitMapping,
+    data: &CalibrationData,
+) -> Arc<CircuitReplacement> {
+    let per_neuron = replacement.calibration.scope == "neuron";
+    let calibration = data.calibrate(&mapping, per_neuron, replacement.calibration.fit);
+    Arc::new(CircuitReplacement {
+        circuit: replacement.circuit.clone(),
         mapping,
         calibration,
-        device: session.model().device().clone(),
-    }))
+        device: replacement.device.clone(),
+    })
 }

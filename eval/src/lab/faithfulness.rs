@@ -1,0 +1,191 @@
+//! Activation faithfulness: how well each replaced unit matches its natural neuron on
+//! natural images, position by position (Pearson r, and R² = 1 − SSE/SST of the natural
+//! activation). A calibration can win back loss while fitting the units worse, so the card
+//! shows both.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use burn::tensor::{Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use aann_circuits::CircuitReplacement;
+use aann_data::{ImageSet, Preprocess};
+use aann_model::Tap;
+
+use super::Session;
+use crate::EvalError;
+use crate::circuits::{for_each_recorded_batch, median};
+use crate::means::describe_set;
+
+/// One replaced unit against its natural neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnitFit {
+    pub channel: usize,
+    pub r: f64,
+    pub r2: f64,
+}
+
+/// Every unit of one arm on one image set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Faithfulness {
+    pub arm: String,
+    /// The split (`dev`, `test`).
+    pub split: String,
+    /// The images (source and count).
+    pub images: String,
+    pub units: Vec<UnitFit>,
+    pub median_r: f64,
+    pub median_r2: f64,
+}
+
+#[derive(Clone, Default)]
+struct Sums {
+    n: f64,
+    x: f64,
+    y: f64,
+    xx: f64,
+    yy: f64,
+    xy: f64,
+    sse: f64,
+}
+
+impl Sums {
+    fn fit(&self, channel: usize) -> UnitFit {
+        let vx = self.xx - self.x * self.x / self.n;
+        let vy = self.yy - self.y * self.y / self.n;
+        let cov = self.xy - self.x * self.y / self.n;
+        UnitFit {
+            channel,
+            r: if vx > 0.0 && vy > 0.0 {
+                cov / (vx * vy).sqrt()
+            } else {
+                0.0
+            },
+            r2: if vy > 0.0 { 1.0 - self.sse / vy } else { 0.0 },
+        }
+    }
+}
+
+/// r and R² of every unit of every replacement against the natural neurons at `target`,
+/// over `set` (one pass of the model: the replacements read what it recorded).
+pub fn measure(
+    session: &Session,
+    split: &str,
+    replacements: &[(String, Arc<CircuitReplacement>)],
+    target: Tap,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    batch: usize,
+) -> Result<Vec<Faithfulness>, EvalError> {
+    if replacements.is_empty() || set.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reads: Vec<Tap> = replacements
+        .iter()
+        .flat_map(|(_, r)| r.circuit.reads())
+        .filter(|t| *t != Tap::INPUT)
+        .collect();
+    reads.push(target);
+    reads.sort_by_key(|t| t.order());
+    reads.dedup();
+    let device = session.model().device().clone();
+    let mut sums: HashMap<String, Vec<Sums>> = replacements
+        .iter()
+        .map(|(n, r)| (n.clone(), vec![Sums::default(); r.mapping.channels.len()]))
+        .collect();
+    for_each_recorded_batch(
+        session.model(),
+        set,
+        preprocess,
+        &reads,
+        batch,
+        |_, taps| {
+            for (name, replacement) in replacements {
+                let channels = &replacement.mapping.channels;
+                let k = channels.len();
+                let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
+                let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
+                let natural = taps[&target].clone().select(1, index);
+                let artificial = replacement.outputs(taps);
+                let [n, _, h, w] = natural.dims();
+                let y = values(natural)?;
+                let x = values(artificial)?;
+                let unit_sums = sums.get_mut(name).expect("one entry per arm");
+                for img in 0..n {
+                    for (j, s) in unit_sums.iter_mut().enumerate() {
+                        let at = (img * k + j) * h * w;
+                        for p in at..at + h * w {
+                            let (a, b) = (f64::from(x[p]), f64::from(y[p]));
+                            s.n += 1.0;
+                            s.x += a;
+                            s.y += b;
+                            s.xx += a * a;
+                            s.yy += b * b;
+                            s.xy += a * b;
+                            s.sse += (a - b) * (a - b);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let images = describe_set(set);
+    Ok(replacements
+        .iter()
+        .map(|(name, replacement)| {
+            let units: Vec<UnitFit> = sums[name]
+                .iter()
+                .zip(&replacement.mapping.channels)
+                .map(|(s, c)| s.fit(*c))
+                .collect();
+            let rs: Vec<f64> = units.iter().map(|u| u.r).collect();
+            let r2s: Vec<f64> = units.iter().map(|u| u.r2).collect();
+            Faithfulness {
+                arm: name.clone(),
+                split: split.to_string(),
+                images: images.clone(),
+                median_r: median(&rs),
+                median_r2: median(&r2s),
+                units,
+            }
+        })
+        .collect())
+}
+
+fn values(t: Tensor<4>) -> Result<Vec<f32>, EvalError> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .map_err(|e| EvalError::Results(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r_and_r2_of_a_perfect_and_a_scaled_unit() {
+        let mut perfect = Sums::default();
+        let mut half = Sums::default();
+        for i in 0..10 {
+            let y = f64::from(i);
+            for (s, x) in [(&mut perfect, y), (&mut half, y / 2.0)] {
+                s.n += 1.0;
+                s.x += x;
+                s.y += y;
+                s.xx += x * x;
+                s.yy += y * y;
+                s.xy += x * y;
+                s.sse += (x - y) * (x - y);
+            }
+        }
+        let p = perfect.fit(3);
+        assert!((p.r - 1.0).abs() < 1e-12 && (p.r2 - 1.0).abs() < 1e-12);
+        let h = half.fit(3);
+        // Perfectly correlated, but half the scale: R² pays for the miscalibration.
+        assert!((h.r - 1.0).abs() < 1e-12);
+        assert!(h.r2 < 0.6, "{}", h.r2);
+    }
+}
