@@ -558,13 +558,23 @@ fn readme_tables_are_regenerated_from_the_committed_results() {
             Path::new(path).is_file(),
             "README's tables come from {path}, which must be committed"
         );
-        let o = aann(&["tables", path]);
+        let dir = tempfile::tempdir().unwrap();
+        let svg = dir.path().join("card.svg");
+        let o = aann(&["tables", path, "--svg", svg.to_str().unwrap()]);
         let (stdout, err) = text(&o);
         assert!(o.status.success(), "{err}");
         assert_eq!(
             shown.trim(),
             stdout.trim(),
             "README's tables differ from `aann tables {path}`: regenerate them"
+        );
+        // The figure beside the summary is the one the summary draws.
+        let committed = Path::new(path).with_extension("svg");
+        assert_eq!(
+            std::fs::read_to_string(&committed).unwrap(),
+            std::fs::read_to_string(&svg).unwrap(),
+            "{} is not `aann tables {path} --svg`: regenerate it",
+            committed.display()
         );
         blocks += 1;
     }

@@ -528,8 +528,8 @@ pub fn write_errors(a: &ErrorAnalysis, results: &Path) -> Result<Vec<PathBuf>, E
         &json,
         serde_json::to_string_pretty(a).expect("analyses serialise"),
     )
-    .map_err(|e| EvalError::io(&json, e))?;
-    std::fs::write(&md, errors_markdown(a)).map_err(|e| EvalError::io(&md, e))?;
+    .map_err(|e| EvalError::write(&json, e))?;
+    std::fs::write(&md, errors_markdown(a)).map_err(|e| EvalError::write(&md, e))?;
     Ok(vec![json, md])
 }
 

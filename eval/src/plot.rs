@@ -60,6 +60,27 @@ pub fn heatmap_png(
         .map_err(|e| EvalError::Results(format!("writing {}: {e}", path.display())))
 }
 
+/// SVG documents (as [`Svg::finish`] writes them) stacked vertically into one document.
+pub fn stack_svgs(parts: &[String]) -> String {
+    let size = |doc: &str, key: &str| -> f64 {
+        doc.split(&format!(" {key}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let width = parts.iter().map(|p| size(p, "width")).fold(0.0, f64::max);
+    let mut y = 0.0;
+    let mut body = String::new();
+    for p in parts {
+        body.push_str(&p.replacen("<svg ", &format!("<svg x=\"0\" y=\"{y}\" "), 1));
+        y += size(p, "height");
+    }
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" viewBox="0 0 {width} {y}">{body}</svg>"#
+    )
+}
+
 /// A minimal SVG document builder.
 pub struct Svg {
     width: f64,

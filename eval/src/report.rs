@@ -32,9 +32,10 @@ fn pct(x: f64) -> String {
 
 /// Write `summary.md` and `report.html` for a finished experiment into `out`.
 pub fn write_reports(result: &ExperimentResult, out: &Path) -> Result<(), EvalError> {
-    std::fs::write(out.join("summary.md"), markdown(result)).map_err(|e| EvalError::io(out, e))?;
-    std::fs::write(out.join("report.html"), html(result, out))
-        .map_err(|e| EvalError::io(out, e))?;
+    let md = out.join("summary.md");
+    std::fs::write(&md, markdown(result)).map_err(|e| EvalError::write(&md, e))?;
+    let page = out.join("report.html");
+    std::fs::write(&page, html(result, out)).map_err(|e| EvalError::write(&page, e))?;
     Ok(())
 }
 
@@ -265,9 +266,9 @@ pub fn fractions_table(r: &ExperimentResult) -> String {
 /// by `aann tables FILE`, and checked against README by a test, so they cannot drift.
 pub fn readme_tables(r: &ExperimentResult) -> String {
     let mut s = format!(
-        "{} images of {}; {}% intervals (accuracies Wilson, losses t, fractions paired BCa bootstrap with {} resamples; gaps relative to zero-ablation).\n\n{}",
+        "{} test images (`{}` under the data root); {}% intervals (accuracies Wilson, losses t, fractions paired BCa bootstrap with {} resamples; gaps relative to zero-ablation).\n\n{}",
         r.summary.images,
-        r.test.description,
+        r.spec.test.images,
         (r.summary.level * 100.0).round(),
         r.spec.statistics.resamples,
         card_table(r)
@@ -487,51 +488,119 @@ fn esc(s: &str) -> String {
 /// A strip plot of the null distribution with the family's value marked.
 fn null_svg(r: &ExperimentResult) -> Option<String> {
     let n = r.null.as_ref()?;
-    let values = &n.null_loss_increase;
+    Some(strip_svg(
+        &format!(
+            "Loss increase: {} {}channel sets (grey) vs the family (red), p = {}",
+            n.sets.len(),
+            if n.matched {
+                "magnitude-matched "
+            } else {
+                "random "
+            },
+            crate::summary::format_p(n.comparison.p_value)
+        ),
+        &n.null_loss_increase,
+        n.family_loss_increase,
+        "mean cross-entropy increase over the baseline (nats)",
+        true,
+    ))
+}
+
+fn mapping_null_svg(r: &ExperimentResult) -> Option<String> {
+    let m = r.mapping_null.as_ref()?;
+    Some(strip_svg(
+        &format!(
+            "{}: {} shuffled unit mappings (grey) vs its own (red), p = {}",
+            m.of.trim_start_matches("replace-"),
+            m.shuffled_loss.len(),
+            crate::summary::format_p(m.comparison.p_value)
+        ),
+        &m.shuffled_loss,
+        m.real_loss,
+        "mean cross-entropy (nats)",
+        false,
+    ))
+}
+
+/// A null distribution as a strip of grey dots with the observed value in red. The axis
+/// ends at the 90th percentile of the null (or the observed value, if larger): values
+/// beyond it are drawn at its end as open dots and counted in the label.
+fn strip_svg(title: &str, values: &[f64], marked: f64, x_label: &str, with_zero: bool) -> String {
+    let extra: &[f64] = if with_zero { &[0.0] } else { &[] };
     let lo = values
         .iter()
+        .chain(extra)
         .copied()
-        .chain([n.family_loss_increase, 0.0])
+        .chain([marked])
         .fold(f64::INFINITY, f64::min);
-    let hi = values
-        .iter()
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let q90 = sorted
+        .get((sorted.len() * 9 / 10).min(sorted.len().saturating_sub(1)))
         .copied()
-        .chain([n.family_loss_increase])
-        .fold(f64::NEG_INFINITY, f64::max);
+        .unwrap_or(marked);
+    let max = sorted.last().copied().unwrap_or(marked).max(marked);
+    let hi = if max > marked && max - lo > 3.0 * (q90.max(marked) - lo) {
+        q90.max(marked)
+    } else {
+        max
+    };
+    let beyond = values.iter().filter(|v| **v > hi).count();
     let (left, width) = (40.0, 560.0);
-    let x = |v: f64| left + (v - lo) / (hi - lo).max(1e-9) * width;
+    let x = |v: f64| left + (v.min(hi) - lo) / (hi - lo).max(1e-9) * width;
     let mut svg = Svg::new(640.0, 120.0);
-    svg.text(
-        10.0,
-        18.0,
-        "Loss increase: random channel sets (grey) vs the family (red)",
-        13.0,
-        "start",
-    );
+    svg.text(10.0, 18.0, title, 13.0, "start");
     svg.line(left, 70.0, left + width, 70.0, "#444", 1.0);
     for v in values {
-        svg.circle(x(*v), 60.0, 4.0, "#999");
+        if *v > hi {
+            svg.circle(x(*v), 60.0, 4.0, "#ccc");
+        } else {
+            svg.circle(x(*v), 60.0, 4.0, "#999");
+        }
     }
-    svg.line(
-        x(n.family_loss_increase),
-        40.0,
-        x(n.family_loss_increase),
-        78.0,
-        "#d62728",
-        3.0,
-    );
+    let x_label = if beyond > 0 {
+        format!("{x_label}; {beyond} beyond the axis, drawn at its end (up to {max:.3})")
+    } else {
+        x_label.to_string()
+    };
+    let x_label = x_label.as_str();
+    svg.line(x(marked), 40.0, x(marked), 78.0, "#d62728", 3.0);
     for k in 0..=4 {
         let v = lo + (hi - lo) * f64::from(k) / 4.0;
         svg.text(x(v), 92.0, &format!("{v:+.3}"), 10.0, "middle");
     }
-    svg.text(
-        left + width / 2.0,
-        110.0,
-        "mean cross-entropy increase over the baseline (nats)",
-        11.0,
-        "middle",
-    );
-    Some(svg.finish())
+    svg.text(left + width / 2.0, 110.0, x_label, 11.0, "middle");
+    svg.finish()
+}
+
+/// The card as one figure: the fraction of the zero-ablation cross-entropy gap every arm
+/// recovers (with its interval), above the channel null and the replacement null.
+pub fn card_svg(r: &ExperimentResult) -> String {
+    let rows: Vec<IntervalRow> = r
+        .fractions
+        .iter()
+        .filter(|f| f.relative_to == "zero-ablate" && f.metric == "cross_entropy")
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let e = f.result.fraction.as_ref()?;
+            Some(IntervalRow {
+                label: f.condition.clone(),
+                point: 100.0 * e.point,
+                lo: 100.0 * e.ci.lo,
+                hi: 100.0 * e.ci.hi,
+                colour: colour_of(&f.condition, i).into(),
+            })
+        })
+        .collect();
+    let mut parts = vec![interval_chart_svg(
+        "Fraction of the zero-ablation cross-entropy gap recovered (%)",
+        &rows,
+        "percent of the gap recovered (paired BCa interval)",
+        &[(0.0, "0%"), (100.0, "100%")],
+    )];
+    parts.extend(null_svg(r));
+    parts.extend(mapping_null_svg(r));
+    crate::plot::stack_svgs(&parts)
 }
 
 /// The HTML report.
@@ -750,6 +819,12 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
         "{}",
         section("| condition | relative to").replace("<table>", "<table><!-- fractions -->")
     );
+    if let Some(svg) = mapping_null_svg(r) {
+        let _ = write!(
+            h,
+            "<h2>Replacement null</h2>{svg}<p class=\"muted\">Each shuffle assigns the circuit's units to the neurons by a random permutation and is calibrated like the circuit, on the same tune images.</p>"
+        );
+    }
     if let (Some(n), Some(svg)) = (&r.null, null_svg(r)) {
         let _ = write!(
             h,

@@ -270,3 +270,70 @@ fn lucid_weight_claims_evaluate_on_the_fixture_layout() {
         );
     }
 }
+
+/// The two image claim kinds (`ablation_effect`, `fraction_recovered`) on a small slice,
+/// measured through the same runner as `aann experiment`: the ablation's effect on the
+/// first 24 test images is the one the experiment's pinned run measures (tests/cli.rs:
+/// cross-entropy 0.7378873 → 0.7578290), and a fraction whose ablation effect is not
+/// distinguishable from 0 fails with that reason rather than passing.
+#[test]
+fn the_image_claim_kinds_measure_what_the_experiment_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let families = repo()
+        .join("circuits/families/bvlc")
+        .canonicalize()
+        .unwrap();
+    let curves = families.join("curves-3b.toml");
+    let text = format!(
+        r#"
+model = "bvlc"
+[defaults]
+batch_size = 8
+[[claim]]
+name = "zero-ablation on 24 images"
+kind = "ablation_effect"
+family = {curves:?}
+ablation = "zero"
+metric = "cross_entropy"
+test = {{ images = "imagenet-sample", limit = 24 }}
+min_change = 0.0
+[[claim]]
+name = "upstream fraction on 24 images"
+kind = "fraction_recovered"
+circuit = "upstream"
+family = {curves:?}
+early_curves = {early:?}
+lines = {lines:?}
+fit = "moments"
+relative_to = "zero"
+metric = "cross_entropy"
+tune = {{ images = "imagenet-val/images", limit = 16 }}
+test = {{ images = "imagenet-sample", limit = 24 }}
+min_lower_bound = 0.5
+"#,
+        curves = curves.display().to_string(),
+        early = families.join("early-curves-3a.toml").display().to_string(),
+        lines = families.join("lines-3a.toml").display().to_string(),
+    );
+    let path = dir.path().join("claims.toml");
+    std::fs::write(&path, text).unwrap();
+    let file = HypothesisFile::load(&path).unwrap();
+    let report = check_file(&file, &options(&[], &[]));
+    let effect = &report.claims[0];
+    assert_eq!(effect.kind, "ablation_effect");
+    let measured = effect.outcome.measured.expect("measured");
+    assert!(
+        (measured - (0.7578289501770096 - 0.7378873169269234)).abs() < 1e-6,
+        "{}",
+        table(&report)
+    );
+    assert_eq!(effect.outcome.status, Status::Pass, "{}", table(&report));
+    let fraction = &report.claims[1];
+    assert_eq!(fraction.kind, "fraction_recovered");
+    assert_eq!(fraction.outcome.status, Status::Fail, "{}", table(&report));
+    assert!(
+        fraction.outcome.detail.contains("not distinguishable"),
+        "{}",
+        table(&report)
+    );
+}

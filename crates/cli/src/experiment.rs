@@ -167,6 +167,9 @@ pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
 pub struct TablesArgs {
     /// An experiment's `summary.json` (e.g. the committed eval/results/curves-bvlc.json).
     pub summary: PathBuf,
+    /// Also write the card as one SVG figure (recovery with intervals, the nulls).
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
 }
 
 /// Print the tables README.md shows for a result, regenerated from its summary.
@@ -182,5 +185,10 @@ pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
             )
         })?;
     print!("{}", aann_eval::report::readme_tables(&result));
+    if let Some(svg) = &args.svg {
+        let svg = cli_path(svg);
+        std::fs::write(&svg, aann_eval::report::card_svg(&result))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", svg.display()))?;
+    }
     Ok(())
 }
