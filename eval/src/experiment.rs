@@ -305,6 +305,8 @@ pub fn run_experiment(
 ) -> Result<ExperimentResult, EvalError> {
     let start = Instant::now();
     let repo = repository_root(spec_path);
+    // The code's version as the run starts (edits made while it runs do not change it).
+    let commit = git_commit(&repo);
     let variant = spec.model;
     if session.variant() != variant {
         return Err(EvalError::Spec(format!(
@@ -791,7 +793,7 @@ pub fn run_experiment(
     let provenance = Provenance {
         aann_version: env!("CARGO_PKG_VERSION").into(),
         results_version: crate::lab::RESULTS_VERSION.into(),
-        git_commit: git_commit(&repo),
+        git_commit: commit,
         spec_sha256: aann_weights::sha256_hex(spec.to_toml().as_bytes()),
         model: variant.name().into(),
         weights: session.weights().display().to_string(),

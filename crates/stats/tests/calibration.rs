@@ -434,10 +434,10 @@ fn regime_experiment(e: usize, n: usize) -> [Option<bool>; 3] {
 /// Coverage of the fractions recovered in the regime of the headline run (see
 /// [`regime_experiment`]), 1,000 experiments of 500 images × 2,000 resamples; coverage is
 /// conditional on the fraction being defined, and how often it is defined is printed too.
-/// The numbers measured are in docs/results.md. Run with
-/// `cargo test -p aann-stats --release --test calibration -- --ignored --nocapture`.
+/// Measured (docs/results.md): cross-entropy 93.6%, KL 94.3%, top-5 95.0% of the 705
+/// experiments where its fraction was defined (the other 295 have a top-5 gap whose interval
+/// contains 0, as the real run's top-5 gap nearly does).
 #[test]
-#[ignore = "a few minutes on two cores; its results are recorded in docs/results.md"]
 fn fractions_cover_the_truth_in_the_regime_of_the_headline_run() {
     let experiments = 1000;
     let results: Vec<[Option<bool>; 3]> = (0..experiments)
