@@ -854,6 +854,44 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), EvalError> {
     std::fs::write(path, text).map_err(|e| EvalError::write(path, e))
 }
 
+/// A sub-run of a results folder (the nulls): `arms` over `set` into their own resumable
+/// folder, through the one runner; returns the arm names (baseline first) and the records.
+#[allow(clippy::too_many_arguments)]
+fn run_sub(
+    session: &Session,
+    arms: Vec<Arm>,
+    set: &ImageSet,
+    preprocess: &Preprocess,
+    order: &ClassOrder,
+    dir: &Path,
+    settings: serde_json::Value,
+    options: &RunOptions,
+) -> Result<(Vec<String>, Vec<ImageRecord>), EvalError> {
+    let variant = session.variant();
+    let (conditions, arm_info) = into_conditions(arms, variant);
+    let evaluator = Evaluator::new(session.model(), conditions)?;
+    let manifest = RunManifest::new(
+        variant.name(),
+        session.weights_sha256(),
+        describe_set(set),
+        &content_digest(set)?,
+        preprocess,
+        arm_info,
+        settings,
+    );
+    run_conditions(
+        session.model(),
+        &evaluator,
+        set,
+        preprocess,
+        order,
+        &manifest,
+        dir,
+        options,
+    )?;
+    Ok((evaluator.condition_names(), read_records(dir)?))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_null(
     session: &Session,
@@ -898,19 +936,6 @@ fn run_null(
     } else {
         test.clone()
     };
-    let (conditions, arm_info) = into_conditions(arms, variant);
-    let evaluator = Evaluator::new(session.model(), conditions)?;
-    let names: Vec<String> = evaluator.condition_names();
-    let manifest = RunManifest::new(
-        variant.name(),
-        session.weights_sha256(),
-        describe_set(&subset),
-        &content_digest(&subset)?,
-        preprocess,
-        arm_info,
-        serde_json::json!({ "null": spec, "batch_size": options.batch_size }),
-    );
-    let dir = out.join("null");
     if options.progress {
         eprintln!(
             "random-channel null: {} sets of {size} channels on {} images",
@@ -918,17 +943,16 @@ fn run_null(
             subset.len()
         );
     }
-    run_conditions(
-        session.model(),
-        &evaluator,
+    let (names, records) = run_sub(
+        session,
+        arms,
         &subset,
         preprocess,
         order,
-        &manifest,
-        &dir,
+        &out.join("null"),
+        serde_json::json!({ "null": spec, "batch_size": options.batch_size }),
         options,
     )?;
-    let records = read_records(&dir)?;
     let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
     let mean_increase = |records: &[ImageRecord], condition: &str| -> f64 {
         let base: HashMap<&str, f64> = records
@@ -980,7 +1004,6 @@ fn run_mapping_null(
     main_records: &[ImageRecord],
 ) -> Result<MappingNullResult, EvalError> {
     let start = Instant::now();
-    let variant = session.variant();
     let arms: Vec<Arm> = (0..spec.shuffles)
         .map(|i| {
             let mapping = shuffled_mapping(&replacement.mapping, spec.seed.wrapping_add(i as u64));
@@ -992,24 +1015,6 @@ fn run_mapping_null(
     } else {
         test.clone()
     };
-    let (conditions, arm_info) = into_conditions(arms, variant);
-    let evaluator = Evaluator::new(session.model(), conditions)?;
-    let names = evaluator.condition_names();
-    let manifest = RunManifest::new(
-        variant.name(),
-        session.weights_sha256(),
-        describe_set(&subset),
-        &content_digest(&subset)?,
-        preprocess,
-        arm_info,
-        serde_json::json!({
-            "mapping_null": spec,
-            "of": of,
-            "calibration": replacement.calibration,
-            "batch_size": options.batch_size,
-        }),
-    );
-    let dir = out.join("mapping-null");
     if options.progress {
         eprintln!(
             "replacement null: {} shuffles of {of}'s unit mapping on {} images",
@@ -1017,17 +1022,21 @@ fn run_mapping_null(
             subset.len()
         );
     }
-    run_conditions(
-        session.model(),
-        &evaluator,
+    let (names, records) = run_sub(
+        session,
+        arms,
         &subset,
         preprocess,
         order,
-        &manifest,
-        &dir,
+        &out.join("mapping-null"),
+        serde_json::json!({
+            "mapping_null": spec,
+            "of": of,
+            "calibration": replacement.calibration,
+            "batch_size": options.batch_size,
+        }),
         options,
     )?;
-    let records = read_records(&dir)?;
     let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
     let mean_loss = |records: &[ImageRecord], condition: &str| -> f64 {
         let losses: Vec<f64> = records
