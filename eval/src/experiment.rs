@@ -32,6 +32,7 @@ use crate::lab::arm::into_conditions;
 use crate::lab::controls::{fit_relay, shuffled_mapping};
 use crate::lab::faithfulness::{self, Faithfulness};
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
+use crate::lab::readout::fit_readout;
 use crate::lab::{
     Ablation, Arm, ArmInfo, ArmKind, Control, FitSets, Provenance, Session, SessionConfig,
     WeightsChoice, build_replacement_with_data, remapped,
@@ -434,6 +435,26 @@ pub fn run_experiment(
             add(Control::Rotated { degrees: *degrees }, mapping);
         }
     }
+    let orientations: Vec<f64> = family
+        .neurons
+        .iter()
+        .map(|n| n.orientation_deg.unwrap_or(f64::NAN))
+        .collect();
+    let mut by_channel: Vec<(usize, f64)> = channels
+        .as_slice()
+        .iter()
+        .map(|c| {
+            let o = family
+                .neurons
+                .iter()
+                .position(|n| n.channel == *c)
+                .map_or(f64::NAN, |i| orientations[i]);
+            (*c, o)
+        })
+        .collect();
+    by_channel.sort_by_key(|x| x.0);
+    let family_channels: Vec<usize> = by_channel.iter().map(|x| x.0).collect();
+    let family_orientations: Vec<f64> = by_channel.iter().map(|x| x.1).collect();
     if let Some(relay_tap) = &spec.controls.relay {
         let relay_tap = Tap::parse(relay_tap, variant)
             .map_err(|e| EvalError::Spec(format!("controls.relay: {e}")))?;
@@ -446,28 +467,7 @@ pub fn run_experiment(
             channels.as_slice(),
             batch,
         )?;
-        let orientations: Vec<f64> = family
-            .neurons
-            .iter()
-            .map(|n| n.orientation_deg.unwrap_or(f64::NAN))
-            .collect();
-        let mut by_channel: Vec<(usize, f64)> = channels
-            .as_slice()
-            .iter()
-            .map(|c| {
-                let o = family
-                    .neurons
-                    .iter()
-                    .position(|n| n.channel == *c)
-                    .map_or(f64::NAN, |i| orientations[i]);
-                (*c, o)
-            })
-            .collect();
-        by_channel.sort_by_key(|x| x.0);
-        let mapping = relay.mapping(
-            &by_channel.iter().map(|x| x.0).collect::<Vec<_>>(),
-            &by_channel.iter().map(|x| x.1).collect::<Vec<_>>(),
-        );
+        let mapping = relay.mapping(&family_channels, &family_orientations);
         let data = CalibrationData::record(
             model,
             &relay,
@@ -487,6 +487,53 @@ pub fn run_experiment(
         let arm = Arm::control(
             Control::Relay {
                 tap: relay_tap.name(variant),
+            },
+            None,
+            tap,
+            r.clone(),
+        );
+        controls.push((arm.name().to_string(), r));
+        arms.push(arm);
+    }
+    if let Some(readout_tap) = &spec.controls.readout {
+        let readout_tap = Tap::parse(readout_tap, variant)
+            .map_err(|e| EvalError::Spec(format!("controls.readout: {e}")))?;
+        let mut fit_sets = vec![&calibration_set];
+        if let Some((d, _)) = &dev {
+            fit_sets.push(d);
+        }
+        if session.progress {
+            eprintln!(
+                "fitting the linear readout of {} on {} images",
+                readout_tap.name(variant),
+                fit_sets.iter().map(|s| s.len()).sum::<usize>()
+            );
+        }
+        let readout = fit_readout(
+            session,
+            &fit_sets,
+            &preprocess,
+            readout_tap,
+            tap,
+            &family_channels,
+            spec.controls.readout_ridge,
+            batch,
+        )?;
+        let mut calibration = Calibration::identity(family_channels.len());
+        calibration.split = "none: the readout is fitted to the neurons directly".into();
+        let r = Arc::new(CircuitReplacement {
+            circuit: Arc::new(readout),
+            mapping: UnitMapping {
+                channels: family_channels.clone(),
+                units: (0..family_channels.len()).collect(),
+                orientations: family_orientations.clone(),
+            },
+            calibration,
+            device: model.device().clone(),
+        });
+        let arm = Arm::control(
+            Control::Readout {
+                tap: readout_tap.name(variant),
             },
             None,
             tap,

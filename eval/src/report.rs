@@ -56,6 +56,7 @@ fn kind_text(a: &crate::lab::ArmInfo) -> String {
             Control::Shuffled { .. } => "control: shuffled mapping".into(),
             Control::Rotated { degrees } => format!("control: rotated {degrees}°"),
             Control::Relay { tap } => format!("control: relay of one {tap} channel"),
+            Control::Readout { tap } => format!("bound: fitted linear readout of {tap} (3×3)"),
         },
         ArmKind::NullSet { .. } => "null set".into(),
         ArmKind::MappingNull { .. } => "mapping null".into(),
@@ -163,9 +164,44 @@ pub fn controls_table(r: &ExperimentResult) -> String {
     s
 }
 
-/// The nulls in one paragraph each (Markdown).
+/// The nulls (and the fitted bound) in one paragraph each (Markdown).
 pub fn nulls_text(r: &ExperimentResult) -> String {
     let mut s = String::new();
+    let ce = |arm: &str| {
+        r.fractions
+            .iter()
+            .find(|f| {
+                f.condition == arm && f.relative_to == "zero-ablate" && f.metric == "cross_entropy"
+            })
+            .and_then(|f| f.result.fraction.as_ref())
+            .map(|e| e.point)
+    };
+    let bound = r.conditions.iter().find(|a| {
+        matches!(
+            a.kind,
+            crate::lab::ArmKind::Control {
+                control: crate::lab::Control::Readout { .. },
+                ..
+            }
+        )
+    });
+    if let Some(b) = bound
+        && let Some(y) = ce(&b.name)
+    {
+        let parts: Vec<String> = r
+            .conditions
+            .iter()
+            .filter(|a| a.kind.is_replacement())
+            .filter_map(|a| Some(format!("{} {:.0}% of it", a.name, 100.0 * ce(&a.name)? / y)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "- Bound: the fitted linear readout ({}) recovers {} of the cross-entropy gap; as a share of that, {}.",
+            b.name,
+            pct(y),
+            parts.join(", ")
+        );
+    }
     if let Some(n) = &r.null {
         let _ = writeln!(
             s,

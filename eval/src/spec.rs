@@ -245,6 +245,18 @@ pub struct ControlsSpec {
     /// How the relay's gain and bias are fitted (like the circuits: moments by default).
     #[serde(default = "moments")]
     pub relay_fit: aann_circuits::CalibrationFit,
+    /// The fitted upper bound: a 3×3 linear readout of this tap, ridge-fitted to every
+    /// neuron on the calibration images of the tune split plus the dev split (e.g.
+    /// `inception_3a_output`, what the upstream circuit reads).
+    #[serde(default)]
+    pub readout: Option<String>,
+    /// The readout's ridge, relative to the mean diagonal of its normal equations.
+    #[serde(default = "default_ridge")]
+    pub readout_ridge: f64,
+}
+
+fn default_ridge() -> f64 {
+    1e-3
 }
 
 fn moments() -> aann_circuits::CalibrationFit {

@@ -37,6 +37,9 @@ pub enum Control {
     Rotated { degrees: i64 },
     /// Every neuron replaced by the best single channel of the relay tap.
     Relay { tap: String },
+    /// The upper bound: a 3×3 linear readout of `tap` fitted to every neuron on tune + dev
+    /// (see `crate::lab::readout`).
+    Readout { tap: String },
 }
 
 impl Control {
@@ -46,6 +49,7 @@ impl Control {
             Control::Shuffled { .. } => format!("{of}~shuffled"),
             Control::Rotated { degrees } => format!("{of}~rot{degrees}"),
             Control::Relay { .. } => "control-relay".into(),
+            Control::Readout { .. } => "bound-readout".into(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod arm;
 pub mod controls;
 pub mod faithfulness;
 pub mod provenance;
+pub mod readout;
 pub mod replace;
 pub mod session;
 
