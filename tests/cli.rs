@@ -412,11 +412,25 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
         "the baseline does not depend on it"
     );
 
-    // The error analysis of the first circuit.
+    // The error analysis of the first circuit: on dev images by default (evaluated now),
+    // on the run's test records when asked.
     let o = aann(&["errors", out.to_str().unwrap(), "--top", "3", "--quiet"]);
     let (stdout, err) = text(&o);
     assert!(o.status.success(), "{stdout}\n{err}");
     assert!(stdout.contains("## Neurons") && stdout.contains("worst neurons"));
+    assert!(stdout.contains("24 dev images"), "{stdout}");
+    let o = aann(&[
+        "errors",
+        out.to_str().unwrap(),
+        "--split",
+        "test",
+        "--top",
+        "3",
+        "--quiet",
+    ]);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{err}");
+    assert!(stdout.contains("24 test images"), "{stdout}");
     let bad = aann(&[
         "errors",
         out.to_str().unwrap(),

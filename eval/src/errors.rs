@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -18,11 +19,15 @@ use aann_model::{Family, InceptionV1, Tap};
 
 use crate::EvalError;
 use crate::circuits::for_each_recorded_batch;
+use crate::evaluator::Evaluator;
 use crate::experiment::{calibration_set_of, open_set, preprocess_of, session_config};
+use crate::lab::arm::into_conditions;
 use crate::lab::replace::build_circuit_of;
-use crate::lab::{DeviceChoice, Session, SessionConfig};
+use crate::lab::{Arm, DeviceChoice, Session, SessionConfig};
+use crate::means::describe_set;
 use crate::metrics::ImageRecord;
 use crate::records::read_records;
+use crate::run::{RunOptions, run_in_memory};
 use crate::spec::{ExperimentSpec, repository_root};
 
 /// How the images are ranked.
@@ -57,9 +62,35 @@ pub struct ErrorOptions {
     pub ranking: Ranking,
     /// How many images to list.
     pub top: usize,
-    /// How many test images (the first of the set) give each neuron's typical error.
+    /// How many images (the first of the split) give each neuron's typical error.
     pub reference_images: usize,
+    /// Which split to analyse: `dev` (default: where choices are made; its records are
+    /// computed now, for the first `dev_images`) or `test` (the run's own records).
+    pub split: ErrorSplit,
+    pub dev_images: usize,
     pub progress: bool,
+}
+
+/// The split an error analysis looks at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorSplit {
+    /// The dev split: where a person improving a circuit may look.
+    #[default]
+    Dev,
+    /// The test split's records of the run (reading them to make choices spoils the test).
+    Test,
+}
+
+impl std::str::FromStr for ErrorSplit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "dev" => Ok(ErrorSplit::Dev),
+            "test" => Ok(ErrorSplit::Test),
+            other => Err(format!("the split is `dev` or `test`, not `{other}`")),
+        }
+    }
 }
 
 impl Default for ErrorOptions {
@@ -72,6 +103,8 @@ impl Default for ErrorOptions {
             ranking: Ranking::Kl,
             top: 10,
             reference_images: 64,
+            split: ErrorSplit::Dev,
+            dev_images: 200,
             progress: false,
         }
     }
@@ -123,6 +156,8 @@ pub struct NeuronSummary {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorAnalysis {
     pub results: String,
+    /// The split analysed.
+    pub split: ErrorSplit,
     pub condition: String,
     pub ranking: Ranking,
     pub tap: String,
@@ -191,8 +226,88 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
     let mapping: UnitMapping =
         serde_json::from_value(recorded["mapping"].clone()).map_err(|_| parse("mapping"))?;
 
+    // The model, the sets and the circuit, as the run had them.
+    let repo = repository_root(results);
+    let session = Session::open(&session_config(
+        &spec,
+        SessionConfig {
+            data_root: options.data_root.clone(),
+            cache_dir: options.cache_dir.clone(),
+            device: options.device,
+            progress: options.progress,
+            ..SessionConfig::new(spec.model)
+        },
+    ))?;
+    let root = &session.root;
+    let synsets = root.synsets()?;
+    let tune = open_set(root, &spec.tune, &synsets, "tune")?;
+    let images = match options.split {
+        ErrorSplit::Test => open_set(root, &spec.test, &synsets, "test")?,
+        ErrorSplit::Dev => {
+            let dev = spec.dev.as_ref().ok_or_else(|| {
+                EvalError::Spec(format!(
+                    "{} has no dev split: add [dev] to the spec, or analyse the test records with --split test (and make no choice from them)",
+                    results.display()
+                ))
+            })?;
+            open_set(root, dev, &synsets, "dev")?.limit(options.dev_images)
+        }
+    };
+    let preprocess = preprocess_of(&spec)?;
+    let family_path = repo.join(&spec.target.family);
+    let family = Family::load(&family_path)?;
+    let tap = family.tap()?;
+    let model = session.model();
+    let calibration_set = calibration_set_of(&spec, &tune);
+    let circuit = build_circuit_of(
+        &session,
+        &spec.circuits[index],
+        &repo,
+        &calibration_set,
+        &preprocess,
+        spec.run.batch_size,
+    )?;
+    if mapping.units.iter().any(|u| *u >= circuit.unit_count()) {
+        return Err(EvalError::Results(format!(
+            "the recorded unit mapping of `{condition}` does not fit the circuit the spec builds now ({} units): was the circuit changed since the run?",
+            circuit.unit_count()
+        )));
+    }
+    let replacement = Arc::new(CircuitReplacement {
+        circuit,
+        mapping: mapping.clone(),
+        calibration,
+        device: model.device().clone(),
+    });
+
     // Rank the images from the records.
-    let records = read_records(results)?;
+    let records = match options.split {
+        ErrorSplit::Test => read_records(results)?,
+        ErrorSplit::Dev => {
+            let arm = Arm::replace(condition.clone(), tap, replacement.clone());
+            let (conditions, _) = into_conditions(vec![arm], spec.model);
+            let evaluator = Evaluator::new(model, conditions)?;
+            if options.progress {
+                eprintln!(
+                    "evaluating `{condition}` on {} (the dev split)",
+                    describe_set(&images)
+                );
+            }
+            run_in_memory(
+                model,
+                &evaluator,
+                &images,
+                &preprocess,
+                &session.class_order()?,
+                &RunOptions {
+                    batch_size: spec.run.batch_size,
+                    progress: options.progress,
+                    ..Default::default()
+                },
+            )?
+            .0
+        }
+    };
     let by_key: HashMap<(&str, &str), &ImageRecord> = records
         .iter()
         .map(|r| ((r.image.as_str(), r.condition.as_str()), r))
@@ -234,54 +349,11 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
     });
     ranked.truncate(options.top);
 
-    // The model, the sets and the circuit, as the run had them.
-    let repo = repository_root(results);
-    let session = Session::open(&session_config(
-        &spec,
-        SessionConfig {
-            data_root: options.data_root.clone(),
-            cache_dir: options.cache_dir.clone(),
-            device: options.device,
-            progress: options.progress,
-            ..SessionConfig::new(spec.model)
-        },
-    ))?;
-    let root = &session.root;
-    let synsets = root.synsets()?;
-    let tune = open_set(root, &spec.tune, &synsets, "tune")?;
-    let test = open_set(root, &spec.test, &synsets, "test")?;
-    let preprocess = preprocess_of(&spec)?;
-    let family_path = repo.join(&spec.target.family);
-    let family = Family::load(&family_path)?;
-    let tap = family.tap()?;
-    let model = session.model();
-    let calibration_set = calibration_set_of(&spec, &tune);
-    let circuit = build_circuit_of(
-        &session,
-        &spec.circuits[index],
-        &repo,
-        &calibration_set,
-        &preprocess,
-        spec.run.batch_size,
-    )?;
-    if mapping.units.iter().any(|u| *u >= circuit.unit_count()) {
-        return Err(EvalError::Results(format!(
-            "the recorded unit mapping of `{condition}` does not fit the circuit the spec builds now ({} units): was the circuit changed since the run?",
-            circuit.unit_count()
-        )));
-    }
-    let replacement = CircuitReplacement {
-        circuit,
-        mapping: mapping.clone(),
-        calibration,
-        device: model.device().clone(),
-    };
-
     let name = |c: usize| synsets.short_name(c).unwrap_or("?").to_string();
     let listed_keys: Vec<&str> = ranked.iter().map(|(n, _)| n.image.as_str()).collect();
-    let listed_set = test.filter(|e| listed_keys.contains(&e.key.as_str()));
+    let listed_set = images.filter(|e| listed_keys.contains(&e.key.as_str()));
     let listed_diffs = neuron_differences(model, &replacement, tap, &listed_set, &preprocess)?;
-    let reference_set = test.limit(options.reference_images);
+    let reference_set = images.limit(options.reference_images);
     let reference_diffs =
         neuron_differences(model, &replacement, tap, &reference_set, &preprocess)?;
 
@@ -344,6 +416,7 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
 
     Ok(ErrorAnalysis {
         results: results.display().to_string(),
+        split: options.split,
         condition,
         ranking: options.ranking,
         tap: tap.name(spec.model).to_string(),
@@ -438,9 +511,13 @@ pub fn errors_markdown(a: &ErrorAnalysis) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Where `{}` disagrees with the natural network\n\n{} test images; the replacement broke the top-1 answer on {} and fixed it on {}. Images ranked by {}; activations compared at `{}`.\n",
+        "# Where `{}` disagrees with the natural network\n\n{} {} images; the replacement broke the top-1 answer on {} and fixed it on {}. Images ranked by {}; activations compared at `{}`.\n",
         a.condition,
         a.images,
+        match a.split {
+            ErrorSplit::Dev => "dev",
+            ErrorSplit::Test => "test",
+        },
         a.broken,
         a.fixed,
         match a.ranking {

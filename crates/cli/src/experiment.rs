@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use aann_eval::errors::{ErrorOptions, Ranking, analyse_errors, errors_markdown, write_errors};
+use aann_eval::errors::{
+    ErrorOptions, ErrorSplit, Ranking, analyse_errors, errors_markdown, write_errors,
+};
 use aann_eval::experiment::{ExperimentOptions, run_experiment, session_config};
 use aann_eval::lab::{Session, WeightsChoice};
 use aann_eval::spec::ExperimentSpec;
@@ -137,9 +139,16 @@ pub struct ErrorsArgs {
     /// How many images to list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// How many test images give each neuron's typical error.
+    /// How many images of the split give each neuron's typical error.
     #[arg(long, default_value_t = 64)]
     pub reference_images: usize,
+    /// The split to analyse: `dev` (default; the replacement is evaluated now on its first
+    /// --dev-images) or `test` (the run's own records: look, but choose nothing from them).
+    #[arg(long, default_value = "dev")]
+    pub split: ErrorSplit,
+    /// How many dev images to evaluate.
+    #[arg(long, default_value_t = 200)]
+    pub dev_images: usize,
     #[command(flatten)]
     pub session: SessionArgs,
 }
@@ -153,6 +162,8 @@ pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
         ranking: args.by,
         top: args.top,
         reference_images: args.reference_images,
+        split: args.split,
+        dev_images: args.dev_images,
         progress: !args.session.quiet,
     };
     let analysis = analyse_errors(&args.results, &options)?;

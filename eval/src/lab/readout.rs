@@ -74,6 +74,7 @@ impl Circuit for LinearReadout {
 
 /// Fit the readout of `target`'s `channels` from `tap` (same grid) on `sets`, with ridge
 /// `lambda` (relative to the mean diagonal of the normal equations).
+#[allow(clippy::too_many_arguments)]
 pub fn fit_readout(
     session: &Session,
     sets: &[&ImageSet],
