@@ -137,15 +137,18 @@ pub fn controls_table(r: &ExperimentResult) -> String {
         let kl = v.kl_from_baseline.as_ref().map(|k| &k.difference);
         let beats = |e: &aann_stats::Estimate| e.ci.hi < 0.0;
         let worse = |e: &aann_stats::Estimate| e.ci.lo > 0.0;
-        let verdict = match (
-            beats(ce),
-            kl.is_none_or(beats),
-            worse(ce) || kl.is_some_and(worse),
-        ) {
-            (true, true, _) => "beats it (CE and KL)",
-            (true, false, _) => "beats it in CE only",
-            (false, _, true) => "worse",
-            _ => "not distinguishable",
+        let kl_beats = kl.is_some_and(beats);
+        let kl_worse = kl.is_some_and(worse);
+        let verdict = match (beats(ce), kl_beats, worse(ce), kl_worse) {
+            (true, true, _, _) => "beats it (CE and KL)",
+            (true, false, _, true) => "beats it in CE, worse in KL",
+            (true, false, _, false) => "beats it in CE only",
+            (false, true, true, _) => "beats it in KL, worse in CE",
+            (false, true, false, _) => "beats it in KL only",
+            (_, _, true, true) => "worse (CE and KL)",
+            (_, _, true, false) => "worse in CE",
+            (_, _, false, true) => "worse in KL",
+            _ => "not distinguishable (CE and KL)",
         };
         let _ = writeln!(
             s,
