@@ -454,7 +454,13 @@ pub fn run_experiment(
         .collect();
     by_channel.sort_by_key(|x| x.0);
     let family_channels: Vec<usize> = by_channel.iter().map(|x| x.0).collect();
-    let family_orientations: Vec<f64> = by_channel.iter().map(|x| x.1).collect();
+    // A control with one unit per neuron (the relay, the readout): unit k stands in for the
+    // k-th channel of the family.
+    let identity_mapping = UnitMapping {
+        channels: family_channels.clone(),
+        units: (0..family_channels.len()).collect(),
+        orientations: by_channel.iter().map(|x| x.1).collect(),
+    };
     if let Some(relay_tap) = &spec.controls.relay {
         let relay_tap = Tap::parse(relay_tap, variant)
             .map_err(|e| EvalError::Spec(format!("controls.relay: {e}")))?;
@@ -467,7 +473,7 @@ pub fn run_experiment(
             channels.as_slice(),
             batch,
         )?;
-        let mapping = relay.mapping(&family_channels, &family_orientations);
+        let mapping = identity_mapping.clone();
         let data = CalibrationData::record(
             model,
             &relay,
@@ -478,19 +484,15 @@ pub fn run_experiment(
             batch,
         )?;
         let calibration = data.calibrate(&mapping, false, spec.controls.relay_fit);
-        let r = Arc::new(CircuitReplacement {
-            circuit: Arc::new(relay),
-            mapping,
-            calibration,
-            device: model.device().clone(),
-        });
-        let arm = Arm::control(
+        let (arm, r) = family_control(
             Control::Relay {
                 tap: relay_tap.name(variant),
             },
-            None,
+            Arc::new(relay),
+            mapping,
+            calibration,
             tap,
-            r.clone(),
+            model.device(),
         );
         controls.push((arm.name().to_string(), r));
         arms.push(arm);
@@ -521,23 +523,15 @@ pub fn run_experiment(
         )?;
         let mut calibration = Calibration::identity(family_channels.len());
         calibration.split = "none: the readout is fitted to the neurons directly".into();
-        let r = Arc::new(CircuitReplacement {
-            circuit: Arc::new(readout),
-            mapping: UnitMapping {
-                channels: family_channels.clone(),
-                units: (0..family_channels.len()).collect(),
-                orientations: family_orientations.clone(),
-            },
-            calibration,
-            device: model.device().clone(),
-        });
-        let arm = Arm::control(
+        let (arm, r) = family_control(
             Control::Readout {
                 tap: readout_tap.name(variant),
             },
-            None,
+            Arc::new(readout),
+            identity_mapping.clone(),
+            calibration,
             tap,
-            r.clone(),
+            model.device(),
         );
         controls.push((arm.name().to_string(), r));
         arms.push(arm);
@@ -888,7 +882,12 @@ pub fn run_experiment(
         command: options.command.clone(),
         spec: spec.clone(),
     };
-    write_json(&out.join("summary.json"), &result)?;
+    // Inputs under the data root are named `$AANN_DATA/…` in the results file.
+    let summary_path = out.join("summary.json");
+    let text =
+        serde_json::to_string_pretty(&result).map_err(|e| EvalError::Results(e.to_string()))?;
+    std::fs::write(&summary_path, session.portable(&text))
+        .map_err(|e| EvalError::write(&summary_path, e))?;
     let resolved = out.join("spec.resolved.toml");
     std::fs::write(&resolved, spec.to_toml()).map_err(|e| EvalError::write(&resolved, e))?;
     crate::report::write_reports(&result, &out)?;
@@ -899,6 +898,25 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), EvalError> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| EvalError::Results(e.to_string()))?;
     std::fs::write(path, text).map_err(|e| EvalError::write(path, e))
+}
+
+/// A control that stands in for the whole family with one unit per neuron (the relay, the
+/// readout), as an arm and its replacement.
+fn family_control(
+    control: Control,
+    circuit: Arc<dyn aann_circuits::Circuit>,
+    mapping: UnitMapping,
+    calibration: Calibration,
+    tap: Tap,
+    device: &burn::tensor::Device,
+) -> (Arm, Arc<CircuitReplacement>) {
+    let r = Arc::new(CircuitReplacement {
+        circuit,
+        mapping,
+        calibration,
+        device: device.clone(),
+    });
+    (Arm::control(control, None, tap, r.clone()), r)
 }
 
 /// A sub-run of a results folder (the nulls): `arms` over `set` into their own resumable

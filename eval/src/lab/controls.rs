@@ -22,7 +22,7 @@ use aann_circuits::{
 use aann_data::{ImageSet, Preprocess, stable_key_hash};
 use aann_model::{Tap, Variant};
 
-use super::Session;
+use super::{Session, host_values};
 use crate::EvalError;
 use crate::circuits::for_each_recorded_batch;
 use crate::means::describe_set;
@@ -82,17 +82,6 @@ pub struct Relay {
     pub correlations: Vec<f64>,
     split: String,
     device: burn::tensor::Device,
-}
-
-impl Relay {
-    /// The identity mapping of the family's channels onto the relay's units.
-    pub fn mapping(&self, family_channels: &[usize], orientations: &[f64]) -> UnitMapping {
-        UnitMapping {
-            channels: family_channels.to_vec(),
-            units: (0..family_channels.len()).collect(),
-            orientations: orientations.to_vec(),
-        }
-    }
 }
 
 impl Circuit for Relay {
@@ -230,13 +219,7 @@ pub fn fit_relay(
 }
 
 fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>, EvalError> {
-    Ok(t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| EvalError::Results(format!("{e:?}")))?
-        .into_iter()
-        .map(f64::from)
-        .collect())
+    Ok(host_values(t)?.into_iter().map(f64::from).collect())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use aann_circuits::CircuitReplacement;
 use aann_data::{ImageSet, Preprocess};
 use aann_model::Tap;
 
-use super::Session;
+use super::{Session, host_values};
 use crate::EvalError;
 use crate::circuits::{for_each_recorded_batch, median};
 use crate::means::describe_set;
@@ -109,8 +109,8 @@ pub fn measure(
                 let natural = taps[&target].clone().select(1, index);
                 let artificial = replacement.outputs(taps);
                 let [n, _, h, w] = natural.dims();
-                let y = values(natural)?;
-                let x = values(artificial)?;
+                let y = host_values(natural)?;
+                let x = host_values(artificial)?;
                 let unit_sums = sums.get_mut(name).expect("one entry per arm");
                 for img in 0..n {
                     for (j, s) in unit_sums.iter_mut().enumerate() {
@@ -152,13 +152,6 @@ pub fn measure(
             }
         })
         .collect())
-}
-
-fn values(t: Tensor<4>) -> Result<Vec<f32>, EvalError> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| EvalError::Results(format!("{e:?}")))
 }
 
 #[cfg(test)]

@@ -23,3 +23,13 @@ pub use controls::Control;
 pub use provenance::{Provenance, RESULTS_VERSION};
 pub use replace::{FitSets, build_replacement, build_replacement_with_data, remapped};
 pub use session::{DeviceChoice, Session, SessionConfig, WeightsChoice};
+
+/// A tensor's values on the host, as `f32` (what every probe of the lab reads back).
+pub(crate) fn host_values<const D: usize>(
+    t: burn::tensor::Tensor<D>,
+) -> Result<Vec<f32>, crate::EvalError> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .map_err(|e| crate::EvalError::Results(format!("{e:?}")))
+}

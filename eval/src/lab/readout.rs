@@ -16,7 +16,7 @@ use aann_circuits::{Accounting, Circuit, Periodicity, RotationGroup};
 use aann_data::{ImageSet, Preprocess};
 use aann_model::{Tap, Variant};
 
-use super::Session;
+use super::{Session, host_values};
 use crate::EvalError;
 use crate::circuits::for_each_recorded_batch;
 use crate::means::describe_set;
@@ -114,8 +114,8 @@ pub fn fit_readout(
                         target.name(variant)
                     )));
                 }
-                let xv = host(x)?;
-                let yv = host(y)?;
+                let xv = host_values(x)?;
+                let yv = host_values(y)?;
                 let positions: Vec<(usize, usize)> = (STRIDE / 2..h)
                     .step_by(STRIDE)
                     .flat_map(|i| (STRIDE / 2..w).step_by(STRIDE).map(move |j| (i, j)))
@@ -147,8 +147,8 @@ pub fn fit_readout(
                 }
                 let fm = Tensor::<2>::from_data(TensorData::new(f, [rows, d]), &device);
                 let tm = Tensor::<2>::from_data(TensorData::new(t.clone(), [rows, k]), &device);
-                let g = host2(fm.clone().transpose().matmul(fm.clone()))?;
-                let b = host2(fm.transpose().matmul(tm))?;
+                let g = host_values(fm.clone().transpose().matmul(fm.clone()))?;
+                let b = host_values(fm.transpose().matmul(tm))?;
                 for (acc, v) in xtx.iter_mut().zip(g) {
                     *acc += f64::from(v);
                 }
@@ -258,20 +258,6 @@ fn cholesky_solve(a: &mut [f64], n: usize, b: &[f64], m: usize) -> Option<Vec<f6
         }
     }
     Some(x)
-}
-
-fn host(t: Tensor<4>) -> Result<Vec<f32>, EvalError> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| EvalError::Results(format!("{e:?}")))
-}
-
-fn host2(t: Tensor<2>) -> Result<Vec<f32>, EvalError> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| EvalError::Results(format!("{e:?}")))
 }
 
 #[cfg(test)]

@@ -164,6 +164,21 @@ impl Session {
         &self.loaded.weights_sha256
     }
 
+    /// `text` with every path under the data root written as `$AANN_DATA/…`, so that
+    /// results files name their inputs the same way on every machine.
+    pub fn portable(&self, text: &str) -> String {
+        let mut roots = vec![self.root.dir.display().to_string()];
+        if let Ok(c) = std::fs::canonicalize(&self.root.dir) {
+            roots.push(c.display().to_string());
+        }
+        roots.sort_by_key(|r| std::cmp::Reverse(r.len()));
+        let mut out = text.to_string();
+        for r in roots.iter().filter(|r| !r.is_empty() && r.as_str() != ".") {
+            out = out.replace(&format!("{r}/"), "$AANN_DATA/");
+        }
+        out
+    }
+
     /// Compute threads (rayon's pool).
     pub fn threads(&self) -> usize {
         rayon::current_num_threads()
