@@ -339,7 +339,10 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
     // Inputs under the data root are named portably, never by this machine's path.
     let written = std::fs::read_to_string(out.join("summary.json")).unwrap();
     let root = shared_data().display().to_string();
-    assert!(!written.contains(&root), "a machine path in summary.json: {root}");
+    assert!(
+        !written.contains(&root),
+        "a machine path in summary.json: {root}"
+    );
     assert!(written.contains("$AANN_DATA/imagenet-sample"));
     let provenance = &summary["provenance"];
     assert_eq!(provenance["image_lists"]["test"]["images"], 24);
