@@ -28,7 +28,7 @@ use crate::means::describe_set;
 use crate::metrics::ImageRecord;
 use crate::records::read_records;
 use crate::run::{RunOptions, run_in_memory};
-use crate::spec::{ExperimentSpec, repository_root};
+use crate::spec::{ExperimentSpec, Split, repository_root};
 
 /// How the images are ranked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,31 +66,9 @@ pub struct ErrorOptions {
     pub reference_images: usize,
     /// Which split to analyse: `dev` (default: where choices are made; its records are
     /// computed now, for the first `dev_images`) or `test` (the run's own records).
-    pub split: ErrorSplit,
+    pub split: Split,
     pub dev_images: usize,
     pub progress: bool,
-}
-
-/// The split an error analysis looks at.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorSplit {
-    /// The dev split: where a person improving a circuit may look.
-    #[default]
-    Dev,
-    /// The test split's records of the run (reading them to make choices spoils the test).
-    Test,
-}
-
-impl std::str::FromStr for ErrorSplit {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "dev" => Ok(ErrorSplit::Dev),
-            "test" => Ok(ErrorSplit::Test),
-            other => Err(format!("the split is `dev` or `test`, not `{other}`")),
-        }
-    }
 }
 
 impl Default for ErrorOptions {
@@ -103,7 +81,7 @@ impl Default for ErrorOptions {
             ranking: Ranking::Kl,
             top: 10,
             reference_images: 64,
-            split: ErrorSplit::Dev,
+            split: Split::Dev,
             dev_images: 200,
             progress: false,
         }
@@ -157,7 +135,7 @@ pub struct NeuronSummary {
 pub struct ErrorAnalysis {
     pub results: String,
     /// The split analysed.
-    pub split: ErrorSplit,
+    pub split: Split,
     pub condition: String,
     pub ranking: Ranking,
     pub tap: String,
@@ -242,8 +220,13 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
     let synsets = root.synsets()?;
     let tune = open_set(root, &spec.tune, &synsets, "tune")?;
     let images = match options.split {
-        ErrorSplit::Test => open_set(root, &spec.test, &synsets, "test")?,
-        ErrorSplit::Dev => {
+        Split::Tune => {
+            return Err(EvalError::Spec(
+                "the tune split is what the circuit was fitted to: analyse `dev` (or `test`, making no choice from it)".into(),
+            ));
+        }
+        Split::Test => open_set(root, &spec.test, &synsets, "test")?,
+        Split::Dev => {
             let dev = spec.dev.as_ref().ok_or_else(|| {
                 EvalError::Spec(format!(
                     "{} has no dev split: add [dev] to the spec, or analyse the test records with --split test (and make no choice from them)",
@@ -282,8 +265,8 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
 
     // Rank the images from the records.
     let records = match options.split {
-        ErrorSplit::Test => read_records(results)?,
-        ErrorSplit::Dev => {
+        Split::Test => read_records(results)?,
+        Split::Dev | Split::Tune => {
             let arm = Arm::replace(condition.clone(), tap, replacement.clone());
             let (conditions, _) = into_conditions(vec![arm], spec.model);
             let evaluator = Evaluator::new(model, conditions)?;
@@ -514,10 +497,7 @@ pub fn errors_markdown(a: &ErrorAnalysis) -> String {
         "# Where `{}` disagrees with the natural network\n\n{} {} images; the replacement broke the top-1 answer on {} and fixed it on {}. Images ranked by {}; activations compared at `{}`.\n",
         a.condition,
         a.images,
-        match a.split {
-            ErrorSplit::Dev => "dev",
-            ErrorSplit::Test => "test",
-        },
+        a.split.name(),
         a.broken,
         a.fixed,
         match a.ranking {

@@ -42,7 +42,7 @@ use crate::metrics::ImageRecord;
 use crate::records::{RunManifest, discard_run, read_failures, read_records};
 use crate::run::{RunOptions, run_conditions};
 use crate::setup::DataRoot;
-use crate::spec::{ExperimentSpec, ImageSetSpec, repository_root};
+use crate::spec::{ExperimentSpec, ImageSetSpec, Split, repository_root};
 use crate::summary::{RunSummary, outcomes_by_condition, summarize};
 use crate::tuning::TuningSpec;
 
@@ -141,6 +141,10 @@ pub struct ExperimentResult {
     pub provenance: Provenance,
     pub family: FamilyInfo,
     pub tune: SetInfo,
+    /// The split `test` holds: the test split, or the dev split for a run that compares
+    /// settings (`aann experiment --on dev`).
+    #[serde(default)]
+    pub evaluated_on: Split,
     pub test: SetInfo,
     /// Images of the test set that failed to decode (not counted).
     pub test_failures: Vec<String>,
@@ -176,6 +180,9 @@ pub struct ExperimentOptions {
     /// Discard the records of an earlier run in the results folder instead of refusing a
     /// different one.
     pub fresh: bool,
+    /// The split the test's place is taken by: `Test` for the headline, `Dev` when settings
+    /// are being compared (the spec given is then `ExperimentSpec::on_dev`'s).
+    pub evaluated_on: Split,
 }
 
 pub(crate) fn open_set(
@@ -554,6 +561,7 @@ pub fn run_experiment(
         "files": files,
         "resample_seed": spec.ablations.resample.then_some(spec.statistics.seed),
         "batch_size": batch,
+        "evaluated_on": options.evaluated_on,
     });
     let manifest = RunManifest::new(
         variant.name(),
@@ -806,7 +814,13 @@ pub fn run_experiment(
         channels: channels.as_slice().to_vec(),
         orientations: family.neurons.iter().map(|n| n.orientation_deg).collect(),
     };
-    let headline = headline(&family_info, &summary, &fractions, &circuits);
+    let mut headline = headline(&family_info, &summary, &fractions, &circuits);
+    if options.evaluated_on != Split::Test {
+        headline = format!(
+            "[{} split: for comparing settings, not a headline] {headline}",
+            options.evaluated_on
+        );
+    }
     let mut seeds = BTreeMap::from([("bootstrap".to_string(), spec.statistics.seed)]);
     if let Some(n) = &spec.null {
         seeds.insert("null".into(), n.seed);
@@ -857,6 +871,7 @@ pub fn run_experiment(
             description: describe_set(&tune),
             images: tune.len(),
         },
+        evaluated_on: options.evaluated_on,
         test: SetInfo {
             description: describe_set(&test),
             images: test.len(),

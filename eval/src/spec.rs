@@ -349,6 +349,49 @@ fn default_divergent() -> usize {
     12
 }
 
+/// The three image splits of an experiment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Channel means, circuit calibration, normalisers: what is fitted.
+    Tune,
+    /// Where a person or a sweep makes choices (settings, which circuit is the headline).
+    Dev,
+    /// The headline, read once by a frozen spec.
+    #[default]
+    Test,
+}
+
+impl Split {
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Tune => "tune",
+            Split::Dev => "dev",
+            Split::Test => "test",
+        }
+    }
+}
+
+impl std::fmt::Display for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Split {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tune" => Ok(Split::Tune),
+            "dev" => Ok(Split::Dev),
+            "test" => Ok(Split::Test),
+            other => Err(format!(
+                "the split is `tune`, `dev` or `test`, not `{other}`"
+            )),
+        }
+    }
+}
+
 /// A replacement experiment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -387,6 +430,24 @@ pub struct ExperimentSpec {
 }
 
 impl ExperimentSpec {
+    /// The same experiment evaluated on its dev split instead of the test split: where
+    /// settings are compared and chosen. The dev images take the test's place (the readout
+    /// bound is then fitted on tune only), and the results go to `<run.out>-dev`, so a
+    /// dev run never mixes with the test run's records.
+    pub fn on_dev(&self) -> Result<ExperimentSpec, EvalError> {
+        let dev = self.dev.clone().ok_or_else(|| {
+            EvalError::Spec(format!(
+                "experiment `{}` has no [dev] split to evaluate on",
+                self.name
+            ))
+        })?;
+        let mut spec = self.clone();
+        spec.test = dev;
+        spec.dev = None;
+        spec.run.out = format!("{}-dev", self.run.out.trim_end_matches('/'));
+        Ok(spec)
+    }
+
     /// Read a spec, applying `key=value` overrides (dotted keys, TOML values; a value that
     /// does not parse as TOML is taken as a string), e.g. `test.images=/data/val`,
     /// `test.limit=1000`, `run.out=results/x`.
@@ -515,6 +576,33 @@ out = "results/t"
         // Round trip through TOML.
         let again: ExperimentSpec = toml::from_str(&spec.to_toml()).unwrap();
         assert_eq!(again, spec);
+    }
+
+    #[test]
+    fn a_dev_run_evaluates_the_dev_split_in_its_own_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, SPEC).unwrap();
+        let spec = ExperimentSpec::load(&path, &[]).unwrap();
+        let err = spec.on_dev().unwrap_err().to_string();
+        assert!(err.contains("no [dev] split"), "{err}");
+        let spec = ExperimentSpec::load(
+            &path,
+            &[
+                "dev.images=imagenet-val/images".into(),
+                "dev.skip=300".into(),
+            ],
+        )
+        .unwrap();
+        let dev = spec.on_dev().unwrap();
+        assert_eq!(dev.test.images, "imagenet-val/images");
+        assert_eq!(dev.test.skip, 300);
+        assert_eq!(dev.dev, None);
+        assert_eq!(dev.run.out, "results/t-dev");
+        assert_eq!(dev.tune, spec.tune);
+        assert_eq!(dev.circuits, spec.circuits);
+        assert_eq!("dev".parse::<Split>().unwrap(), Split::Dev);
+        assert!("devv".parse::<Split>().unwrap_err().contains("`devv`"));
     }
 
     #[test]

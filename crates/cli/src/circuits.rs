@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use aann_circuits::CalibrationFit;
-use aann_data::{ImageSet, OpenOptions, Unlabelled};
+use aann_data::{ImageSet, OpenOptions, Rescale, Resize, Unlabelled};
 use aann_eval::circuits::{CircuitChoice, CircuitKind, compare_tuning, median};
-use aann_eval::lab::{FitSets, build_replacement};
+use aann_eval::lab::{FitSets, build_replacement, faithfulness};
 use aann_eval::plot::{Axis, PolarSeries, heatmap_svg, polar_svg};
 use aann_eval::spec::{CalibrationScope, CircuitSpec};
 use aann_eval::tuning::TuningSpec;
@@ -63,9 +63,22 @@ pub struct CompareArgs {
     /// How the gain and bias are fitted: least-squares or moments.
     #[arg(long, default_value = "least-squares", value_parser = parse_fit)]
     pub fit: CalibrationFit,
-    /// Images of the stats set used to calibrate (and for the upstream normalisers).
-    #[arg(long, default_value_t = 100)]
+    /// The first images of the natural set calibrate the circuit (and give the upstream
+    /// normalisers): the tune split, as in the experiments.
+    #[arg(long, default_value_t = 300)]
     pub calibration_images: usize,
+    /// Natural images after the first `--dev-skip` (the dev split) on which each unit is
+    /// compared with its neuron, position by position (r, R²); 0 skips it.
+    #[arg(long, default_value_t = 200)]
+    pub dev_images: usize,
+    #[arg(long, default_value_t = 300)]
+    pub dev_skip: usize,
+    /// Preprocessing of the natural images: rescale the shorter side, then centre-crop
+    /// (the experiments' test preprocessing).
+    #[arg(long, default_value_t = 256)]
+    pub shorter_side: u32,
+    #[arg(long, default_value_t = 224)]
+    pub crop: u32,
     /// Folder the family files are found under.
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
@@ -174,15 +187,28 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         Some(p) => cli_path(p),
         None => root.require("imagenet-val/images", "natural images")?,
     };
-    let calibration_set = ImageSet::open(
+    let natural = ImageSet::open(
         &dir,
         &root.synsets()?,
         &OpenOptions {
             ground_truth: None,
             unlabelled: Unlabelled::Allow,
         },
-    )?
-    .limit(args.calibration_images);
+    )?;
+    let calibration_set = natural.limit(args.calibration_images);
+    let dev = natural.skip(args.dev_skip).limit(args.dev_images);
+    if !dev.is_empty() {
+        aann_data::check_disjoint(
+            ("calibration", &aann_data::content_digest(&calibration_set)?),
+            ("dev", &aann_data::content_digest(&dev)?),
+        )?;
+    }
+    let mut preprocess = variant.preprocess();
+    preprocess.resize = Resize {
+        rescale: Rescale::ShorterSide(args.shorter_side),
+        centre_crop: Some((args.crop, args.crop)),
+    };
+    preprocess.resize.validate()?;
     let spec = CircuitSpec {
         name: None,
         choice: args.circuit.choice(variant),
@@ -199,7 +225,17 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         &family,
         &cli_path(&args.root),
         FitSets::same(&calibration_set),
-        &variant.preprocess(),
+        &preprocess,
+        16,
+    )?;
+    // The units on natural dev images: where a person comparing circuits may look.
+    let units = faithfulness::measure(
+        &session,
+        "dev",
+        &[(replacement.circuit.name(), replacement.clone())],
+        target,
+        &dev,
+        &preprocess,
         16,
     )?;
     let circuit = replacement.circuit.clone();
@@ -215,9 +251,13 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         comparisons.len(),
         replacement.calibration.scope
     );
+    let on_dev = units.first();
+    if let Some(f) = on_dev {
+        println!("units against their neurons on {} (dev)", f.images);
+    }
     println!(
-        "{:>8} {:>10} {:>6} {:>10} {:>8}",
-        "channel", "natural°", "unit", "unit°", "r"
+        "{:>8} {:>10} {:>6} {:>10} {:>10} {:>8} {:>8}",
+        "channel", "natural°", "unit", "unit°", "tuning r", "dev r", "dev R²"
     );
     let max = natural
         .sigma
@@ -226,9 +266,19 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         .flatten()
         .fold(1.0f32, |m, v| m.max(*v));
     for (k, c) in comparisons.iter().enumerate() {
+        let fit = on_dev.and_then(|f| f.units.iter().find(|u| u.channel == c.channel));
+        let (r, r2) = fit.map_or(("-".to_string(), "-".to_string()), |u| {
+            (format!("{:.3}", u.r), format!("{:.3}", u.r2))
+        });
         println!(
-            "{:>8} {:>9.1}° {:>6} {:>9.1}° {:>8.3}",
-            c.channel, c.natural_orientation_deg, c.unit, c.unit_orientation_deg, c.correlation
+            "{:>8} {:>9.1}° {:>6} {:>9.1}° {:>10.3} {:>8} {:>8}",
+            c.channel,
+            c.natural_orientation_deg,
+            c.unit,
+            c.unit_orientation_deg,
+            c.correlation,
+            r,
+            r2
         );
         for (label, grid) in [("natural", &natural), ("artificial", &artificial)] {
             std::fs::write(
@@ -281,7 +331,13 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         )?;
     }
     let rs: Vec<f64> = comparisons.iter().map(|c| c.correlation).collect();
-    println!("median r = {:.3}", median(&rs));
+    println!("median tuning r = {:.3}", median(&rs));
+    if let Some(f) = on_dev {
+        println!(
+            "median on dev images: r = {:.3}, R² = {:.3}",
+            f.median_r, f.median_r2
+        );
+    }
     println!("{}", replacement.accounting().table());
     std::fs::write(
         args.out.join("comparison.json"),
@@ -292,6 +348,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
             "accounting": replacement.accounting(),
             "comparisons": comparisons,
             "median_r": median(&rs),
+            "dev_units": on_dev,
             "natural": natural,
             "artificial": artificial,
         }))?,

@@ -4,12 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use aann_eval::errors::{
-    ErrorOptions, ErrorSplit, Ranking, analyse_errors, errors_markdown, write_errors,
-};
+use aann_eval::errors::{ErrorOptions, Ranking, analyse_errors, errors_markdown, write_errors};
 use aann_eval::experiment::{ExperimentOptions, run_experiment, session_config};
 use aann_eval::lab::{Session, WeightsChoice};
-use aann_eval::spec::ExperimentSpec;
+use aann_eval::spec::{ExperimentSpec, Split};
 
 use crate::common::{SessionArgs, cli_path};
 
@@ -38,6 +36,10 @@ pub struct ExperimentArgs {
     /// it, a folder holding a run with any other setting is refused).
     #[arg(long)]
     pub fresh: bool,
+    /// The split the arms are evaluated on: `test` (the headline, read once by a frozen
+    /// spec) or `dev` (where settings are compared; results go to `<run.out>-dev`).
+    #[arg(long, default_value = "test")]
+    pub on: Split,
 }
 
 pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
@@ -58,10 +60,18 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
         overrides.push(format!("run.out={}", toml_string(o)));
     }
     let spec = ExperimentSpec::load(&args.spec, &overrides)?;
+    let spec = match args.on {
+        Split::Test => spec,
+        Split::Dev => spec.on_dev()?,
+        Split::Tune => anyhow::bail!(
+            "--on tune: the tune split is what circuits are calibrated on; evaluate on `dev` or `test`"
+        ),
+    };
     let command: Vec<String> = std::env::args().collect();
     let options = ExperimentOptions {
         command: format!("aann {}", command[1..].join(" ")),
         fresh: args.fresh,
+        evaluated_on: args.on,
     };
     let session = Session::open(&session_config(
         &spec,
@@ -145,7 +155,7 @@ pub struct ErrorsArgs {
     /// The split to analyse: `dev` (default; the replacement is evaluated now on its first
     /// --dev-images) or `test` (the run's own records: look, but choose nothing from them).
     #[arg(long, default_value = "dev")]
-    pub split: ErrorSplit,
+    pub split: Split,
     /// How many dev images to evaluate.
     #[arg(long, default_value_t = 200)]
     pub dev_images: usize,
