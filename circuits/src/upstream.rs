@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use burn::tensor::activation::relu;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -35,8 +36,38 @@ pub struct UpstreamCircuitSpec {
     #[serde(default)]
     pub scales: Vec<f64>,
     pub kernel: usize,
+    /// How the curves read the early curves (through the bottleneck, when there is one).
     pub from_early: TangentTiling,
     pub from_lines: TangentTiling,
+    /// The block's own nonlinearity: early curves first pass through rectified bottleneck
+    /// units, and the curves tile those along the tangent. None: the curves read the early
+    /// curves directly (one linear map, then the output's rectification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<Bottleneck>,
+}
+
+/// Rectified bottleneck units between the early curves and the curves, as in the block the
+/// curves live in: BVLC's `inception_3b` reads most of its curve detectors (12 of the 17)
+/// from its 5×5 branch, a 5×5 convolution of 32 rectified 1×1 units of `inception_3a`.
+/// Here each bottleneck unit is an orientation of its own rotation group: at its own
+/// position it adds the early curves aligned with it and subtracts those facing the other
+/// way (the echo), and only evidence above `threshold` passes. The curves then tile the
+/// bottleneck units with `from_early`, as they would tile early curves.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bottleneck {
+    pub orientations: usize,
+    /// How a bottleneck unit reads the early curves at its own position (a `point` tiling).
+    pub from_early: TangentTiling,
+    /// Subtracted before the rectification, in units of the early curves' natural standard
+    /// deviation (they are divided by it).
+    pub threshold: f64,
+}
+
+impl Bottleneck {
+    pub fn group(&self) -> RotationGroup {
+        RotationGroup::new(self.orientations, Periodicity::Radial)
+    }
 }
 
 impl UpstreamCircuitSpec {
@@ -78,6 +109,7 @@ impl UpstreamCircuitSpec {
                 opposite_inhibition: 0.0,
                 mirror_inhibition: 0.0,
             },
+            bottleneck: None,
         }
     }
 
@@ -123,6 +155,9 @@ pub struct UpstreamCurveCircuit {
     pub scale_split: String,
     index: Tensor<1, Int>,
     scales: Tensor<4>,
+    /// With a bottleneck: its 1×1 weights `[bottleneck units, early curves, 1, 1]`, and how
+    /// many of the picked upstream channels are early curves (they come first).
+    bottleneck: Option<(Tensor<4>, usize)>,
     weights: Tensor<4>,
     expanded: usize,
 }
@@ -177,12 +212,55 @@ impl UpstreamCurveCircuit {
         } else {
             spec.scales.iter().map(|r| Some(*r)).collect()
         };
-        let (n, u, k) = (group.n * scales.len(), upstream.len(), spec.kernel);
+        // What the curves read: the upstream neurons themselves, or the bottleneck units
+        // in place of the early curves (orientation, periodicity).
+        let early = upstream
+            .iter()
+            .filter(|u| u.periodicity == Periodicity::Radial)
+            .count();
+        let mut expanded = 0;
+        let (inputs, bottleneck): (Vec<(f64, Periodicity)>, _) = match &spec.bottleneck {
+            None => (
+                upstream
+                    .iter()
+                    .map(|u| (u.orientation_deg, u.periodicity))
+                    .collect(),
+                None,
+            ),
+            Some(b) => {
+                let g = b.group();
+                let w: Vec<f32> = (0..g.n)
+                    .flat_map(|m| {
+                        upstream[..early].iter().map(move |up| {
+                            b.from_early.weight(
+                                g.angle(m),
+                                up.orientation_deg,
+                                Periodicity::Radial,
+                                0.0,
+                                0.0,
+                            ) as f32
+                        })
+                    })
+                    .collect();
+                expanded += w.len();
+                let w = Tensor::from_data(TensorData::new(w, [g.n, early, 1, 1]), device);
+                let inputs = (0..g.n)
+                    .map(|m| (g.angle(m), Periodicity::Radial))
+                    .chain(
+                        upstream[early..]
+                            .iter()
+                            .map(|u| (u.orientation_deg, u.periodicity)),
+                    )
+                    .collect();
+                (inputs, Some((w, early)))
+            }
+        };
+        let (n, u, k) = (group.n * scales.len(), inputs.len(), spec.kernel);
         let mut w = Vec::with_capacity(n * u * k * k);
         for radius in &scales {
             for o in 0..group.n {
-                for up in &upstream {
-                    let motif = match up.periodicity {
+                for (orientation, periodicity) in &inputs {
+                    let motif = match periodicity {
                         Periodicity::Radial => {
                             UpstreamCircuitSpec::at_scale(spec.from_early, *radius)
                         }
@@ -191,19 +269,22 @@ impl UpstreamCurveCircuit {
                         }
                     };
                     let kernel = Kernel::from_fn(k, spacing, |dx, dy| {
-                        motif.weight(group.angle(o), up.orientation_deg, up.periodicity, dx, dy)
+                        motif.weight(group.angle(o), *orientation, *periodicity, dx, dy)
                     });
                     w.extend(kernel.values);
                 }
             }
         }
+        expanded += n * u * k * k;
         let channels: Vec<i64> = upstream.iter().map(|u| u.channel as i64).collect();
+        let picked = upstream.len();
         let scales: Vec<f32> = upstream.iter().map(|u| (1.0 / u.scale) as f32).collect();
         Ok(UpstreamCurveCircuit {
-            index: Tensor::from_data(TensorData::new(channels, [u]), device),
-            scales: Tensor::from_data(TensorData::new(scales, [1, u, 1, 1]), device),
+            index: Tensor::from_data(TensorData::new(channels, [picked]), device),
+            scales: Tensor::from_data(TensorData::new(scales, [1, picked, 1, 1]), device),
+            bottleneck,
             weights: Tensor::from_data(TensorData::new(w, [n, u, k, k]), device),
-            expanded: n * u * k * k,
+            expanded,
             spec,
             upstream_tap: tap,
             upstream,
@@ -230,7 +311,20 @@ impl Circuit for UpstreamCurveCircuit {
             .get(&self.upstream_tap)
             .expect("the upstream tap is recorded")
             .clone();
-        let picked = x.select(1, self.index.clone()) * self.scales.clone();
+        let mut picked = x.select(1, self.index.clone()) * self.scales.clone();
+        if let (Some((w, early)), Some(b)) = (&self.bottleneck, &self.spec.bottleneck) {
+            let [_, u, _, _] = picked.dims();
+            let curves = picked.clone().narrow(1, 0, *early);
+            let lines = picked.narrow(1, *early, u - early);
+            let units = conv2d(
+                curves,
+                w.clone(),
+                None,
+                ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+            );
+            let units = relu(units.sub_scalar(b.threshold as f32));
+            picked = Tensor::cat(vec![units, lines], 1);
+        }
         let k = self.spec.kernel;
         conv2d(
             picked,
@@ -276,7 +370,20 @@ impl Circuit for UpstreamCurveCircuit {
         ];
         family.extend(s.scales.iter().map(|r| ("scale: arc radius (px)", *r)));
         a.hand_set("family", family);
-        a.hand_set("curves from early curves", s.from_early.hand_set_numbers());
+        if let Some(b) = &s.bottleneck {
+            let mut numbers = vec![
+                ("bottleneck orientations", b.orientations as f64),
+                ("bottleneck threshold (σ)", b.threshold),
+            ];
+            numbers.extend(b.from_early.hand_set_numbers());
+            a.hand_set("bottleneck from early curves", numbers);
+            a.hand_set(
+                "curves from bottleneck units",
+                s.from_early.hand_set_numbers(),
+            );
+        } else {
+            a.hand_set("curves from early curves", s.from_early.hand_set_numbers());
+        }
         a.hand_set("curves from lines", s.from_lines.hand_set_numbers());
         a.expanded_weights = self.expanded;
         a.data_derived.push(DataDerived {
