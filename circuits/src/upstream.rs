@@ -397,3 +397,96 @@ impl Circuit for UpstreamCurveCircuit {
         a
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn families() -> (Family, Family) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("families/bvlc");
+        (
+            Family::load(&dir.join("early-curves-3a.toml")).unwrap(),
+            Family::load(&dir.join("lines-3a.toml")).unwrap(),
+        )
+    }
+
+    fn circuit(spec: UpstreamCircuitSpec, device: &Device) -> UpstreamCurveCircuit {
+        let (early, lines) = families();
+        let stds = vec![2.0; 256];
+        UpstreamCurveCircuit::new(spec, Variant::Bvlc, &early, &lines, &stds, "test", device)
+            .unwrap()
+    }
+
+    fn units_of(c: &UpstreamCurveCircuit, x: Tensor<4>) -> Vec<f32> {
+        let taps = HashMap::from([(c.upstream_tap, x)]);
+        c.units(&taps).into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn input(device: &Device) -> Tensor<4> {
+        // Nonnegative like a ReLU output, varied across channels and positions.
+        let values: Vec<f32> = (0..256 * 6 * 6)
+            .map(|i| ((i * 7919) % 101) as f32 / 25.0)
+            .collect();
+        Tensor::from_data(TensorData::new(values, [1, 256, 6, 6]), device)
+    }
+
+    #[test]
+    fn a_bottleneck_that_passes_nothing_leaves_the_lines_alone() {
+        let device = Device::default();
+        let mut with = UpstreamCircuitSpec::standard();
+        with.bottleneck = Some(Bottleneck {
+            orientations: 12,
+            from_early: with.from_early,
+            threshold: 1e9,
+        });
+        let mut lines_only = UpstreamCircuitSpec::standard();
+        lines_only.from_early.excitation = 0.0;
+        lines_only.from_early.opposite_inhibition = 0.0;
+        let (a, b) = (
+            units_of(&circuit(with.clone(), &device), input(&device)),
+            units_of(&circuit(lines_only, &device), input(&device)),
+        );
+        assert_eq!(a.len(), 24 * 36);
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "{worst}");
+        assert!(b.iter().any(|v| v.abs() > 1e-3), "the lines contribute");
+        // The accounting lists the bottleneck's numbers and its 1×1 weights.
+        let c = circuit(with, &device);
+        let a = c.accounting();
+        let table = a.table();
+        assert!(table.contains("bottleneck threshold"), "{table}");
+        let early = c
+            .upstream
+            .iter()
+            .filter(|u| u.periodicity == Periodicity::Radial)
+            .count();
+        let inputs = 12 + c.upstream.len() - early;
+        assert_eq!(a.expanded_weights, 12 * early + 24 * inputs * 25);
+    }
+
+    #[test]
+    fn raising_the_bottleneck_threshold_only_removes_evidence() {
+        // With every weight nonnegative (no inhibition anywhere), the curves grow with the
+        // bottleneck units; raising the threshold lowers those, so no curve unit can grow
+        // and some must shrink.
+        let device = Device::default();
+        let mut spec = UpstreamCircuitSpec::standard();
+        spec.from_early.opposite_inhibition = 0.0;
+        let mut bottleneck_motif = spec.from_early;
+        bottleneck_motif.opposite_inhibition = 0.0;
+        spec.bottleneck = Some(Bottleneck {
+            orientations: 24,
+            from_early: bottleneck_motif,
+            threshold: 0.0,
+        });
+        let open = units_of(&circuit(spec.clone(), &device), input(&device));
+        spec.bottleneck.as_mut().unwrap().threshold = 0.5;
+        let closed = units_of(&circuit(spec, &device), input(&device));
+        assert!(open.iter().zip(&closed).all(|(o, c)| *c <= o + 1e-5));
+        assert!(open.iter().zip(&closed).any(|(o, c)| *c < o - 1e-3));
+    }
+}
