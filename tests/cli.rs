@@ -2,7 +2,7 @@
 //! $AANN_DATA): what a user types, what they get back, and the errors bad input gives.
 
 use aann_testkit::{shared_data, test_cache};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// `aann ARGS` from the repository root, with the shared data and a cache folder that
@@ -223,6 +223,89 @@ fn assert_pinned(summary: &serde_json::Value) {
     }
     let family = summary["null"]["family_loss_increase"].as_f64().unwrap();
     assert!((family - PINNED_FAMILY_INCREASE).abs() < 1e-6, "{family}");
+}
+
+/// A sharded run: two jobs (`--shard 0/2`, `--shard 1/2`) write their parts' records, a
+/// merge unites them and completes the run, and every number equals the unsharded run's.
+/// A folder of another run is refused by the merge, naming what differs.
+#[test]
+fn a_sharded_run_merges_to_the_unsharded_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    // A cheaper card: no circuits (so no replacement null), the ablations, the relay and
+    // the readout, and the channel null.
+    let cheap = |out: &Path, extra: &[&str]| {
+        let mut args = small_run("eval/experiments/curves-bvlc.toml", out);
+        let at = args.iter().position(|a| a == "--limit").unwrap();
+        args[at + 1] = "12".into();
+        let cheaper = [
+            "--set",
+            "circuits=[]",
+            "--set",
+            "mapping_null.shuffles=0",
+            "--set",
+            "null.images=6",
+        ];
+        args.extend(cheaper.iter().chain(extra).map(|s| s.to_string()));
+        run_args(&args)
+    };
+    let run = |out: &Path, extra: &[&str]| {
+        let o = cheap(out, extra);
+        let (stdout, err) = text(&o);
+        assert!(o.status.success(), "{stdout}\n{err}");
+        stdout
+    };
+    let whole = dir.path().join("whole");
+    run(&whole, &[]);
+    let shards: Vec<PathBuf> = (0..2).map(|i| dir.path().join(format!("s{i}"))).collect();
+    for (i, s) in shards.iter().enumerate() {
+        let stdout = run(s, &["--shard", &format!("{i}/2")]);
+        assert!(
+            stdout.contains(&format!(
+                "shard {i}/2: 6 of its 6 test images evaluated now"
+            )),
+            "{stdout}"
+        );
+        assert!(
+            !s.join("summary.json").exists(),
+            "a shard writes records only"
+        );
+        let records = std::fs::read_to_string(s.join("records.jsonl")).unwrap();
+        assert_eq!(records.lines().count(), 6 * 5, "6 images × 5 arms");
+        let null = std::fs::read_to_string(s.join("null/records.jsonl")).unwrap();
+        assert_eq!(
+            null.lines().count(),
+            3 * 3,
+            "3 of the null's 6 images × 3 arms"
+        );
+    }
+    let merged = dir.path().join("merged");
+    let shard_dirs: Vec<&str> = shards.iter().map(|p| p.to_str().unwrap()).collect();
+    let mut merge = vec!["--merge"];
+    merge.extend(&shard_dirs);
+    run(&merged, &merge);
+    let (a, b) = (summary_of(&whole), summary_of(&merged));
+    assert_eq!(b["images_evaluated"], 0, "every image came from the shards");
+    assert_eq!(b["images_resumed"], 12);
+    for key in ["summary", "fractions", "versus_controls", "faithfulness"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    for key in ["null_loss_increase", "family_loss_increase", "comparison"] {
+        assert_eq!(a["null"][key], b["null"][key], "null.{key}");
+    }
+
+    // A shard of a different run (another batch size) is refused, naming the setting.
+    let other = dir.path().join("other");
+    run(&other, &["--shard", "0/2", "--set", "run.batch_size=4"]);
+    let o = cheap(
+        &dir.path().join("m2"),
+        &["--merge", shard_dirs[0], other.to_str().unwrap()],
+    );
+    let (stdout, err) = text(&o);
+    assert!(!o.status.success(), "{stdout}");
+    assert!(
+        err.contains("another run") && err.contains("batch_size"),
+        "{err}"
+    );
 }
 
 /// The experiment end to end on a small slice: the files, the numbers (pinned), a resumed

@@ -39,8 +39,8 @@ use crate::lab::{
 };
 use crate::means::{describe_set, donor_pool};
 use crate::metrics::ImageRecord;
-use crate::records::{RunManifest, discard_run, read_failures, read_records};
-use crate::run::{RunOptions, run_conditions};
+use crate::records::{RunManifest, discard_run, merge_shards, read_failures, read_records};
+use crate::run::{RunOptions, Shard, run_conditions};
 use crate::setup::DataRoot;
 use crate::spec::{ExperimentSpec, ImageSetSpec, Split, repository_root};
 use crate::summary::{RunSummary, outcomes_by_condition, summarize};
@@ -183,6 +183,32 @@ pub struct ExperimentOptions {
     /// The split the test's place is taken by: `Test` for the headline, `Dev` when settings
     /// are being compared (the spec given is then `ExperimentSpec::on_dev`'s).
     pub evaluated_on: Split,
+    /// Evaluate one part of the test set (and of the nulls' images) and stop after writing
+    /// the records: one job of a sharded run.
+    pub shard: Option<Shard>,
+    /// Results folders written by the jobs of a sharded run: their records are united in
+    /// the results folder first (`merge_shards`), then the run completes there.
+    pub merge: Vec<PathBuf>,
+}
+
+/// What a job of a sharded run did (it writes records only; no summary).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardReport {
+    pub shard: Shard,
+    pub out: PathBuf,
+    /// Test images in this shard's part, those evaluated now and those already recorded.
+    pub images: usize,
+    pub images_evaluated: usize,
+    pub images_resumed: usize,
+    pub seconds: f64,
+}
+
+/// A run either completes (the summary and reports are written) or, as one shard of a
+/// sharded run, writes its part's records.
+#[derive(Clone, Debug)]
+pub enum ExperimentOutcome {
+    Complete(Box<ExperimentResult>),
+    Shard(ShardReport),
 }
 
 pub(crate) fn open_set(
@@ -310,7 +336,7 @@ pub fn run_experiment(
     spec_path: &Path,
     spec: &ExperimentSpec,
     options: &ExperimentOptions,
-) -> Result<ExperimentResult, EvalError> {
+) -> Result<ExperimentOutcome, EvalError> {
     let start = Instant::now();
     let repo = repository_root(spec_path);
     // The code's version as the run starts (edits made while it runs do not change it).
@@ -549,6 +575,19 @@ pub fn run_experiment(
     if options.fresh {
         discard_run(&out)?;
     }
+    if !options.merge.is_empty() {
+        let merged = merge_shards(&out, &options.merge)?;
+        if session.progress {
+            eprintln!(
+                "merged {} shard folder(s) into {}: {} records ({} already there), {} undecodable image(s)",
+                options.merge.len(),
+                out.display(),
+                merged.records,
+                merged.duplicates,
+                merged.failures
+            );
+        }
+    }
     let (conditions, arm_info) = into_conditions(arms, variant);
     let evaluator = Evaluator::new(model, conditions)?;
     let names: Vec<String> = evaluator.condition_names();
@@ -575,6 +614,7 @@ pub fn run_experiment(
     let run_options = RunOptions {
         batch_size: batch,
         progress: session.progress,
+        shard: options.shard,
         ..Default::default()
     };
     if session.progress {
@@ -603,6 +643,58 @@ pub fn run_experiment(
             out.display(),
             stats_run.images_evaluated
         );
+    }
+    // The two nulls: sub-runs of their own (only their records, for a shard).
+    let run_nulls = |main: Option<&[ImageRecord]>| -> Result<_, EvalError> {
+        let null = match (&spec.null, spec.ablations.zero) {
+            (Some(n), true) if n.sets > 0 => run_null(
+                session,
+                tap,
+                &family,
+                &stats.mean,
+                n,
+                &test,
+                &preprocess,
+                &order,
+                &out,
+                &run_options,
+                main,
+            )?,
+            _ => None,
+        };
+        let mapping_null = match &spec.mapping_null {
+            Some(m) if m.shuffles > 0 => {
+                let (of, replacement) = mapping_null_of(m, &replacements)?;
+                run_mapping_null(
+                    session,
+                    tap,
+                    &of,
+                    replacement,
+                    &calibration_data[&of],
+                    m,
+                    &test,
+                    &preprocess,
+                    &order,
+                    &out,
+                    &run_options,
+                    main,
+                )?
+            }
+            _ => None,
+        };
+        Ok((null, mapping_null))
+    };
+    if let Some(shard) = options.shard {
+        // One job of a sharded run: the nulls' records of its part too, then stop.
+        run_nulls(None)?;
+        return Ok(ExperimentOutcome::Shard(ShardReport {
+            shard,
+            out: out.clone(),
+            images: shard.of(&test).len(),
+            images_evaluated: stats_run.images_evaluated,
+            images_resumed: stats_run.images_resumed,
+            seconds: start.elapsed().as_secs_f64(),
+        }));
     }
     let records = read_records(&out)?;
     let failures = read_failures(&out)?;
@@ -661,23 +753,8 @@ pub fn run_experiment(
         }
     }
 
-    // Random-channel null.
-    let null = match (&spec.null, spec.ablations.zero) {
-        (Some(n), true) if n.sets > 0 => Some(run_null(
-            session,
-            tap,
-            &family,
-            &stats.mean,
-            n,
-            &test,
-            &preprocess,
-            &order,
-            &out,
-            &run_options,
-            &records,
-        )?),
-        _ => None,
-    };
+    // The random-channel null and the replacement null.
+    let (null, mapping_null) = run_nulls(Some(&records))?;
 
     // Each circuit against each of its controls and the ablations, image by image: the
     // paired difference (circuit − control), not overlapping intervals, says whether the
@@ -704,42 +781,6 @@ pub fn run_experiment(
             }
         }
     }
-
-    // The replacement null: shuffles of a circuit's unit mapping.
-    let mapping_null = match &spec.mapping_null {
-        Some(m) if m.shuffles > 0 => {
-            let of = m
-                .of
-                .clone()
-                .or_else(|| replacements.first().map(|r| r.0.clone()))
-                .ok_or_else(|| EvalError::Spec("mapping_null needs a circuit to shuffle".into()))?;
-            let (_, replacement) = replacements.iter().find(|r| r.0 == of).ok_or_else(|| {
-                EvalError::Spec(format!(
-                    "mapping_null.of = `{of}` is not a circuit arm; the circuits are {}",
-                    replacements
-                        .iter()
-                        .map(|r| r.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
-            Some(run_mapping_null(
-                session,
-                tap,
-                &of,
-                replacement,
-                &calibration_data[&of],
-                m,
-                &test,
-                &preprocess,
-                &order,
-                &out,
-                &run_options,
-                &records,
-            )?)
-        }
-        _ => None,
-    };
 
     // Activation faithfulness of every replacement and control on test images.
     let mut faithful_arms = replacements.clone();
@@ -906,7 +947,7 @@ pub fn run_experiment(
     let resolved = out.join("spec.resolved.toml");
     std::fs::write(&resolved, spec.to_toml()).map_err(|e| EvalError::write(&resolved, e))?;
     crate::report::write_reports(&result, &out)?;
-    Ok(result)
+    Ok(ExperimentOutcome::Complete(Box::new(result)))
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), EvalError> {
@@ -932,6 +973,29 @@ fn family_control(
         device: device.clone(),
     });
     (Arm::control(control, None, tap, r.clone()), r)
+}
+
+/// The circuit whose unit mapping the replacement null shuffles (`mapping_null.of`, else
+/// the first circuit).
+fn mapping_null_of<'r>(
+    m: &crate::spec::MappingNullSpec,
+    replacements: &'r [(String, Arc<CircuitReplacement>)],
+) -> Result<(String, &'r CircuitReplacement), EvalError> {
+    let of =
+        m.of.clone()
+            .or_else(|| replacements.first().map(|r| r.0.clone()))
+            .ok_or_else(|| EvalError::Spec("mapping_null needs a circuit to shuffle".into()))?;
+    let (_, replacement) = replacements.iter().find(|r| r.0 == of).ok_or_else(|| {
+        EvalError::Spec(format!(
+            "mapping_null.of = `{of}` is not a circuit arm; the circuits are {}",
+            replacements
+                .iter()
+                .map(|r| r.0.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    Ok((of, replacement.as_ref()))
 }
 
 /// A sub-run of a results folder (the nulls): `arms` over `set` into their own resumable
@@ -984,8 +1048,8 @@ fn run_null(
     order: &ClassOrder,
     out: &Path,
     options: &RunOptions,
-    main_records: &[ImageRecord],
-) -> Result<NullResult, EvalError> {
+    main_records: Option<&[ImageRecord]>,
+) -> Result<Option<NullResult>, EvalError> {
     let start = Instant::now();
     let variant = session.variant();
     let size = family.neurons.len();
@@ -1033,6 +1097,10 @@ fn run_null(
         serde_json::json!({ "null": spec, "batch_size": options.batch_size }),
         options,
     )?;
+    // A shard writes records only.
+    let Some(main_records) = main_records else {
+        return Ok(None);
+    };
     let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
     let mean_increase = |records: &[ImageRecord], condition: &str| -> f64 {
         let base: HashMap<&str, f64> = records
@@ -1057,7 +1125,7 @@ fn run_null(
         &null_loss_increase,
         Alternative::Greater,
     )?;
-    Ok(NullResult {
+    Ok(Some(NullResult {
         seconds: start.elapsed().as_secs_f64(),
         matched: spec.matched,
         images: subset.len(),
@@ -1065,7 +1133,7 @@ fn run_null(
         null_loss_increase,
         family_loss_increase,
         comparison,
-    })
+    }))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1081,8 +1149,8 @@ fn run_mapping_null(
     order: &ClassOrder,
     out: &Path,
     options: &RunOptions,
-    main_records: &[ImageRecord],
-) -> Result<MappingNullResult, EvalError> {
+    main_records: Option<&[ImageRecord]>,
+) -> Result<Option<MappingNullResult>, EvalError> {
     let start = Instant::now();
     let arms: Vec<Arm> = (0..spec.shuffles)
         .map(|i| {
@@ -1117,6 +1185,10 @@ fn run_mapping_null(
         }),
         options,
     )?;
+    // A shard writes records only.
+    let Some(main_records) = main_records else {
+        return Ok(None);
+    };
     let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
     let mean_loss = |records: &[ImageRecord], condition: &str| -> f64 {
         let losses: Vec<f64> = records
@@ -1129,14 +1201,14 @@ fn run_mapping_null(
     let shuffled_loss: Vec<f64> = names[1..].iter().map(|n| mean_loss(&records, n)).collect();
     let real_loss = mean_loss(main_records, of);
     let comparison = empirical_p_value(real_loss, &shuffled_loss, Alternative::Less)?;
-    Ok(MappingNullResult {
+    Ok(Some(MappingNullResult {
         of: of.to_string(),
         images: subset.len(),
         shuffled_loss,
         real_loss,
         comparison,
         seconds: start.elapsed().as_secs_f64(),
-    })
+    }))
 }
 
 fn divergent_images(

@@ -125,6 +125,98 @@ pub fn discard_run(dir: &Path) -> Result<(), EvalError> {
     Ok(())
 }
 
+/// What [`merge_shards`] brought together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergeReport {
+    /// Folders (the run and its sub-runs) that received records.
+    pub folders: usize,
+    /// (image, arm) records copied, and those already present.
+    pub records: usize,
+    pub duplicates: usize,
+    pub failures: usize,
+}
+
+/// Unite the folders of a sharded run's jobs into `out`: for the run and each of its
+/// sub-runs ([`SUB_RUNS`]), every shard's records are appended to `out`'s (a record
+/// already there is not written twice). Every shard of a folder must hold the same run as
+/// the others (and as `out`, if it has records already): their manifests are compared, and a
+/// shard of another run is refused with what differs. A shard is itself an incomplete run
+/// of the whole image set, so the experiment then resumes in `out` as after an
+/// interruption: whatever no shard evaluated is evaluated then, and the summary is the
+/// unsharded run's.
+pub fn merge_shards(out: &Path, shards: &[PathBuf]) -> Result<MergeReport, EvalError> {
+    let mut report = MergeReport::default();
+    for shard in shards {
+        if !shard.join("manifest.json").exists() {
+            return Err(EvalError::Results(format!(
+                "{} is not a results folder (no manifest.json): pass the folders the shards wrote (their --out)",
+                shard.display()
+            )));
+        }
+    }
+    for sub in std::iter::once("").chain(SUB_RUNS) {
+        let target = if sub.is_empty() {
+            out.to_path_buf()
+        } else {
+            out.join(sub)
+        };
+        let mut store: Option<(RunManifest, RecordStore)> = None;
+        for shard in shards {
+            let dir = if sub.is_empty() {
+                shard.clone()
+            } else {
+                shard.join(sub)
+            };
+            let manifest_path = dir.join("manifest.json");
+            if !manifest_path.exists() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&manifest_path)
+                .map_err(|e| EvalError::io(&manifest_path, e))?;
+            let manifest: RunManifest = serde_json::from_str(&text).map_err(|e| {
+                EvalError::StaleResults(format!(
+                    "{}: not a manifest this version can read ({e})",
+                    manifest_path.display()
+                ))
+            })?;
+            // Every shard must hold the very run the first one (and `out`) holds.
+            let store = match &mut store {
+                Some((first, store)) => {
+                    let diffs = RunManifest::differences(first, &manifest);
+                    if !diffs.is_empty() {
+                        return Err(EvalError::StaleResults(format!(
+                            "{} holds another run than the shards before it; what differs:\n  {}",
+                            dir.display(),
+                            diffs.join("\n  ")
+                        )));
+                    }
+                    store
+                }
+                None => {
+                    let opened = RecordStore::open(&target, &manifest).map_err(|e| {
+                        EvalError::StaleResults(format!("merging {}: {e}", dir.display()))
+                    })?;
+                    report.folders += 1;
+                    &mut store.insert((manifest, opened)).1
+                }
+            };
+            let records = if dir.join("records.jsonl").exists() {
+                read_records(&dir)?
+            } else {
+                Vec::new()
+            };
+            let written = store.append(&records)?;
+            report.records += written;
+            report.duplicates += records.len() - written;
+            for f in read_failures(&dir)? {
+                store.append_failure(f)?;
+                report.failures += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
 /// An image that failed to decode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailureRecord {

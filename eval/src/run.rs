@@ -24,6 +24,61 @@ pub struct RunOptions {
     pub progress: bool,
     /// Stop (as if interrupted) after this many batches: for tests of resumption.
     pub stop_after_batches: Option<usize>,
+    /// Evaluate only one part of the set (the images at positions `index`, `index + count`,
+    /// …): one job of a sharded run. Its folder is an incomplete run of the whole set,
+    /// which [`crate::records::merge_shards`] unites with the other parts.
+    pub shard: Option<Shard>,
+}
+
+/// One deterministic part of an image set, `index` of `count` (0-based): the images at
+/// positions `index`, `index + count`, `index + 2·count`, … of the set's order, so each
+/// part samples the whole set (and the first images of a null's subset spread over every
+/// part). Written `index/count`, e.g. `--shard 3/8` or `--shard $SLURM_ARRAY_TASK_ID/8`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub fn contains(&self, position: usize) -> bool {
+        position % self.count == self.index
+    }
+
+    /// The part of `set` this shard evaluates.
+    pub fn of(&self, set: &ImageSet) -> ImageSet {
+        let keys: std::collections::HashSet<String> = set
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.contains(*i))
+            .map(|(_, e)| e.key.clone())
+            .collect();
+        set.filter(|e| keys.contains(&e.key))
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "`{s}`: a shard is INDEX/COUNT with 0 ≤ INDEX < COUNT (0-based), e.g. `0/4` … `3/4`"
+            )
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
 }
 
 impl Default for RunOptions {
@@ -33,6 +88,7 @@ impl Default for RunOptions {
             decode_threads: 1,
             progress: true,
             stop_after_batches: None,
+            shard: None,
         }
     }
 }
@@ -202,8 +258,12 @@ pub fn run_conditions(
 ) -> Result<RunStats, EvalError> {
     let mut store = RecordStore::open(out_dir, manifest)?;
     let names: Vec<String> = evaluator.condition_names();
-    let todo = set.filter(|e| !store.is_complete(&e.key, &names));
-    let resumed = set.len() - todo.len();
+    let part = match options.shard {
+        Some(shard) => shard.of(set),
+        None => set.clone(),
+    };
+    let todo = part.filter(|e| !store.is_complete(&e.key, &names));
+    let resumed = part.len() - todo.len();
     let bar = progress_bar(todo.len() as u64, "evaluating", options.progress);
     let start = Instant::now();
     let mut stats = RunStats {
@@ -240,4 +300,28 @@ pub fn run_conditions(
     bar.finish_and_clear();
     stats.seconds = start.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    #[test]
+    fn shards_parse_and_partition_positions() {
+        let s: Shard = "1/3".parse().unwrap();
+        assert_eq!(s, Shard { index: 1, count: 3 });
+        assert_eq!(s.to_string(), "1/3");
+        let parts: Vec<Vec<usize>> = (0..3)
+            .map(|i| {
+                (0..10)
+                    .filter(|p| Shard { index: i, count: 3 }.contains(*p))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(parts, [vec![0, 3, 6, 9], vec![1, 4, 7], vec![2, 5, 8]]);
+        for bad in ["3/3", "1", "a/2", "0/0", "-1/2", "1/2/3"] {
+            let err = bad.parse::<Shard>().unwrap_err();
+            assert!(err.contains("INDEX/COUNT"), "{bad}: {err}");
+        }
+    }
 }

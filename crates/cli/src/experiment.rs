@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use aann_eval::errors::{ErrorOptions, Ranking, analyse_errors, errors_markdown, write_errors};
-use aann_eval::experiment::{ExperimentOptions, run_experiment, session_config};
+use aann_eval::experiment::{ExperimentOptions, ExperimentOutcome, run_experiment, session_config};
 use aann_eval::lab::{Session, WeightsChoice};
+use aann_eval::run::Shard;
 use aann_eval::spec::{ExperimentSpec, Split};
 
 use crate::common::{SessionArgs, cli_path};
@@ -40,6 +41,15 @@ pub struct ExperimentArgs {
     /// spec) or `dev` (where settings are compared; results go to `<run.out>-dev`).
     #[arg(long, default_value = "test")]
     pub on: Split,
+    /// Run one part of the test set (and of the nulls' images), INDEX/COUNT, 0-based, and
+    /// write its records only; e.g. one job of a SLURM array: `--shard
+    /// $SLURM_ARRAY_TASK_ID/8 --out results/shard-$SLURM_ARRAY_TASK_ID`.
+    #[arg(long, conflicts_with = "merge")]
+    pub shard: Option<Shard>,
+    /// The results folders of a sharded run's jobs: their records are united in --out, then
+    /// the run completes there (the summary equals an unsharded run's).
+    #[arg(long, num_args = 1.., value_name = "SHARD_DIR")]
+    pub merge: Vec<PathBuf>,
 }
 
 pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
@@ -72,12 +82,32 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
         command: format!("aann {}", command[1..].join(" ")),
         fresh: args.fresh,
         evaluated_on: args.on,
+        shard: args.shard,
+        merge: args.merge.iter().map(|p| cli_path(p)).collect(),
     };
     let session = Session::open(&session_config(
         &spec,
         args.session.config(spec.model, WeightsChoice::Default),
     ))?;
-    let result = run_experiment(&session, &args.spec, &spec, &options)?;
+    let result = match run_experiment(&session, &args.spec, &spec, &options)? {
+        ExperimentOutcome::Complete(result) => result,
+        ExperimentOutcome::Shard(s) => {
+            println!(
+                "shard {}: {} of its {} test images evaluated now ({} already recorded) in {:.0} s; records in {}",
+                s.shard,
+                s.images_evaluated,
+                s.images,
+                s.images_resumed,
+                s.seconds,
+                s.out.display()
+            );
+            println!(
+                "when every shard is done: aann experiment {} --merge <the shards' folders> --out <results folder>",
+                args.spec.display()
+            );
+            return Ok(());
+        }
+    };
     if result.images_resumed > 0 {
         println!(
             "resumed {}: {} test image(s) reused from the earlier run, {} evaluated now",
