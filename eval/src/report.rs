@@ -224,12 +224,13 @@ pub fn nulls_text(r: &ExperimentResult) -> String {
     if let Some(m) = &r.mapping_null {
         let _ = writeln!(
             s,
-            "- Replacement null: {} with its own unit mapping has a loss of {:.4} nats on the first {} test images; {} shuffles of the mapping (each calibrated the same way) have {:.4} on average (best {:.4}); {} do as well: empirical p = {} ({:.0} s).",
+            "- Replacement null: {} with its own unit mapping has a loss of {:.4} nats on the first {} test images; {} shuffles of the mapping (each calibrated the same way) have {:.4} on average (median {:.4}, best {:.4}); {} do as well: empirical p = {} ({:.0} s).",
             m.of,
             m.real_loss,
             m.images,
             m.shuffled_loss.len(),
             m.comparison.null_mean,
+            crate::circuits::median(&m.shuffled_loss),
             m.comparison.null_min,
             m.comparison.as_or_more_extreme,
             crate::summary::format_p(m.comparison.p_value),
