@@ -11,7 +11,7 @@ use burn::tensor::Tensor;
 
 use aann_model::network::checkpoint_for;
 use aann_model::{
-    Condition, ConditionHooks, Halt, InceptionV1, ModelError, NoHooks, Recorder, Tap,
+    Condition, ConditionHooks, Halt, InceptionV1, ModelError, NoHooks, Recorder, StackedHooks, Tap,
 };
 
 /// Conditions evaluated together; index 0 is always the unmodified baseline.
@@ -20,6 +20,7 @@ pub struct Evaluator<'m> {
     conditions: Vec<Condition>,
     checkpoint: Tap,
     prefix_reads: Vec<Tap>,
+    arms_per_pass: usize,
 }
 
 impl<'m> Evaluator<'m> {
@@ -58,7 +59,16 @@ impl<'m> Evaluator<'m> {
             conditions: all,
             checkpoint,
             prefix_reads,
+            arms_per_pass: 1,
         })
+    }
+
+    /// Run up to `k` conditions' suffixes as one batch (their copies of the checkpoint's
+    /// value stacked along the batch axis); 1 runs them one after another. The records do
+    /// not depend on it (tested); the speed does (see BENCHMARKS.md).
+    pub fn with_arms_per_pass(mut self, k: usize) -> Self {
+        self.arms_per_pass = k.max(1);
+        self
     }
 
     pub fn conditions(&self) -> &[Condition] {
@@ -99,6 +109,34 @@ impl<'m> Evaluator<'m> {
             }
         };
         let mut logits = Vec::with_capacity(self.conditions.len());
+        if self.arms_per_pass > 1 {
+            let rows = shared.dims()[0];
+            for group in self.conditions.chunks(self.arms_per_pass) {
+                let hooks = group
+                    .iter()
+                    .map(|c| ConditionHooks::new(c, variant, &device, keys, recorded.clone()))
+                    .collect();
+                let mut stacked = StackedHooks::new(hooks, rows);
+                let input = Tensor::cat(vec![shared.clone(); group.len()], 0);
+                let out = match self.model.run(self.checkpoint, input, &mut stacked) {
+                    Ok(l) => l,
+                    Err(Halt::Invalid(msg)) => {
+                        let names: Vec<&str> = group.iter().map(|c| c.name.as_str()).collect();
+                        return Err(ModelError::Input(format!(
+                            "conditions {}: {msg}",
+                            names.join(", ")
+                        )));
+                    }
+                    Err(Halt::Stopped(tap, _)) => {
+                        unreachable!("condition hooks never stop ({tap:?})")
+                    }
+                };
+                for k in 0..group.len() {
+                    logits.push(out.clone().narrow(0, k * rows, rows));
+                }
+            }
+            return Ok(logits);
+        }
         for condition in &self.conditions {
             let result = if condition.edits.is_empty() {
                 self.model

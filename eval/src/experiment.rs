@@ -589,7 +589,7 @@ pub fn run_experiment(
         }
     }
     let (conditions, arm_info) = into_conditions(arms, variant);
-    let evaluator = Evaluator::new(model, conditions)?;
+    let evaluator = Evaluator::new(model, conditions)?.with_arms_per_pass(spec.run.arms_per_pass);
     let names: Vec<String> = evaluator.condition_names();
     let settings = serde_json::json!({
         "target": spec.target,
@@ -615,6 +615,7 @@ pub fn run_experiment(
         batch_size: batch,
         progress: session.progress,
         shard: options.shard,
+        arms_per_pass: spec.run.arms_per_pass,
         ..Default::default()
     };
     if session.progress {
@@ -1013,7 +1014,8 @@ fn run_sub(
 ) -> Result<(Vec<String>, Vec<ImageRecord>), EvalError> {
     let variant = session.variant();
     let (conditions, arm_info) = into_conditions(arms, variant);
-    let evaluator = Evaluator::new(session.model(), conditions)?;
+    let evaluator =
+        Evaluator::new(session.model(), conditions)?.with_arms_per_pass(options.arms_per_pass);
     let manifest = RunManifest::new(
         variant.name(),
         session.weights_sha256(),

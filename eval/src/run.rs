@@ -28,6 +28,9 @@ pub struct RunOptions {
     /// …): one job of a sharded run. Its folder is an incomplete run of the whole set,
     /// which [`crate::records::merge_shards`] unites with the other parts.
     pub shard: Option<Shard>,
+    /// Arms whose suffixes run stacked in one batch ([`Evaluator::with_arms_per_pass`]);
+    /// applied by the callers that build the evaluator from these options.
+    pub arms_per_pass: usize,
 }
 
 /// One deterministic part of an image set, `index` of `count` (0-based): the images at
@@ -89,6 +92,7 @@ impl Default for RunOptions {
             progress: true,
             stop_after_batches: None,
             shard: None,
+            arms_per_pass: 1,
         }
     }
 }

@@ -331,6 +331,14 @@ pub struct RunSpec {
     /// natural neurons, position by position (r and R²); 0: none.
     #[serde(default = "default_faithfulness_images")]
     pub faithfulness_images: usize,
+    /// Arms whose suffixes run stacked in one batch (speed only: the records do not
+    /// depend on it; see BENCHMARKS.md).
+    #[serde(default = "default_arms_per_pass")]
+    pub arms_per_pass: usize,
+}
+
+fn default_arms_per_pass() -> usize {
+    1
 }
 
 fn default_faithfulness_images() -> usize {

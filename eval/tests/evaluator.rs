@@ -139,6 +139,37 @@ fn prefix_reuse_equals_independent_full_passes() {
 }
 
 #[test]
+fn arms_stacked_in_one_batch_equal_arms_run_one_by_one() {
+    // Stacks of 2 (the last one short) and of all 5 conditions, each condition's edits and
+    // its replacement's reads (3a, from the shared prefix) confined to its own rows.
+    let model = model();
+    let (set, _) = val_images(2);
+    let (input, keys) = batch(&set, &model);
+    let one = Evaluator::new(&model, conditions())
+        .unwrap()
+        .evaluate(input.clone(), &keys)
+        .unwrap();
+    for k in [2, 5] {
+        let stacked = Evaluator::new(&model, conditions())
+            .unwrap()
+            .with_arms_per_pass(k)
+            .evaluate(input.clone(), &keys)
+            .unwrap();
+        assert_eq!(stacked.len(), 5);
+        for (i, (a, b)) in one.iter().zip(stacked).enumerate() {
+            assert_eq!(b.dims(), [2, 1000]);
+            let a = a.clone().into_data().try_to_vec::<f32>().unwrap();
+            let b = b.into_data().try_to_vec::<f32>().unwrap();
+            // Bit for bit: stacking changes the batch, not any image's arithmetic.
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{k} per pass, condition {i} differs"
+            );
+        }
+    }
+}
+
+#[test]
 fn conditions_change_what_they_should() {
     let model = model();
     let (set, _) = val_images(1);

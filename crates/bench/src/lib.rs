@@ -29,6 +29,9 @@ use aann_model::{
 
 use aann_eval::lab::DeviceChoice;
 
+pub mod peak;
+use peak::Peak;
+
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Models to time (`bvlc`, `lucid`).
@@ -41,6 +44,20 @@ pub struct BenchArgs {
     /// well, as `aann ablate` does).
     #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
     pub conditions: Vec<usize>,
+    /// Numbers of arms for the stacked-arms case: K zero-ablation arms at the tap, their
+    /// suffixes run one per pass and `--arms-per-pass` per pass (empty: skip the case).
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16,64,256")]
+    pub stacked_arms: Vec<usize>,
+    /// Most arms stacked in one suffix pass in the stacked-arms case.
+    #[arg(long, default_value_t = 16)]
+    pub arms_per_pass: usize,
+    /// Images per batch in the stacked-arms case (small, so 256 arms stay affordable).
+    #[arg(long, default_value_t = 4)]
+    pub stacked_batch: usize,
+    /// Measure the machine's FMA peak on the compute threads first, and give every model
+    /// case's GFLOP/s as a share of it.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub peak: bool,
     /// Batch size of the experiment, hooks and decode cases.
     #[arg(long, default_value_t = 16)]
     pub experiment_batch: usize,
@@ -104,6 +121,8 @@ struct Row {
     seconds: f64,
     runs: Vec<f64>,
     note: String,
+    /// Floating-point operations per batch (multiply-adds × 2), when counted; 0 otherwise.
+    flops: f64,
 }
 
 impl Row {
@@ -120,8 +139,24 @@ impl Row {
             "images_per_second": self.images_per_second(),
             "runs": self.runs,
             "note": self.note,
+            "gflops_per_second": (self.flops > 0.0).then(|| self.flops / self.seconds / 1e9),
         })
     }
+}
+
+/// "N GFLOP/s, P% of peak" for `flops` done in `seconds`, against the widest peak (and the
+/// AVX2 one when the widest is wider, since a kernel may only use AVX2).
+fn of_peak(flops: f64, seconds: f64, peaks: &[Peak]) -> String {
+    let rate = flops / seconds;
+    let mut s = format!("{:.1} GFLOP/s", rate / 1e9);
+    for p in peaks.iter().filter(|p| p.isa != "scalar mul+add").take(2) {
+        s.push_str(&format!(
+            ", {:.0}% of the {} peak",
+            100.0 * rate / p.flops_per_second,
+            p.isa
+        ));
+    }
+    s
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -234,6 +269,7 @@ fn conditions(k: usize, tap: Tap, variant: Variant) -> Vec<Condition> {
 fn bench_model(
     args: &BenchArgs,
     model: &mut InceptionV1,
+    peaks: &[Peak],
     rows: &mut Vec<Row>,
     print: &mut dyn FnMut(&Row),
 ) -> anyhow::Result<()> {
@@ -246,6 +282,12 @@ fn bench_model(
         vec![model.cpu_kernels()]
     };
     let label = |on: bool| if on { "aann" } else { "aann (burn ops)" };
+    let macs = aann_model::geometry::multiply_adds(variant, 224, 224);
+    let image_flops = 2.0 * macs.iter().map(|m| m.1 as f64).sum::<f64>();
+    println!(
+        "{name}: {:.3} × 10⁹ multiply-adds per 224×224 image (convolutions and classifier)",
+        image_flops / 2e9
+    );
     let mut push = |row: Row, rows: &mut Vec<Row>| {
         print(&row);
         rows.push(row);
@@ -265,8 +307,9 @@ fn bench_model(
                     model: name.clone(),
                     batch,
                     seconds: median(&runs),
+                    note: of_peak(image_flops * batch as f64, median(&runs), peaks),
                     runs,
-                    note: String::new(),
+                    flops: image_flops * batch as f64,
                 },
                 rows,
             );
@@ -319,6 +362,7 @@ fn bench_model(
                 seconds: median(&runs),
                 runs,
                 note: String::new(),
+                flops: 0.0,
             },
             rows,
         );
@@ -355,6 +399,15 @@ fn bench_model(
         )
     });
     let (prefix, suffix) = (median(&prefix_runs), median(&suffix_runs));
+    let prefix_flops = 2.0
+        * macs
+            .iter()
+            .filter(|m| m.0.order() <= checkpoint.order())
+            .map(|m| m.1 as f64)
+            .sum::<f64>();
+    let suffix_flops = image_flops - prefix_flops;
+    let card_flops =
+        |k: usize, batch: usize| (prefix_flops + (k + 1) as f64 * suffix_flops) * batch as f64;
     let tap_name = tap.name(variant);
     push(
         Row {
@@ -363,7 +416,8 @@ fn bench_model(
             batch,
             seconds: prefix,
             runs: prefix_runs,
-            note: String::new(),
+            note: of_peak(prefix_flops * batch as f64, prefix, peaks),
+            flops: prefix_flops * batch as f64,
         },
         rows,
     );
@@ -374,7 +428,8 @@ fn bench_model(
             batch,
             seconds: suffix,
             runs: suffix_runs,
-            note: String::new(),
+            note: of_peak(suffix_flops * batch as f64, suffix, peaks),
+            flops: suffix_flops * batch as f64,
         },
         rows,
     );
@@ -395,12 +450,14 @@ fn bench_model(
                 seconds: measured,
                 runs,
                 note: format!(
-                    "{} conditions incl. baseline; prefix + {}×suffix = {:.0} ms, measured {:.0} ms",
+                    "{} conditions incl. baseline; prefix + {}×suffix = {:.0} ms, measured {:.0} ms; {}",
                     k + 1,
                     k + 1,
                     predicted * 1e3,
-                    measured * 1e3
+                    measured * 1e3,
+                    of_peak(card_flops(k, batch), measured, peaks)
                 ),
+                flops: card_flops(k, batch),
             },
             rows,
         );
@@ -421,6 +478,44 @@ fn bench_model(
                     seconds: median(&runs),
                     runs,
                     note: format!("{} full passes", k + 1),
+                    flops: 0.0,
+                },
+                rows,
+            );
+        }
+    }
+
+    // Arms batched through the suffix: K arms (plus the baseline) on a small batch, each
+    // suffix its own pass, then up to `arms_per_pass` suffixes stacked in one pass.
+    let batch = args.stacked_batch.max(1);
+    let input = random_input(variant, batch, &device);
+    let keys: Vec<String> = (0..batch).map(|i| format!("bench-{i}")).collect();
+    for &k in &args.stacked_arms {
+        let mut per_pass: Vec<usize> = vec![1, args.arms_per_pass.min(k + 1)];
+        per_pass.dedup();
+        for p in per_pass {
+            let evaluator =
+                Evaluator::new(model, conditions(k, tap, variant))?.with_arms_per_pass(p);
+            let runs = time(args.reps, || {
+                for l in evaluator.evaluate(input.clone(), &keys).expect("evaluates") {
+                    sync(l);
+                }
+            });
+            let measured = median(&runs);
+            push(
+                Row {
+                    case: format!("{k} arms at {tap_name}, {p} per pass"),
+                    model: name.clone(),
+                    batch,
+                    seconds: measured,
+                    runs,
+                    note: format!(
+                        "{:.1} ms per arm per batch of {batch} ({} suffixes incl. the baseline, one prefix); {}",
+                        measured * 1e3 / (k + 1) as f64,
+                        k + 1,
+                        of_peak(card_flops(k, batch), measured, peaks)
+                    ),
+                    flops: card_flops(k, batch),
                 },
                 rows,
             );
@@ -496,6 +591,7 @@ fn bench_decode(
                 seconds: median(&runs),
                 runs,
                 note: format!("{what}, to 224×224"),
+                flops: 0.0,
             };
             print(&row);
             rows.push(row);
@@ -548,12 +644,26 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         "device": format!("{:?}", args.device),
         "load_average_before": load_before,
     });
+    let mut machine = machine;
     println!(
         "aann bench: {} × {} threads, device {:?}, load average {load_before}",
         cpu_model(),
         threads,
         args.device
     );
+    let peaks = if args.peak && matches!(args.device, DeviceChoice::Cpu) {
+        peak::measure_peaks(threads)
+    } else {
+        Vec::new()
+    };
+    for p in &peaks {
+        println!(
+            "peak: {:.1} GFLOP/s on {} threads ({}, measured by an FMA loop)",
+            p.flops_per_second / 1e9,
+            p.threads,
+            p.isa
+        );
+    }
     println!(
         "{:<58} {:<6} {:>5} {:>10} {:>10}  note",
         "case", "model", "batch", "images/s", "ms/batch"
@@ -569,13 +679,18 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             r.note
         );
     };
+    machine["fma_peaks"] = peaks
+        .iter()
+        .map(|p| json!({"isa": p.isa, "threads": p.threads, "gflops_per_second": p.flops_per_second / 1e9}))
+        .collect::<Vec<_>>()
+        .into();
     let mut rows = Vec::new();
     for &variant in &args.models {
         let weights = weights_for(&args, &root, variant)?;
         let loaded = load_model(variant, &weights, args.cache_dir.as_deref(), &device)
             .with_context(|| format!("loading {variant} from {}", weights.display()))?;
         let mut model = loaded.model;
-        bench_model(&args, &mut model, &mut rows, &mut print)?;
+        bench_model(&args, &mut model, &peaks, &mut rows, &mut print)?;
     }
     bench_decode(&args, &root, &mut rows, &mut print)?;
     let pytorch = if args.with_pytorch {
@@ -599,6 +714,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                         value["torch"].as_str().unwrap_or("?"),
                         value["threads"]
                     ),
+                    flops: 0.0,
                 });
             }
         }

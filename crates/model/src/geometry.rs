@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{
-    Block, Branch, Layer, PaddingScheme, Tap, Variant, window_output, window_padding,
+    Block, Branch, Conv, Layer, PaddingScheme, Tap, Variant, window_output, window_padding,
 };
 
 /// Geometry of one tap along one axis.
@@ -151,9 +151,43 @@ fn axis(variant: Variant, tap: Tap, pixels: usize) -> AxisGeometry {
     AxisGeometry { units: 1, ..pooled }
 }
 
+/// The multiply-adds of one `height × width` image: every convolution (with the tap of its
+/// output) and the classifier, in network order. Pools, LRN and ReLUs are not counted (they
+/// are a few percent of the work and not multiply-adds). FLOPs are twice these.
+pub fn multiply_adds(variant: Variant, height: usize, width: usize) -> Vec<(Tap, u64)> {
+    let mut out: Vec<(Tap, u64)> = Conv::all()
+        .into_iter()
+        .map(|conv| {
+            let s = conv.shape(variant);
+            let tap = Tap::output(conv.layer());
+            let [rows, cols] = tap_geometry(variant, tap, height, width);
+            let per_unit = s.in_channels * s.kernel * s.kernel * s.out_channels;
+            (tap, (rows.units * cols.units * per_unit) as u64)
+        })
+        .collect();
+    let features = Tap::output(Layer::AvgPool).channels(variant);
+    out.push((Tap::LOGITS, (features * variant.num_outputs()) as u64));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn googlenet_costs_one_and_a_half_billion_multiply_adds() {
+        // "The network ... about 1.5 billion multiply-adds" (Szegedy et al. 2015, §5).
+        for variant in Variant::ALL {
+            let total: u64 = multiply_adds(variant, 224, 224).iter().map(|m| m.1).sum();
+            assert!(
+                (1.4e9..1.65e9).contains(&(total as f64)),
+                "{variant}: {total}"
+            );
+        }
+        // conv1 at 224: 112 × 112 × 64 × 3 × 7 × 7.
+        let first = multiply_adds(Variant::Bvlc, 224, 224)[0];
+        assert_eq!(first, (Tap::output(Layer::Conv0), 112 * 112 * 64 * 3 * 49));
+    }
 
     #[test]
     fn lucid_mixed3b_units_are_centred_on_8i_plus_7() {

@@ -409,6 +409,48 @@ impl Hooks for ConditionHooks<'_> {
     }
 }
 
+/// Several conditions' hooks over one batch that holds each condition's own copy of the
+/// images: condition `k` owns rows `k·rows .. (k+1)·rows`, and its edits and reads see only
+/// those. Conditions that start from the same checkpoint thus run their suffixes as one
+/// large batch (better GEMM efficiency; one dispatch instead of many on a GPU).
+pub struct StackedHooks<'a> {
+    hooks: Vec<ConditionHooks<'a>>,
+    rows: usize,
+}
+
+impl<'a> StackedHooks<'a> {
+    pub fn new(hooks: Vec<ConditionHooks<'a>>, rows: usize) -> Self {
+        StackedHooks { hooks, rows }
+    }
+}
+
+impl Hooks for StackedHooks<'_> {
+    fn wants(&self, tap: Tap) -> bool {
+        self.hooks.iter().any(|h| h.wants(tap))
+    }
+
+    fn at(&mut self, tap: Tap, x: Tensor<4>) -> Result<Tensor<4>, Halt> {
+        if !self.wants(tap) {
+            return Ok(x);
+        }
+        let rows = self.rows;
+        let parts = self
+            .hooks
+            .iter_mut()
+            .enumerate()
+            .map(|(k, h)| {
+                let part = x.clone().narrow(0, k * rows, rows);
+                if h.wants(tap) {
+                    h.at(tap, part)
+                } else {
+                    Ok(part)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Tensor::cat(parts, 0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
