@@ -1,12 +1,14 @@
 //! What an image set *is*, independent of what its files are called: the SHA-256 of every
-//! image file's bytes, a digest of the whole list, and the check that two splits share no
-//! image content (a tune image copied under another name into the test set is refused).
+//! image file's bytes and of its decoded pixels, a digest of the whole list, and the check
+//! that two splits share no image content (a tune image copied under another name into the
+//! test set is refused, and so is one saved again in another lossless format).
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::decode::decode_rgb_from_memory;
 use crate::{DataError, ImageSet};
 
 /// The content of an image set: one SHA-256 per image (of the file's bytes), in the set's
@@ -16,25 +18,37 @@ use crate::{DataError, ImageSet};
 pub struct ContentDigest {
     /// `(key, sha256 of the file's bytes)` per image, in the set's order.
     pub images: Vec<(String, String)>,
+    /// SHA-256 of each image's decoded pixels (width, height, RGB bytes), in the set's
+    /// order; `None` for a file that does not decode (the run reports it).
+    pub pixels: Vec<Option<String>>,
     /// SHA-256 over every image's key, label and content hash, in order.
     pub list_sha256: String,
 }
 
-/// Hash every image file of `set` (in parallel). A file that cannot be read is an error
-/// naming it.
+/// Hash every image file of `set`, and its decoded pixels (in parallel). A file that cannot
+/// be read is an error naming it.
 pub fn content_digest(set: &ImageSet) -> Result<ContentDigest, DataError> {
-    let hashes: Vec<Result<String, DataError>> = set
+    let hashes: Vec<Result<(String, Option<String>), DataError>> = set
         .entries()
         .par_iter()
         .map(|e| {
             let bytes = std::fs::read(&e.path).map_err(|err| DataError::io(&e.path, err))?;
-            Ok(hex::encode(Sha256::digest(&bytes)))
+            let pixels = decode_rgb_from_memory(&bytes, &e.path).ok().map(|image| {
+                let mut h = Sha256::new();
+                h.update(image.width().to_le_bytes());
+                h.update(image.height().to_le_bytes());
+                h.update(image.as_raw());
+                hex::encode(h.finalize())
+            });
+            Ok((hex::encode(Sha256::digest(&bytes)), pixels))
         })
         .collect();
     let mut images = Vec::with_capacity(set.len());
+    let mut pixels = Vec::with_capacity(set.len());
     let mut list = Sha256::new();
     for (entry, hash) in set.iter().zip(hashes) {
-        let hash = hash?;
+        let (hash, decoded) = hash?;
+        pixels.push(decoded);
         list.update(entry.key.as_bytes());
         list.update([0]);
         list.update(format!("{:?}", entry.label).as_bytes());
@@ -45,6 +59,7 @@ pub fn content_digest(set: &ImageSet) -> Result<ContentDigest, DataError> {
     }
     Ok(ContentDigest {
         images,
+        pixels,
         list_sha256: hex::encode(list.finalize()),
     })
 }
@@ -55,17 +70,32 @@ pub fn check_disjoint(
     first: (&str, &ContentDigest),
     second: (&str, &ContentDigest),
 ) -> Result<(), DataError> {
-    let seen: HashMap<&str, &str> = first
+    // The same file bytes, or the same decoded pixels in another file.
+    let files: HashMap<&str, &str> = first
         .1
         .images
         .iter()
         .map(|(k, h)| (h.as_str(), k.as_str()))
         .collect();
+    let decoded: HashMap<&str, &str> = first
+        .1
+        .images
+        .iter()
+        .zip(&first.1.pixels)
+        .filter_map(|((k, _), p)| Some((p.as_deref()?, k.as_str())))
+        .collect();
     let shared: Vec<String> = second
         .1
         .images
         .iter()
-        .filter_map(|(k, h)| seen.get(h.as_str()).map(|f| format!("{k} = {f}")))
+        .zip(&second.1.pixels)
+        .filter_map(|((k, h), p)| match files.get(h.as_str()) {
+            Some(f) => Some(format!("{k} = {f}")),
+            None => p
+                .as_deref()
+                .and_then(|p| decoded.get(p))
+                .map(|f| format!("{k} = {f} (the same pixels in another file)")),
+        })
         .collect();
     if shared.is_empty() {
         return Ok(());
@@ -115,6 +145,43 @@ mod tests {
         assert!(text.contains("renamed.jpg = y.jpg"), "{text}");
         let other = set_of(b.path(), &[("z.jpg", b"three")]);
         check_disjoint(("tune", &dt), ("test", &content_digest(&other).unwrap())).unwrap();
+    }
+
+    /// A small JPEG, and its decoded pixels saved again as a PNG: other bytes, same pixels.
+    fn jpeg_and_png() -> (Vec<u8>, Vec<u8>) {
+        let img =
+            image::RgbImage::from_fn(9, 7, |x, y| image::Rgb([x as u8 * 20, y as u8 * 30, 77]));
+        let encode = |img: &image::RgbImage, format| {
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut bytes, format).unwrap();
+            bytes.into_inner()
+        };
+        let jpeg = encode(&img, image::ImageFormat::Jpeg);
+        let decoded = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+        (jpeg, encode(&decoded, image::ImageFormat::Png))
+    }
+
+    #[test]
+    fn the_same_pixels_in_another_lossless_file_are_caught() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let (jpeg, png) = jpeg_and_png();
+        assert_ne!(jpeg, png);
+        let tune = set_of(a.path(), &[("x.jpg", &jpeg), ("y.jpg", b"two")]);
+        let test = set_of(b.path(), &[("saved-again.png", &png)]);
+        let (dt, ds) = (
+            content_digest(&tune).unwrap(),
+            content_digest(&test).unwrap(),
+        );
+        assert_eq!(dt.pixels[1], None, "not an image: no pixel hash");
+        assert_eq!(dt.pixels[0], ds.pixels[0]);
+        let text = check_disjoint(("tune", &dt), ("test", &ds))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("saved-again.png = x.jpg (the same pixels in another file)"),
+            "{text}"
+        );
     }
 
     #[test]
