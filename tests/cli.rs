@@ -98,6 +98,65 @@ fn an_out_of_range_channel_is_refused() {
     );
 }
 
+/// `aann ablate` sharded in three and merged gives the unsharded summary exactly.
+#[test]
+fn a_sharded_ablation_merges_to_the_unsharded_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = shared_data().join("imagenet-sample");
+    let ablate = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "ablate",
+            "--model",
+            "bvlc",
+            "--data",
+            data.to_str().unwrap(),
+            "--tap",
+            "inception_3b_output",
+            "--channels",
+            "320..330",
+            "--mode",
+            "zero,mean",
+            "--reference-limit",
+            "8",
+            "--limit",
+            "9",
+            "--batch-size",
+            "4",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = aann(&args);
+        let (stdout, err) = text(&o);
+        assert!(o.status.success(), "{stdout}\n{err}");
+        stdout
+    };
+    let whole = dir.path().join("whole");
+    ablate(&whole, &[]);
+    let shards: Vec<String> = (0..3)
+        .map(|i| dir.path().join(format!("s{i}")).display().to_string())
+        .collect();
+    for (i, s) in shards.iter().enumerate() {
+        let stdout = ablate(Path::new(s), &["--shard", &format!("{i}/3")]);
+        assert!(stdout.contains(&format!("shard {i}/3")), "{stdout}");
+        let records = std::fs::read_to_string(Path::new(s).join("records.jsonl")).unwrap();
+        // Batches of 4 over 9 images: [0–3], [4–7], [8], one per shard.
+        let images = [4, 4, 1][i];
+        assert_eq!(
+            records.lines().count(),
+            images * 3,
+            "{images} images × 3 conditions"
+        );
+    }
+    let merged = dir.path().join("merged");
+    let mut merge = vec!["--merge"];
+    merge.extend(shards.iter().map(String::as_str));
+    ablate(&merged, &merge);
+    let read = |d: &Path| std::fs::read_to_string(d.join("summary.json")).unwrap();
+    assert_eq!(read(&whole), read(&merged));
+}
+
 #[test]
 fn weights_of_the_wrong_model_are_refused() {
     let lucid = shared_data().join("inception5h-fixture/inception5h-random.pth");
@@ -257,11 +316,14 @@ fn a_sharded_run_merges_to_the_unsharded_summary() {
     let whole = dir.path().join("whole");
     run(&whole, &[]);
     let shards: Vec<PathBuf> = (0..2).map(|i| dir.path().join(format!("s{i}"))).collect();
+    // Batches of 8: shard 0 holds the first batch (8 images, and all 6 of the null's),
+    // shard 1 the second (4 images, none of the null's).
     for (i, s) in shards.iter().enumerate() {
+        let (images, null_images) = [(8, 6), (4, 0)][i];
         let stdout = run(s, &["--shard", &format!("{i}/2")]);
         assert!(
             stdout.contains(&format!(
-                "shard {i}/2: 6 of its 6 test images evaluated now"
+                "shard {i}/2: {images} of its {images} test images evaluated now"
             )),
             "{stdout}"
         );
@@ -270,12 +332,16 @@ fn a_sharded_run_merges_to_the_unsharded_summary() {
             "a shard writes records only"
         );
         let records = std::fs::read_to_string(s.join("records.jsonl")).unwrap();
-        assert_eq!(records.lines().count(), 6 * 5, "6 images × 5 arms");
-        let null = std::fs::read_to_string(s.join("null/records.jsonl")).unwrap();
+        assert_eq!(
+            records.lines().count(),
+            images * 5,
+            "{images} images × 5 arms"
+        );
+        let null = std::fs::read_to_string(s.join("null/records.jsonl")).unwrap_or_default();
         assert_eq!(
             null.lines().count(),
-            3 * 3,
-            "3 of the null's 6 images × 3 arms"
+            null_images * 3,
+            "the null's images × 3 arms"
         );
     }
     let merged = dir.path().join("merged");

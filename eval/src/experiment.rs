@@ -691,7 +691,7 @@ pub fn run_experiment(
         return Ok(ExperimentOutcome::Shard(ShardReport {
             shard,
             out: out.clone(),
-            images: shard.of(&test).len(),
+            images: shard.of(&test, batch).len(),
             images_evaluated: stats_run.images_evaluated,
             images_resumed: stats_run.images_resumed,
             seconds: start.elapsed().as_secs_f64(),

@@ -33,10 +33,12 @@ pub struct RunOptions {
     pub arms_per_pass: usize,
 }
 
-/// One deterministic part of an image set, `index` of `count` (0-based): the images at
-/// positions `index`, `index + count`, `index + 2·count`, … of the set's order, so each
-/// part samples the whole set (and the first images of a null's subset spread over every
-/// part). Written `index/count`, e.g. `--shard 3/8` or `--shard $SLURM_ARRAY_TASK_ID/8`.
+/// One deterministic part of an image set, `index` of `count` (0-based): the set's batches
+/// `index`, `index + count`, `index + 2·count`, … (in the set's order, at the run's batch
+/// size), so each part samples the whole set, and every image is evaluated in the very batch
+/// an unsharded run puts it in: the records are then bit for bit the same (a batch of
+/// another size may round the last bits of a logit differently). Written `index/count`,
+/// e.g. `--shard 3/8` or `--shard $SLURM_ARRAY_TASK_ID/8`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
     pub index: usize,
@@ -44,16 +46,17 @@ pub struct Shard {
 }
 
 impl Shard {
-    pub fn contains(&self, position: usize) -> bool {
-        position % self.count == self.index
+    /// Whether the image at `position` of a set run in batches of `batch` is this shard's.
+    pub fn contains(&self, position: usize, batch: usize) -> bool {
+        (position / batch.max(1)) % self.count == self.index
     }
 
-    /// The part of `set` this shard evaluates.
-    pub fn of(&self, set: &ImageSet) -> ImageSet {
+    /// The part of `set` this shard evaluates, at batch size `batch`.
+    pub fn of(&self, set: &ImageSet, batch: usize) -> ImageSet {
         let keys: std::collections::HashSet<String> = set
             .iter()
             .enumerate()
-            .filter(|(i, _)| self.contains(*i))
+            .filter(|(i, _)| self.contains(*i, batch))
             .map(|(_, e)| e.key.clone())
             .collect();
         set.filter(|e| keys.contains(&e.key))
@@ -263,7 +266,7 @@ pub fn run_conditions(
     let mut store = RecordStore::open(out_dir, manifest)?;
     let names: Vec<String> = evaluator.condition_names();
     let part = match options.shard {
-        Some(shard) => shard.of(set),
+        Some(shard) => shard.of(set, options.batch_size),
         None => set.clone(),
     };
     let todo = part.filter(|e| !store.is_complete(&e.key, &names));
@@ -318,11 +321,12 @@ mod tests {
         let parts: Vec<Vec<usize>> = (0..3)
             .map(|i| {
                 (0..10)
-                    .filter(|p| Shard { index: i, count: 3 }.contains(*p))
+                    .filter(|p| Shard { index: i, count: 3 }.contains(*p, 2))
                     .collect()
             })
             .collect();
-        assert_eq!(parts, [vec![0, 3, 6, 9], vec![1, 4, 7], vec![2, 5, 8]]);
+        // Ten images in batches of 2 (batches 0..5) dealt to three shards.
+        assert_eq!(parts, [vec![0, 1, 6, 7], vec![2, 3, 8, 9], vec![4, 5]]);
         for bad in ["3/3", "1", "a/2", "0/0", "-1/2", "1/2/3"] {
             let err = bad.parse::<Shard>().unwrap_err();
             assert!(err.contains("INDEX/COUNT"), "{bad}: {err}");

@@ -10,7 +10,8 @@ use aann_data::{ImageSet, OpenOptions, Unlabelled};
 use aann_eval::lab::arm::into_conditions;
 use aann_eval::lab::{Ablation, Arm};
 use aann_eval::means::{describe_set, donor_pool};
-use aann_eval::records::{discard_run, read_records};
+use aann_eval::records::{discard_run, merge_shards, read_records};
+use aann_eval::run::Shard;
 use aann_eval::summary::summarize;
 use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
 use aann_model::{ChannelSet, Intervention, Tap};
@@ -71,6 +72,12 @@ pub struct AblateArgs {
     /// Discard the records of an earlier run in the results folder and start over.
     #[arg(long)]
     pub fresh: bool,
+    /// Run one part of the image set, INDEX/COUNT (0-based), and write its records only.
+    #[arg(long, conflicts_with = "merge")]
+    pub shard: Option<Shard>,
+    /// The results folders of a sharded run's jobs: united in --out, then the run completes.
+    #[arg(long, num_args = 1.., value_name = "SHARD_DIR")]
+    pub merge: Vec<PathBuf>,
 }
 
 fn open_set(
@@ -205,9 +212,23 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
         evaluator.checkpoint().name(variant),
         out.display()
     );
+    if !args.merge.is_empty() {
+        let merged = merge_shards(
+            &out,
+            &args.merge.iter().map(|p| cli_path(p)).collect::<Vec<_>>(),
+        )?;
+        eprintln!(
+            "merged {} shard folder(s) into {}: {} records ({} already there)",
+            args.merge.len(),
+            out.display(),
+            merged.records,
+            merged.duplicates
+        );
+    }
     let options = RunOptions {
         batch_size: args.batch_size,
         progress: !args.model.session.quiet,
+        shard: args.shard,
         ..Default::default()
     };
     let stats = run_conditions(
@@ -228,6 +249,13 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
         stats.images_resumed,
         stats.failures
     );
+    if let Some(shard) = args.shard {
+        println!(
+            "shard {shard}: records in {}; when every shard is done, run the same command with --merge <the shards' folders> --out <results folder>",
+            out.display()
+        );
+        return Ok(());
+    }
     let failures = aann_eval::records::read_failures(&out)?;
     for f in &failures {
         eprintln!("skipped {}: {}", f.path, f.reason);
