@@ -32,7 +32,7 @@ use crate::lab::arm::into_conditions;
 use crate::lab::controls::{fit_relay, shuffled_mapping};
 use crate::lab::faithfulness::{self, Faithfulness};
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
-use crate::lab::readout::fit_readout;
+use crate::lab::readout::{Window, fit_readout};
 use crate::lab::{
     Ablation, Arm, ArmInfo, ArmKind, Control, FitSets, Provenance, Session, SessionConfig,
     WeightsChoice, build_replacement_with_data, remapped,
@@ -530,9 +530,32 @@ pub fn run_experiment(
         controls.push((arm.name().to_string(), r));
         arms.push(arm);
     }
+    // The fitted bounds: readouts of what the circuits read, fitted on tune + dev.
+    let mut readouts: Vec<(Tap, Window, Option<String>)> = Vec::new();
     if let Some(readout_tap) = &spec.controls.readout {
         let readout_tap = Tap::parse(readout_tap, variant)
             .map_err(|e| EvalError::Spec(format!("controls.readout: {e}")))?;
+        readouts.push((readout_tap, Window::NEIGHBOURHOOD, None));
+    }
+    if let Some(p) = &spec.controls.pixel_readout {
+        if p.pool == 0 || p.pixels < p.pool {
+            return Err(EvalError::Spec(format!(
+                "controls.pixel_readout: pool = {} and pixels = {}: the pool must be at least 1 and the window at least one pooled block",
+                p.pool, p.pixels
+            )));
+        }
+        let window = Window::pixels(variant, tap, p.pool, p.pixels);
+        let described = format!(
+            "{}×{} blocks of {}×{} pixels, about {} px",
+            window.size,
+            window.size,
+            p.pool,
+            p.pool,
+            window.size * p.pool
+        );
+        readouts.push((Tap::INPUT, window, Some(described)));
+    }
+    for (readout_tap, window, described) in readouts {
         let mut fit_sets = vec![&calibration_set];
         if let Some((d, _)) = &dev {
             fit_sets.push(d);
@@ -549,6 +572,7 @@ pub fn run_experiment(
             &fit_sets,
             &preprocess,
             readout_tap,
+            window,
             tap,
             &family_channels,
             spec.controls.readout_ridge,
@@ -559,6 +583,7 @@ pub fn run_experiment(
         let (arm, r) = family_control(
             Control::Readout {
                 tap: readout_tap.name(variant),
+                window: described,
             },
             Arc::new(readout),
             identity_mapping.clone(),

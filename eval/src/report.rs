@@ -56,7 +56,10 @@ fn kind_text(a: &crate::lab::ArmInfo) -> String {
             Control::Shuffled { .. } => "control: shuffled mapping".into(),
             Control::Rotated { degrees } => format!("control: rotated {degrees}°"),
             Control::Relay { tap } => format!("control: relay of one {tap} channel"),
-            Control::Readout { tap } => format!("bound: fitted linear readout of {tap} (3×3)"),
+            Control::Readout { tap, window } => format!(
+                "bound: fitted linear readout of {tap} ({})",
+                window.as_deref().unwrap_or("3×3")
+            ),
         },
         ArmKind::NullSet { .. } => "null set".into(),
         ArmKind::MappingNull { .. } => "mapping null".into(),
@@ -179,7 +182,7 @@ pub fn nulls_text(r: &ExperimentResult) -> String {
             .and_then(|f| f.result.fraction.as_ref())
             .map(|e| e.point)
     };
-    let bound = r.conditions.iter().find(|a| {
+    let bounds = r.conditions.iter().filter(|a| {
         matches!(
             a.kind,
             crate::lab::ArmKind::Control {
@@ -188,9 +191,8 @@ pub fn nulls_text(r: &ExperimentResult) -> String {
             }
         )
     });
-    if let Some(b) = bound
-        && let Some(y) = ce(&b.name)
-    {
+    for b in bounds {
+        let Some(y) = ce(&b.name) else { continue };
         let parts: Vec<String> = r
             .conditions
             .iter()

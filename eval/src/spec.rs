@@ -253,6 +253,31 @@ pub struct ControlsSpec {
     /// The readout's ridge, relative to the mean diagonal of its normal equations.
     #[serde(default = "default_ridge")]
     pub readout_ridge: f64,
+    /// The bound of circuits built from pixels: a linear readout of the image itself,
+    /// average-pooled, over a window about as wide as the neurons' receptive field, fitted
+    /// like `readout` (same images, same ridge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixel_readout: Option<PixelReadoutSpec>,
+}
+
+/// The pixel readout's window.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixelReadoutSpec {
+    /// The image is average-pooled over `pool × pool` pixel blocks first.
+    #[serde(default = "default_pixel_pool")]
+    pub pool: usize,
+    /// Width of the window around each unit, in pixels (rounded to whole pooled blocks).
+    #[serde(default = "default_pixel_window")]
+    pub pixels: usize,
+}
+
+fn default_pixel_pool() -> usize {
+    4
+}
+
+fn default_pixel_window() -> usize {
+    100
 }
 
 fn default_ridge() -> f64 {

@@ -37,9 +37,14 @@ pub enum Control {
     Rotated { degrees: i64 },
     /// Every neuron replaced by the best single channel of the relay tap.
     Relay { tap: String },
-    /// The upper bound: a 3×3 linear readout of `tap` fitted to every neuron on tune + dev
-    /// (see `crate::lab::readout`).
-    Readout { tap: String },
+    /// The upper bound: a linear readout of `tap` fitted to every neuron on tune + dev
+    /// (see `crate::lab::readout`): 3×3 on the target's grid, or, for the readout of the
+    /// image (`bound-readout-pixels`), over the `window` described.
+    Readout {
+        tap: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<String>,
+    },
 }
 
 impl Control {
@@ -49,6 +54,9 @@ impl Control {
             Control::Shuffled { .. } => format!("{of}~shuffled"),
             Control::Rotated { degrees } => format!("{of}~rot{degrees}"),
             Control::Relay { .. } => "control-relay".into(),
+            Control::Readout {
+                window: Some(_), ..
+            } => "bound-readout-pixels".into(),
             Control::Readout { .. } => "bound-readout".into(),
         }
     }

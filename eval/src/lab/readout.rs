@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::module::{avg_pool2d, conv2d};
+use burn::tensor::ops::{AvgPoolOptions, ConvOptions, PadMode};
 use burn::tensor::{Int, Tensor, TensorData};
 
 use aann_circuits::accounting::DataDerived;
@@ -24,13 +24,59 @@ use crate::means::describe_set;
 /// Positions of each image used for the fit: every `STRIDE`-th row and column.
 const STRIDE: usize = 3;
 
-/// A 3×3 linear readout of one tap per neuron (pre-activation; the replacement applies the
-/// ReLU).
+/// Where a readout looks: the tap average-pooled by `pool`, then a `size × size` window
+/// whose centre follows the target unit (`stride` pooled units per target unit, the window
+/// starting `pad_lo` units before `stride · i`; zeros beyond the border).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub pool: usize,
+    pub size: usize,
+    pub stride: usize,
+    pub pad_lo: usize,
+}
+
+impl Window {
+    /// The 3×3 neighbourhood on the target's own grid (`inception_3a` → `inception_3b`).
+    pub const NEIGHBOURHOOD: Window = Window {
+        pool: 1,
+        size: 3,
+        stride: 1,
+        pad_lo: 1,
+    };
+
+    /// A window of about `pixels` input pixels around each unit of `target`, on the image
+    /// average-pooled by `pool`: the readout a circuit from pixels is measured against.
+    pub fn pixels(variant: Variant, target: Tap, pool: usize, pixels: usize) -> Window {
+        let [_, cols] = aann_model::geometry::tap_geometry(variant, target, 224, 224);
+        let stride = (cols.jump as usize / pool).max(1);
+        let size = (pixels / pool) | 1;
+        // Pooled unit k covers pixels [pool·k, pool·(k+1)): centre pool·k + pool/2. Put the
+        // window's centre on the pooled unit nearest the target unit's centre.
+        let offset = ((cols.first_centre - pool as f64 / 2.0) / pool as f64).round() as isize;
+        Window {
+            pool,
+            size,
+            stride,
+            pad_lo: (size as isize / 2 - offset).max(0) as usize,
+        }
+    }
+
+    /// Padding after the input so that `target` outputs come out of `input` pooled units.
+    fn pad_hi(&self, input: usize, target: usize) -> usize {
+        ((target - 1) * self.stride + self.size).saturating_sub(input + self.pad_lo)
+    }
+}
+
+/// A linear readout of one tap per neuron over a window (pre-activation; the replacement
+/// applies the ReLU).
 pub struct LinearReadout {
     tap: Tap,
     variant: Variant,
+    window: Window,
     weight: Tensor<4>,
     bias: Tensor<1>,
+    /// The target's grid (rows, columns) at the fitting input size.
+    target_size: [usize; 2],
     /// R² of each neuron's fit on the fitting positions (before the ReLU).
     pub fit_r2: Vec<f64>,
     split: String,
@@ -39,7 +85,23 @@ pub struct LinearReadout {
 
 impl Circuit for LinearReadout {
     fn name(&self) -> String {
-        format!("readout-of-{}-3x3", self.tap.name(self.variant))
+        let w = &self.window;
+        if w.pool > 1 {
+            format!(
+                "readout-of-{}-{}x{}-pooled-{}",
+                self.tap.name(self.variant),
+                w.size,
+                w.size,
+                w.pool
+            )
+        } else {
+            format!(
+                "readout-of-{}-{}x{}",
+                self.tap.name(self.variant),
+                w.size,
+                w.size
+            )
+        }
     }
 
     fn group(&self) -> RotationGroup {
@@ -51,11 +113,23 @@ impl Circuit for LinearReadout {
     }
 
     fn units(&self, taps: &HashMap<Tap, Tensor<4>>) -> Tensor<4> {
+        let w = &self.window;
+        let x = pooled(taps[&self.tap].clone(), w.pool);
+        let [_, _, h, wd] = x.dims();
+        let x = x.pad(
+            (
+                w.pad_lo,
+                w.pad_hi(wd, self.target_size[1]),
+                w.pad_lo,
+                w.pad_hi(h, self.target_size[0]),
+            ),
+            PadMode::Constant(0.0),
+        );
         conv2d(
-            taps[&self.tap].clone(),
+            x,
             self.weight.clone(),
             Some(self.bias.clone()),
-            ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
+            ConvOptions::new([w.stride, w.stride], [0, 0], [1, 1], 1),
         )
     }
 
@@ -72,7 +146,19 @@ impl Circuit for LinearReadout {
     }
 }
 
-/// Fit the readout of `target`'s `channels` from `tap` (same grid) on `sets`, with ridge
+/// `x` average-pooled over `pool × pool` blocks (unchanged for 1).
+fn pooled(x: Tensor<4>, pool: usize) -> Tensor<4> {
+    if pool > 1 {
+        avg_pool2d(
+            x,
+            AvgPoolOptions::new([pool, pool]).with_stride([pool, pool]),
+        )
+    } else {
+        x
+    }
+}
+
+/// Fit the readout of `target`'s `channels` from `tap` over `window` on `sets`, with ridge
 /// `lambda` (relative to the mean diagonal of the normal equations).
 #[allow(clippy::too_many_arguments)]
 pub fn fit_readout(
@@ -80,6 +166,7 @@ pub fn fit_readout(
     sets: &[&ImageSet],
     preprocess: &Preprocess,
     tap: Tap,
+    window: Window,
     target: Tap,
     channels: &[usize],
     lambda: f64,
@@ -88,7 +175,9 @@ pub fn fit_readout(
     let variant = session.variant();
     let c = tap.channels(variant);
     let k = channels.len();
-    let d = c * 9 + 1;
+    let taps_per_channel = window.size * window.size;
+    let d = c * taps_per_channel + 1;
+    let mut target_size = [0usize; 2];
     let device = session.model().device().clone();
     let mut xtx = vec![0f64; d * d];
     let mut xty = vec![0f64; d * k];
@@ -104,16 +193,22 @@ pub fn fit_readout(
             &[tap, target],
             batch,
             |_, taps| {
-                let x = taps[&tap].clone();
+                let x = pooled(taps[&tap].clone(), window.pool);
                 let y = taps[&target].clone().select(1, index.clone());
-                let [n, _, h, w] = x.dims();
-                if y.dims()[2..] != [h, w] {
+                let [n, _, xh, xw] = x.dims();
+                let [_, _, h, w] = y.dims();
+                if (h - 1) * window.stride >= xh + window.pad_lo
+                    || (w - 1) * window.stride >= xw + window.pad_lo
+                {
                     return Err(EvalError::Spec(format!(
-                        "a readout needs {} on the grid of {}",
+                        "a readout of {} (pooled {}×) with stride {} does not cover the {h}×{w} grid of {}",
                         tap.name(variant),
+                        window.pool,
+                        window.stride,
                         target.name(variant)
                     )));
                 }
+                target_size = [h, w];
                 let xv = host_values(x)?;
                 let yv = host_values(y)?;
                 let positions: Vec<(usize, usize)> = (STRIDE / 2..h)
@@ -127,14 +222,23 @@ pub fn fit_readout(
                     for (p, &(i, j)) in positions.iter().enumerate() {
                         let row = img * positions.len() + p;
                         let fr = &mut f[row * d..(row + 1) * d];
+                        let (i0, j0) = (
+                            (i * window.stride) as isize - window.pad_lo as isize,
+                            (j * window.stride) as isize - window.pad_lo as isize,
+                        );
+                        let size = window.size as isize;
                         for ch in 0..c {
-                            for di in 0..3 {
-                                for dj in 0..3 {
-                                    let (ii, jj) = (i as isize + di - 1, j as isize + dj - 1);
-                                    if ii >= 0 && jj >= 0 && (ii as usize) < h && (jj as usize) < w
+                            for di in 0..size {
+                                for dj in 0..size {
+                                    let (ii, jj) = (i0 + di, j0 + dj);
+                                    if ii >= 0
+                                        && jj >= 0
+                                        && (ii as usize) < xh
+                                        && (jj as usize) < xw
                                     {
-                                        fr[ch * 9 + (di * 3 + dj) as usize] = xv
-                                            [((img * c + ch) * h + ii as usize) * w + jj as usize];
+                                        fr[ch * taps_per_channel + (di * size + dj) as usize] = xv
+                                            [((img * c + ch) * xh + ii as usize) * xw
+                                                + jj as usize];
                                     }
                                 }
                             }
@@ -195,11 +299,11 @@ pub fn fit_readout(
             if sst > 0.0 { 1.0 - sse / sst } else { 0.0 }
         })
         .collect();
-    let mut weight = vec![0f32; k * c * 9];
+    let mut weight = vec![0f32; k * (d - 1)];
     let mut bias = vec![0f32; k];
     for u in 0..k {
         for i in 0..d - 1 {
-            weight[u * c * 9 + i] = wts[i * k + u] as f32;
+            weight[u * (d - 1) + i] = wts[i * k + u] as f32;
         }
         bias[u] = wts[(d - 1) * k + u] as f32;
     }
@@ -211,7 +315,12 @@ pub fn fit_readout(
     Ok(LinearReadout {
         tap,
         variant,
-        weight: Tensor::from_data(TensorData::new(weight, [k, c, 3, 3]), &device),
+        window,
+        target_size,
+        weight: Tensor::from_data(
+            TensorData::new(weight, [k, c, window.size, window.size]),
+            &device,
+        ),
         bias: Tensor::from_data(TensorData::new(bias, [k]), &device),
         fit_r2,
         split,
@@ -263,6 +372,55 @@ fn cholesky_solve(a: &mut [f64], n: usize, b: &[f64], m: usize) -> Option<Vec<f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pixel_window_sits_on_the_unit_and_the_readout_reads_it() {
+        // BVLC inception_3b at 224: units 8 px apart, the first centred at 6.5 px. Pooled by
+        // 4 (56 blocks), a 25-block window (100 px), 2 blocks per unit, centred on block
+        // 2i + 1 (pixels 8i + 4 … 8i + 8).
+        let target = Tap::mixed(aann_model::Block::B3b);
+        let w = Window::pixels(Variant::Bvlc, target, 4, 100);
+        assert_eq!(
+            w,
+            Window {
+                pool: 4,
+                size: 25,
+                stride: 2,
+                pad_lo: 11
+            }
+        );
+        assert_eq!(w.pad_hi(56, 28), 12);
+        // units() is the fit's features times the weights: one weight on the window's
+        // centre reads pooled block (2i + 1, 2j + 1) for unit (i, j).
+        let device = burn::tensor::Device::default();
+        let mut weight = vec![0f32; 3 * 25 * 25];
+        weight[25 * 12 + 12] = 1.0; // channel 0, the centre tap
+        let readout = LinearReadout {
+            tap: Tap::INPUT,
+            variant: Variant::Bvlc,
+            window: w,
+            target_size: [28, 28],
+            weight: Tensor::from_data(TensorData::new(weight, [1, 3, 25, 25]), &device),
+            bias: Tensor::from_data(TensorData::new(vec![0f32], [1]), &device),
+            fit_r2: vec![0.0],
+            split: String::new(),
+            count: 0,
+        };
+        let pixels: Vec<f32> = (0..3 * 224 * 224).map(|i| (i % 997) as f32).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(pixels.clone(), [1, 3, 224, 224]), &device);
+        let units = readout.units(&HashMap::from([(Tap::INPUT, x)]));
+        assert_eq!(units.dims(), [1, 1, 28, 28]);
+        let got = units.into_data().try_to_vec::<f32>().unwrap();
+        for (i, j) in [(0, 0), (5, 9), (27, 27)] {
+            let (bi, bj) = (2 * i + 1, 2 * j + 1);
+            let block: f32 = (0..4)
+                .flat_map(|y| (0..4).map(move |x| (4 * bi + y, 4 * bj + x)))
+                .map(|(y, x)| pixels[y * 224 + x])
+                .sum::<f32>()
+                / 16.0;
+            assert!((got[i * 28 + j] - block).abs() < 1e-3, "unit ({i}, {j})");
+        }
+    }
 
     #[test]
     fn cholesky_solves_a_small_system() {
