@@ -671,40 +671,25 @@ pub fn run_experiment(
         );
     }
     // The two nulls: sub-runs of their own (only their records, for a shard).
+    let null_context = NullContext {
+        session,
+        tap,
+        test: &test,
+        preprocess: &preprocess,
+        order: &order,
+        out: &out,
+        options: &run_options,
+    };
     let run_nulls = |main: Option<&[ImageRecord]>| -> Result<_, EvalError> {
         let null = match (&spec.null, spec.ablations.zero) {
-            (Some(n), true) if n.sets > 0 => run_null(
-                session,
-                tap,
-                &family,
-                &stats.mean,
-                n,
-                &test,
-                &preprocess,
-                &order,
-                &out,
-                &run_options,
-                main,
-            )?,
+            (Some(n), true) if n.sets > 0 => run_null(null_context, &family, &stats.mean, n, main)?,
             _ => None,
         };
         let mapping_null = match &spec.mapping_null {
             Some(m) if m.shuffles > 0 => {
                 let (of, replacement) = mapping_null_of(m, &replacements)?;
-                run_mapping_null(
-                    session,
-                    tap,
-                    &of,
-                    replacement,
-                    &calibration_data[&of],
-                    m,
-                    &test,
-                    &preprocess,
-                    &order,
-                    &out,
-                    &run_options,
-                    main,
-                )?
+                let data = &calibration_data[&of];
+                run_mapping_null(null_context, &of, replacement, data, m, main)?
             }
             _ => None,
         };
@@ -1063,20 +1048,35 @@ fn run_sub(
     Ok((evaluator.condition_names(), read_records(dir)?))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_null(
-    session: &Session,
+/// What the nulls share: the session, the target tap, the test images and how they are
+/// run, and the results folder their sub-runs live in.
+#[derive(Clone, Copy)]
+struct NullContext<'a> {
+    session: &'a Session,
     tap: Tap,
+    test: &'a ImageSet,
+    preprocess: &'a Preprocess,
+    order: &'a ClassOrder,
+    out: &'a Path,
+    options: &'a RunOptions,
+}
+
+fn run_null(
+    ctx: NullContext<'_>,
     family: &Family,
     magnitudes: &[f64],
     spec: &crate::spec::NullSpec,
-    test: &ImageSet,
-    preprocess: &Preprocess,
-    order: &ClassOrder,
-    out: &Path,
-    options: &RunOptions,
     main_records: Option<&[ImageRecord]>,
 ) -> Result<Option<NullResult>, EvalError> {
+    let NullContext {
+        session,
+        tap,
+        test,
+        preprocess,
+        order,
+        out,
+        options,
+    } = ctx;
     let start = Instant::now();
     let variant = session.variant();
     let size = family.neurons.len();
@@ -1163,21 +1163,23 @@ fn run_null(
     }))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_mapping_null(
-    session: &Session,
-    tap: Tap,
+    ctx: NullContext<'_>,
     of: &str,
     replacement: &CircuitReplacement,
     data: &CalibrationData,
     spec: &crate::spec::MappingNullSpec,
-    test: &ImageSet,
-    preprocess: &Preprocess,
-    order: &ClassOrder,
-    out: &Path,
-    options: &RunOptions,
     main_records: Option<&[ImageRecord]>,
 ) -> Result<Option<MappingNullResult>, EvalError> {
+    let NullContext {
+        session,
+        tap,
+        test,
+        preprocess,
+        order,
+        out,
+        options,
+    } = ctx;
     let start = Instant::now();
     let arms: Vec<Arm> = (0..spec.shuffles)
         .map(|i| {
