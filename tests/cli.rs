@@ -290,8 +290,8 @@ fn assert_pinned(summary: &serde_json::Value) {
 #[test]
 fn a_sharded_run_merges_to_the_unsharded_summary() {
     let dir = tempfile::tempdir().unwrap();
-    // A cheaper card: no circuits (so no replacement null), the ablations, the relay and
-    // the readout, and the channel null.
+    // A cheaper card: no circuits (so no replacement null): the baseline, zero and mean
+    // ablation, the relay, the two readouts, and the channel null.
     let cheap = |out: &Path, extra: &[&str]| {
         let mut args = small_run("eval/experiments/curves-bvlc.toml", out);
         let at = args.iter().position(|a| a == "--limit").unwrap();
@@ -334,8 +334,8 @@ fn a_sharded_run_merges_to_the_unsharded_summary() {
         let records = std::fs::read_to_string(s.join("records.jsonl")).unwrap();
         assert_eq!(
             records.lines().count(),
-            images * 5,
-            "{images} images × 5 arms"
+            images * 6,
+            "{images} images × 6 arms"
         );
         let null = std::fs::read_to_string(s.join("null/records.jsonl")).unwrap_or_default();
         assert_eq!(
