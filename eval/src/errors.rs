@@ -68,6 +68,9 @@ pub struct ErrorOptions {
     /// computed now, for the first `dev_images`) or `test` (the run's own records).
     pub split: Split,
     pub dev_images: usize,
+    /// On the dev split, also evaluate the replacement with each neuron in turn left
+    /// natural: which neuron's circuit costs the most.
+    pub leave_one_out: bool,
     pub progress: bool,
 }
 
@@ -83,6 +86,7 @@ impl Default for ErrorOptions {
             reference_images: 64,
             split: Split::Dev,
             dev_images: 200,
+            leave_one_out: false,
             progress: false,
         }
     }
@@ -120,7 +124,7 @@ pub struct ErrorImage {
     pub neurons: Vec<NeuronDifference>,
 }
 
-/// A neuron's error on the listed images against its error on typical test images.
+/// A neuron's error on the listed images against its error on typical images of the split.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NeuronSummary {
     pub channel: usize,
@@ -148,6 +152,61 @@ pub struct ErrorAnalysis {
     /// Neurons, worst on the listed images (relative to typical) first.
     pub neurons: Vec<NeuronSummary>,
     pub reference_images: usize,
+    /// With `leave_one_out`: each neuron left natural while the circuit replaces the others,
+    /// the neuron whose return helps most first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leave_one_out: Vec<LeftNatural>,
+}
+
+/// The replacement with one neuron left natural, on the analysed images.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeftNatural {
+    pub channel: usize,
+    pub orientation_deg: f64,
+    /// Mean KL(baseline ‖ replacement) with this neuron natural, and how much lower that is
+    /// than with every neuron replaced (as a share of the full replacement's KL too).
+    pub kl: f64,
+    pub kl_drop: f64,
+    pub kl_drop_share: f64,
+    /// Mean cross-entropy change, likewise (absent without labels).
+    pub loss_drop: Option<f64>,
+}
+
+/// The replacement without channel `k` (index into its mapping): that neuron stays natural.
+fn without_neuron(r: &CircuitReplacement, k: usize) -> CircuitReplacement {
+    let (mapping, calibration) = drop_neuron(&r.mapping, &r.calibration, k);
+    CircuitReplacement {
+        circuit: r.circuit.clone(),
+        mapping,
+        calibration,
+        device: r.device.clone(),
+    }
+}
+
+/// A mapping and its calibration without neuron `k`.
+fn drop_neuron(
+    mapping: &UnitMapping,
+    calibration: &Calibration,
+    k: usize,
+) -> (UnitMapping, Calibration) {
+    let drop = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != k)
+            .map(|(_, x)| *x)
+            .collect()
+    };
+    let mut mapping = mapping.clone();
+    mapping.channels.remove(k);
+    mapping.units.remove(k);
+    mapping.orientations.remove(k);
+    let mut calibration = calibration.clone();
+    calibration.gains = drop(&calibration.gains);
+    calibration.biases = drop(&calibration.biases);
+    if calibration.mse.len() > k {
+        calibration.mse = drop(&calibration.mse);
+    }
+    (mapping, calibration)
 }
 
 /// Analyse a finished results folder.
@@ -265,10 +324,24 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
 
     // Rank the images from the records.
     let records = match options.split {
+        Split::Test if options.leave_one_out => {
+            return Err(EvalError::Spec(
+                "--leave-one-out evaluates new arms, which is done on the dev split only".into(),
+            ));
+        }
         Split::Test => read_records(results)?,
         Split::Dev | Split::Tune => {
-            let arm = Arm::replace(condition.clone(), tap, replacement.clone());
-            let (conditions, _) = into_conditions(vec![arm], spec.model);
+            let mut arms = vec![Arm::replace(condition.clone(), tap, replacement.clone())];
+            if options.leave_one_out {
+                for (k, channel) in replacement.mapping.channels.iter().enumerate() {
+                    arms.push(Arm::replace(
+                        format!("{condition}~natural-{channel}"),
+                        tap,
+                        Arc::new(without_neuron(&replacement, k)),
+                    ));
+                }
+            }
+            let (conditions, _) = into_conditions(arms, spec.model);
             let evaluator = Evaluator::new(model, conditions)?;
             if options.progress {
                 eprintln!(
@@ -397,7 +470,40 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
         ratio(b).total_cmp(&ratio(a))
     });
 
+    let mean_of = |arm: &str, f: &dyn Fn(&ImageRecord, &ImageRecord) -> Option<f64>| {
+        let v: Vec<f64> = records
+            .iter()
+            .filter(|r| r.condition == arm)
+            .filter_map(|r| f(by_key.get(&(r.image.as_str(), "baseline"))?, r))
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let kl = |_: &ImageRecord, r: &ImageRecord| Some(r.kl);
+    let loss = |n: &ImageRecord, r: &ImageRecord| Some(r.loss? - n.loss?);
+    let mut leave_one_out = Vec::new();
+    if options.leave_one_out {
+        let full_kl = mean_of(&condition, &kl).unwrap_or(0.0);
+        let full_loss = mean_of(&condition, &loss);
+        for (channel, orientation_deg) in mapping.channels.iter().zip(&mapping.orientations) {
+            let arm = format!("{condition}~natural-{channel}");
+            let arm_kl = mean_of(&arm, &kl).unwrap_or(f64::NAN);
+            leave_one_out.push(LeftNatural {
+                channel: *channel,
+                orientation_deg: *orientation_deg,
+                kl: arm_kl,
+                kl_drop: full_kl - arm_kl,
+                kl_drop_share: if full_kl > 0.0 {
+                    (full_kl - arm_kl) / full_kl
+                } else {
+                    0.0
+                },
+                loss_drop: full_loss.zip(mean_of(&arm, &loss)).map(|(a, b)| a - b),
+            });
+        }
+        leave_one_out.sort_by(|a, b| b.kl_drop.total_cmp(&a.kl_drop));
+    }
     Ok(ErrorAnalysis {
+        leave_one_out,
         results: results.display().to_string(),
         split: options.split,
         condition,
@@ -508,8 +614,9 @@ pub fn errors_markdown(a: &ErrorAnalysis) -> String {
     );
     let _ = writeln!(
         s,
-        "## Neurons\n\nRMS difference of artificial from natural activation on the listed images and on {} typical test images; mean correlation over positions. Worst relative to typical first.\n",
-        a.reference_images
+        "## Neurons\n\nRMS difference of artificial from natural activation on the listed images and on {} typical {} images; mean correlation over positions. Worst relative to typical first.\n",
+        a.reference_images,
+        a.split.name()
     );
     let _ = writeln!(
         s,
@@ -527,6 +634,30 @@ pub fn errors_markdown(a: &ErrorAnalysis) -> String {
             n.listed_correlation,
             n.typical_correlation
         );
+    }
+    if !a.leave_one_out.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Each neuron left natural\n\nThe replacement with one neuron natural and the other {} replaced, on the same {} images: how much lower its mean KL from the natural network is than with every neuron replaced. The neuron whose circuit costs the most first.\n",
+            a.leave_one_out.len() - 1,
+            a.images
+        );
+        let _ = writeln!(
+            s,
+            "| channel | orientation | mean KL | KL drop | share of the circuit's KL | loss drop |\n| ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for l in &a.leave_one_out {
+            let _ = writeln!(
+                s,
+                "| {} | {:.0}° | {:.4} | {:+.4} | {:.1}% | {} |",
+                l.channel,
+                l.orientation_deg,
+                l.kl,
+                l.kl_drop,
+                100.0 * l.kl_drop_share,
+                l.loss_drop.map_or("–".to_string(), |d| format!("{d:+.4}"))
+            );
+        }
     }
     let _ = writeln!(s, "\n## Images\n");
     for (i, img) in a.listed.iter().enumerate() {
@@ -593,6 +724,30 @@ pub fn write_errors(a: &ErrorAnalysis, results: &Path) -> Result<Vec<PathBuf>, E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_neuron_left_natural_leaves_the_others_as_they_were() {
+        let mapping = UnitMapping {
+            channels: vec![9, 66, 206],
+            units: vec![11, 5, 0],
+            orientations: vec![175.3, 85.5, 11.3],
+        };
+        let calibration = Calibration {
+            scope: "neuron".into(),
+            fit: Default::default(),
+            gains: vec![1.0, 2.0, 3.0],
+            biases: vec![-0.1, -0.2, -0.3],
+            split: "tune".into(),
+            mse: vec![0.5, 0.6, 0.7],
+        };
+        let (m, c) = drop_neuron(&mapping, &calibration, 1);
+        assert_eq!(m.channels, [9, 206]);
+        assert_eq!(m.units, [11, 0]);
+        assert_eq!(m.orientations, [175.3, 11.3]);
+        assert_eq!(c.gains, [1.0, 3.0]);
+        assert_eq!(c.biases, [-0.1, -0.3]);
+        assert_eq!(c.mse, [0.5, 0.7]);
+    }
 
     #[test]
     fn identical_maps_have_no_difference_and_full_correlation() {

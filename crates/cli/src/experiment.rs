@@ -189,6 +189,10 @@ pub struct ErrorsArgs {
     /// How many dev images to evaluate.
     #[arg(long, default_value_t = 200)]
     pub dev_images: usize,
+    /// Also evaluate the replacement with each neuron in turn left natural (dev only): which
+    /// neuron's circuit costs the most.
+    #[arg(long)]
+    pub leave_one_out: bool,
     #[command(flatten)]
     pub session: SessionArgs,
 }
@@ -204,6 +208,7 @@ pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
         reference_images: args.reference_images,
         split: args.split,
         dev_images: args.dev_images,
+        leave_one_out: args.leave_one_out,
         progress: !args.session.quiet,
     };
     let analysis = analyse_errors(&args.results, &options)?;
