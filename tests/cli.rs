@@ -493,6 +493,11 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
         "a machine path in summary.json: {root}"
     );
     assert!(written.contains("$AANN_DATA/imagenet-sample"));
+    for report in ["summary.md", "report.html"] {
+        let text = std::fs::read_to_string(out.join(report)).unwrap();
+        assert!(!text.contains(&root), "a machine path in {report}: {root}");
+        assert!(text.contains("$AANN_DATA/imagenet-sample"), "{report}");
+    }
     let provenance = &summary["provenance"];
     assert_eq!(provenance["image_lists"]["test"]["images"], 24);
     assert_eq!(provenance["image_lists"]["calibration"]["images"], 16);

@@ -31,11 +31,17 @@ fn pct(x: f64) -> String {
 }
 
 /// Write `summary.md` and `report.html` for a finished experiment into `out`.
-pub fn write_reports(result: &ExperimentResult, out: &Path) -> Result<(), EvalError> {
+/// Write `summary.md` and `report.html`, inputs under the data root named `$AANN_DATA/…`
+/// (`portable`, as in `summary.json`), never by this machine's path.
+pub fn write_reports(
+    result: &ExperimentResult,
+    out: &Path,
+    portable: impl Fn(&str) -> String,
+) -> Result<(), EvalError> {
     let md = out.join("summary.md");
-    std::fs::write(&md, markdown(result)).map_err(|e| EvalError::write(&md, e))?;
+    std::fs::write(&md, portable(&markdown(result))).map_err(|e| EvalError::write(&md, e))?;
     let page = out.join("report.html");
-    std::fs::write(&page, html(result, out)).map_err(|e| EvalError::write(&page, e))?;
+    std::fs::write(&page, portable(&html(result, out))).map_err(|e| EvalError::write(&page, e))?;
     Ok(())
 }
 
