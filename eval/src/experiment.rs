@@ -266,8 +266,8 @@ pub(crate) fn check_disjoint(
     first: (&str, &ImageSet),
     second: (&str, &ImageSet),
 ) -> Result<(ContentDigest, ContentDigest), EvalError> {
-    let a = content_digest(first.1)?;
-    let b = content_digest(second.1)?;
+    let a = aann_data::split_digest(first.1)?;
+    let b = aann_data::split_digest(second.1)?;
     aann_data::check_disjoint((first.0, &a), (second.0, &b))?;
     Ok((a, b))
 }
@@ -357,7 +357,7 @@ pub fn run_experiment(
     let dev = match &spec.dev {
         Some(d) => {
             let dev = open_set(root, d, &synsets, "dev")?;
-            let dev_digest = content_digest(&dev)?;
+            let dev_digest = aann_data::split_digest(&dev)?;
             aann_data::check_disjoint(("tune", &tune_digest), ("dev", &dev_digest))?;
             aann_data::check_disjoint(("dev", &dev_digest), ("test", &test_digest))?;
             Some((dev, dev_digest))
@@ -957,7 +957,7 @@ pub fn run_experiment(
         .map_err(|e| EvalError::write(&summary_path, e))?;
     let resolved = out.join("spec.resolved.toml");
     std::fs::write(&resolved, spec.to_toml()).map_err(|e| EvalError::write(&resolved, e))?;
-    crate::report::write_reports(&result, &out)?;
+    crate::report::write_reports(&result, &out, |t| session.portable(t))?;
     Ok(ExperimentOutcome::Complete(Box::new(result)))
 }
 

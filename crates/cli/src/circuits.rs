@@ -199,8 +199,8 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     let dev = natural.skip(args.dev_skip).limit(args.dev_images);
     if !dev.is_empty() {
         aann_data::check_disjoint(
-            ("calibration", &aann_data::content_digest(&calibration_set)?),
-            ("dev", &aann_data::content_digest(&dev)?),
+            ("calibration", &aann_data::split_digest(&calibration_set)?),
+            ("dev", &aann_data::split_digest(&dev)?),
         )?;
     }
     let mut preprocess = variant.preprocess();

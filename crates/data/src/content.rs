@@ -19,20 +19,34 @@ pub struct ContentDigest {
     /// `(key, sha256 of the file's bytes)` per image, in the set's order.
     pub images: Vec<(String, String)>,
     /// SHA-256 of each image's decoded pixels (width, height, RGB bytes), in the set's
-    /// order; `None` for a file that does not decode (the run reports it).
+    /// order, `None` for a file that does not decode; empty unless the digest was taken
+    /// by [`split_digest`] (decoding is only worth it where splits are compared).
     pub pixels: Vec<Option<String>>,
     /// SHA-256 over every image's key, label and content hash, in order.
     pub list_sha256: String,
 }
 
-/// Hash every image file of `set`, and its decoded pixels (in parallel). A file that cannot
-/// be read is an error naming it.
+/// Hash every image file of `set` (in parallel): the identity of a list, for provenance and
+/// cache keys. A file that cannot be read is an error naming it.
 pub fn content_digest(set: &ImageSet) -> Result<ContentDigest, DataError> {
+    digest(set, false)
+}
+
+/// The same, with every image's decoded pixels hashed too: what [`check_disjoint`] needs to
+/// catch a picture saved again in another file.
+pub fn split_digest(set: &ImageSet) -> Result<ContentDigest, DataError> {
+    digest(set, true)
+}
+
+fn digest(set: &ImageSet, decoded: bool) -> Result<ContentDigest, DataError> {
     let hashes: Vec<Result<(String, Option<String>), DataError>> = set
         .entries()
         .par_iter()
         .map(|e| {
             let bytes = std::fs::read(&e.path).map_err(|err| DataError::io(&e.path, err))?;
+            if !decoded {
+                return Ok((hex::encode(Sha256::digest(&bytes)), None));
+            }
             let pixels = decode_rgb_from_memory(&bytes, &e.path).ok().map(|image| {
                 let mut h = Sha256::new();
                 h.update(image.width().to_le_bytes());
@@ -47,8 +61,10 @@ pub fn content_digest(set: &ImageSet) -> Result<ContentDigest, DataError> {
     let mut pixels = Vec::with_capacity(set.len());
     let mut list = Sha256::new();
     for (entry, hash) in set.iter().zip(hashes) {
-        let (hash, decoded) = hash?;
-        pixels.push(decoded);
+        let (hash, image_pixels) = hash?;
+        if decoded {
+            pixels.push(image_pixels);
+        }
         list.update(entry.key.as_bytes());
         list.update([0]);
         list.update(format!("{:?}", entry.label).as_bytes());
@@ -64,7 +80,8 @@ pub fn content_digest(set: &ImageSet) -> Result<ContentDigest, DataError> {
     })
 }
 
-/// Refuse two splits that hold the same image content under any names. `first` and
+/// Refuse two splits that hold the same image content under any names: the same file bytes,
+/// or (for digests taken by [`split_digest`]) the same decoded pixels. `first` and
 /// `second` are `(role, digest)` pairs, e.g. `("tune", …)` and `("test", …)`.
 pub fn check_disjoint(
     first: (&str, &ContentDigest),
@@ -88,12 +105,14 @@ pub fn check_disjoint(
         .1
         .images
         .iter()
-        .zip(&second.1.pixels)
-        .filter_map(|((k, h), p)| match files.get(h.as_str()) {
+        .enumerate()
+        .filter_map(|(i, (k, h))| match files.get(h.as_str()) {
             Some(f) => Some(format!("{k} = {f}")),
-            None => p
-                .as_deref()
-                .and_then(|p| decoded.get(p))
+            None => second
+                .1
+                .pixels
+                .get(i)
+                .and_then(|p| decoded.get(p.as_deref()?))
                 .map(|f| format!("{k} = {f} (the same pixels in another file)")),
         })
         .collect();
@@ -169,10 +188,7 @@ mod tests {
         assert_ne!(jpeg, png);
         let tune = set_of(a.path(), &[("x.jpg", &jpeg), ("y.jpg", b"two")]);
         let test = set_of(b.path(), &[("saved-again.png", &png)]);
-        let (dt, ds) = (
-            content_digest(&tune).unwrap(),
-            content_digest(&test).unwrap(),
-        );
+        let (dt, ds) = (split_digest(&tune).unwrap(), split_digest(&test).unwrap());
         assert_eq!(dt.pixels[1], None, "not an image: no pixel hash");
         assert_eq!(dt.pixels[0], ds.pixels[0]);
         let text = check_disjoint(("tune", &dt), ("test", &ds))
@@ -182,6 +198,13 @@ mod tests {
             text.contains("saved-again.png = x.jpg (the same pixels in another file)"),
             "{text}"
         );
+        // A digest of the bytes alone decodes nothing and sees two different files.
+        assert!(content_digest(&tune).unwrap().pixels.is_empty());
+        check_disjoint(
+            ("tune", &content_digest(&tune).unwrap()),
+            ("test", &content_digest(&test).unwrap()),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -42,7 +42,7 @@ mod pbtxt;
 mod prefetch;
 mod preprocess;
 
-pub use content::{ContentDigest, check_disjoint, content_digest};
+pub use content::{ContentDigest, check_disjoint, content_digest, split_digest};
 pub use decode::{decode_rgb, decode_rgb_from_memory, to_rgb_over_white};
 pub use error::{DataError, DecodeError, DecodeErrorKind};
 /// The decoded image type ([`image::RgbImage`]), re-exported so callers need not depend on `image`.
