@@ -1011,17 +1011,20 @@ fn mapping_null_of<'r>(
 
 /// A sub-run of a results folder (the nulls): `arms` over `set` into their own resumable
 /// folder, through the one runner; returns the arm names (baseline first) and the records.
-#[allow(clippy::too_many_arguments)]
 fn run_sub(
-    session: &Session,
+    ctx: NullContext<'_>,
     arms: Vec<Arm>,
     set: &ImageSet,
-    preprocess: &Preprocess,
-    order: &ClassOrder,
     dir: &Path,
     settings: serde_json::Value,
-    options: &RunOptions,
 ) -> Result<(Vec<String>, Vec<ImageRecord>), EvalError> {
+    let NullContext {
+        session,
+        preprocess,
+        order,
+        options,
+        ..
+    } = ctx;
     let variant = session.variant();
     let (conditions, arm_info) = into_conditions(arms, variant);
     let evaluator =
@@ -1068,17 +1071,8 @@ fn run_null(
     spec: &crate::spec::NullSpec,
     main_records: Option<&[ImageRecord]>,
 ) -> Result<Option<NullResult>, EvalError> {
-    let NullContext {
-        session,
-        tap,
-        test,
-        preprocess,
-        order,
-        out,
-        options,
-    } = ctx;
     let start = Instant::now();
-    let variant = session.variant();
+    let variant = ctx.session.variant();
     let size = family.neurons.len();
     let sets = if spec.matched {
         matched_channel_sets(
@@ -1090,7 +1084,7 @@ fn run_null(
         )?
     } else {
         random_channel_sets(
-            tap.channels(variant),
+            ctx.tap.channels(variant),
             size,
             spec.sets,
             spec.seed,
@@ -1100,14 +1094,14 @@ fn run_null(
     let arms: Vec<Arm> = sets
         .iter()
         .enumerate()
-        .map(|(i, set)| Arm::null_set(i, tap, set.clone()))
+        .map(|(i, set)| Arm::null_set(i, ctx.tap, set.clone()))
         .collect();
     let subset = if spec.images > 0 {
-        test.limit(spec.images)
+        ctx.test.limit(spec.images)
     } else {
-        test.clone()
+        ctx.test.clone()
     };
-    if options.progress {
+    if ctx.options.progress {
         eprintln!(
             "random-channel null: {} sets of {size} channels on {} images",
             sets.len(),
@@ -1115,14 +1109,11 @@ fn run_null(
         );
     }
     let (names, records) = run_sub(
-        session,
+        ctx,
         arms,
         &subset,
-        preprocess,
-        order,
-        &out.join("null"),
-        serde_json::json!({ "null": spec, "batch_size": options.batch_size }),
-        options,
+        &ctx.out.join("null"),
+        serde_json::json!({ "null": spec, "batch_size": ctx.options.batch_size }),
     )?;
     // A shard writes records only.
     let Some(main_records) = main_records else {
@@ -1171,28 +1162,19 @@ fn run_mapping_null(
     spec: &crate::spec::MappingNullSpec,
     main_records: Option<&[ImageRecord]>,
 ) -> Result<Option<MappingNullResult>, EvalError> {
-    let NullContext {
-        session,
-        tap,
-        test,
-        preprocess,
-        order,
-        out,
-        options,
-    } = ctx;
     let start = Instant::now();
     let arms: Vec<Arm> = (0..spec.shuffles)
         .map(|i| {
             let mapping = shuffled_mapping(&replacement.mapping, spec.seed.wrapping_add(i as u64));
-            Arm::mapping_null(of, i, tap, remapped(replacement, mapping, data))
+            Arm::mapping_null(of, i, ctx.tap, remapped(replacement, mapping, data))
         })
         .collect();
     let subset = if spec.images > 0 {
-        test.limit(spec.images)
+        ctx.test.limit(spec.images)
     } else {
-        test.clone()
+        ctx.test.clone()
     };
-    if options.progress {
+    if ctx.options.progress {
         eprintln!(
             "replacement null: {} shuffles of {of}'s unit mapping on {} images",
             spec.shuffles,
@@ -1200,19 +1182,16 @@ fn run_mapping_null(
         );
     }
     let (names, records) = run_sub(
-        session,
+        ctx,
         arms,
         &subset,
-        preprocess,
-        order,
-        &out.join("mapping-null"),
+        &ctx.out.join("mapping-null"),
         serde_json::json!({
             "mapping_null": spec,
             "of": of,
             "calibration": replacement.calibration,
-            "batch_size": options.batch_size,
+            "batch_size": ctx.options.batch_size,
         }),
-        options,
     )?;
     // A shard writes records only.
     let Some(main_records) = main_records else {
