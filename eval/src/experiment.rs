@@ -39,11 +39,11 @@ use crate::lab::{
 };
 use crate::means::{describe_set, donor_pool};
 use crate::metrics::ImageRecord;
-use crate::records::{RunManifest, discard_run, merge_shards, read_failures, read_records};
+use crate::records::{RunManifest, discard_run, for_each_record, merge_shards, read_failures};
 use crate::run::{RunOptions, Shard, run_conditions};
 use crate::setup::DataRoot;
 use crate::spec::{ExperimentSpec, ImageSetSpec, Split, repository_root};
-use crate::summary::{RunSummary, outcomes_by_condition, summarize};
+use crate::summary::{RecordTable, RunSummary, summarize};
 use crate::tuning::TuningSpec;
 
 /// Where a set came from and how many images it has.
@@ -167,6 +167,10 @@ pub struct ExperimentResult {
     pub images_evaluated: usize,
     pub seconds: f64,
     pub images_per_second: f64,
+    /// Peak resident memory of the process over the run, MiB (Linux; absent elsewhere and
+    /// in results written before it was recorded).
+    #[serde(default)]
+    pub peak_memory_mib: Option<f64>,
     pub headline: String,
     pub command: String,
     pub spec: ExperimentSpec,
@@ -680,7 +684,7 @@ pub fn run_experiment(
         out: &out,
         options: &run_options,
     };
-    let run_nulls = |main: Option<&[ImageRecord]>| -> Result<_, EvalError> {
+    let run_nulls = |main: Option<&RecordTable>| -> Result<_, EvalError> {
         let null = match (&spec.null, spec.ablations.zero) {
             (Some(n), true) if n.sets > 0 => run_null(null_context, &family, &stats.mean, n, main)?,
             _ => None,
@@ -707,12 +711,12 @@ pub fn run_experiment(
             seconds: start.elapsed().as_secs_f64(),
         }));
     }
-    let records = read_records(&out)?;
+    let table = RecordTable::read(&out, &names)?;
     let failures = read_failures(&out)?;
     for f in &failures {
         eprintln!("skipped (cannot be decoded): {}: {}", f.path, f.reason);
     }
-    let summary = summarize(&records, &names, spec.statistics.level).map_err(|e| {
+    let summary = summarize(&table, spec.statistics.level).map_err(|e| {
         EvalError::Results(format!(
             "no image could be evaluated usefully ({e}); {} of {} test images failed to decode",
             failures.len(),
@@ -723,7 +727,7 @@ pub fn run_experiment(
     // Fractions recovered: every arm but the baseline against the zero and mean ablations;
     // ablations only against zero-ablation ("how much of the mean-ablation gap does
     // zero-ablation recover" is not a question anyone asks).
-    let (_, outcomes) = outcomes_by_condition(&records, &names)?;
+    let (_, outcomes) = table.outcomes()?;
     let boot = PairedBootstrap::from_conditions(
         &outcomes,
         BootstrapConfig {
@@ -765,7 +769,7 @@ pub fn run_experiment(
     }
 
     // The random-channel null and the replacement null.
-    let (null, mapping_null) = run_nulls(Some(&records))?;
+    let (null, mapping_null) = run_nulls(Some(&table))?;
 
     // Each circuit against each of its controls and the ablations, image by image: the
     // paired difference (circuit − control), not overlapping intervals, says whether the
@@ -852,12 +856,13 @@ pub fn run_experiment(
 
     // The images each replacement changes most.
     let divergent = divergent_images(
-        &records,
+        &out,
+        &table,
         &test,
         &synsets,
         &replacements,
         spec.run.divergent_images,
-    );
+    )?;
 
     let family_info = FamilyInfo {
         path: spec.target.family.clone(),
@@ -945,6 +950,7 @@ pub fn run_experiment(
         images_evaluated: stats_run.images_evaluated,
         seconds: start.elapsed().as_secs_f64(),
         images_per_second: stats_run.images_per_second(),
+        peak_memory_mib: crate::lab::provenance::peak_memory_mib(),
         headline,
         command: options.command.clone(),
         spec: spec.clone(),
@@ -1017,7 +1023,7 @@ fn run_sub(
     set: &ImageSet,
     dir: &Path,
     settings: serde_json::Value,
-) -> Result<(Vec<String>, Vec<ImageRecord>), EvalError> {
+) -> Result<(Vec<String>, RecordTable), EvalError> {
     let NullContext {
         session,
         preprocess,
@@ -1048,7 +1054,9 @@ fn run_sub(
         dir,
         options,
     )?;
-    Ok((evaluator.condition_names(), read_records(dir)?))
+    let names = evaluator.condition_names();
+    let table = RecordTable::read(dir, &names)?;
+    Ok((names, table))
 }
 
 /// What the nulls share: the session, the target tap, the test images and how they are
@@ -1069,7 +1077,7 @@ fn run_null(
     family: &Family,
     magnitudes: &[f64],
     spec: &crate::spec::NullSpec,
-    main_records: Option<&[ImageRecord]>,
+    main: Option<&RecordTable>,
 ) -> Result<Option<NullResult>, EvalError> {
     let start = Instant::now();
     let variant = ctx.session.variant();
@@ -1108,7 +1116,7 @@ fn run_null(
             subset.len()
         );
     }
-    let (names, records) = run_sub(
+    let (names, table) = run_sub(
         ctx,
         arms,
         &subset,
@@ -1116,28 +1124,25 @@ fn run_null(
         serde_json::json!({ "null": spec, "batch_size": ctx.options.batch_size }),
     )?;
     // A shard writes records only.
-    let Some(main_records) = main_records else {
+    let Some(main) = main else {
         return Ok(None);
     };
     let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
-    let mean_increase = |records: &[ImageRecord], condition: &str| -> f64 {
-        let base: HashMap<&str, f64> = records
-            .iter()
-            .filter(|r| r.condition == "baseline" && keys.contains(r.image.as_str()))
-            .filter_map(|r| r.loss.map(|l| (r.image.as_str(), l)))
-            .collect();
-        let diffs: Vec<f64> = records
-            .iter()
-            .filter(|r| r.condition == condition)
-            .filter_map(|r| Some(r.loss? - base.get(r.image.as_str())?))
+    // The mean increase of the loss over the baseline on the subset, image by image.
+    let mean_increase = |table: &RecordTable, condition: &str| -> f64 {
+        let diffs: Vec<f64> = table
+            .column(condition)
+            .into_iter()
+            .filter(|(image, _)| keys.contains(image))
+            .filter_map(|(image, o)| Some(o.loss? - table.get(image, "baseline")?.loss?))
             .collect();
         diffs.iter().sum::<f64>() / diffs.len().max(1) as f64
     };
     let null_loss_increase: Vec<f64> = names[1..]
         .iter()
-        .map(|n| mean_increase(&records, n))
+        .map(|n| mean_increase(&table, n))
         .collect();
-    let family_loss_increase = mean_increase(main_records, Ablation::Zero.arm_name());
+    let family_loss_increase = mean_increase(main, Ablation::Zero.arm_name());
     let comparison = empirical_p_value(
         family_loss_increase,
         &null_loss_increase,
@@ -1160,7 +1165,7 @@ fn run_mapping_null(
     replacement: &CircuitReplacement,
     data: &CalibrationData,
     spec: &crate::spec::MappingNullSpec,
-    main_records: Option<&[ImageRecord]>,
+    main: Option<&RecordTable>,
 ) -> Result<Option<MappingNullResult>, EvalError> {
     let start = Instant::now();
     let arms: Vec<Arm> = (0..spec.shuffles)
@@ -1181,7 +1186,7 @@ fn run_mapping_null(
             subset.len()
         );
     }
-    let (names, records) = run_sub(
+    let (names, table) = run_sub(
         ctx,
         arms,
         &subset,
@@ -1194,20 +1199,21 @@ fn run_mapping_null(
         }),
     )?;
     // A shard writes records only.
-    let Some(main_records) = main_records else {
+    let Some(main) = main else {
         return Ok(None);
     };
     let keys: HashSet<&str> = subset.iter().map(|e| e.key.as_str()).collect();
-    let mean_loss = |records: &[ImageRecord], condition: &str| -> f64 {
-        let losses: Vec<f64> = records
-            .iter()
-            .filter(|r| r.condition == condition && keys.contains(r.image.as_str()))
-            .filter_map(|r| r.loss)
+    let mean_loss = |table: &RecordTable, condition: &str| -> f64 {
+        let losses: Vec<f64> = table
+            .column(condition)
+            .into_iter()
+            .filter(|(image, _)| keys.contains(image))
+            .filter_map(|(_, o)| o.loss)
             .collect();
         losses.iter().sum::<f64>() / losses.len().max(1) as f64
     };
-    let shuffled_loss: Vec<f64> = names[1..].iter().map(|n| mean_loss(&records, n)).collect();
-    let real_loss = mean_loss(main_records, of);
+    let shuffled_loss: Vec<f64> = names[1..].iter().map(|n| mean_loss(&table, n)).collect();
+    let real_loss = mean_loss(main, of);
     let comparison = empirical_p_value(real_loss, &shuffled_loss, Alternative::Less)?;
     Ok(Some(MappingNullResult {
         of: of.to_string(),
@@ -1220,35 +1226,64 @@ fn run_mapping_null(
 }
 
 fn divergent_images(
-    records: &[ImageRecord],
+    out: &Path,
+    table: &RecordTable,
     test: &ImageSet,
     synsets: &Synsets,
     replacements: &[(String, Arc<CircuitReplacement>)],
     count: usize,
-) -> BTreeMap<String, Vec<DivergentImage>> {
-    let by_key: HashMap<(&str, &str), &ImageRecord> = records
-        .iter()
-        .map(|r| ((r.image.as_str(), r.condition.as_str()), r))
-        .collect();
+) -> Result<BTreeMap<String, Vec<DivergentImage>>, EvalError> {
+    // The images each replacement moves most, from the table; then one more pass over the
+    // records for their top-5 lists (the table keeps no lists).
+    let shown = ["baseline", Ablation::Zero.arm_name()];
+    let mut chosen: BTreeMap<&str, Vec<(&str, f64)>> = BTreeMap::new();
+    // image → arm → its record, once found.
+    let mut wanted: HashMap<String, HashMap<String, Option<ImageRecord>>> = HashMap::new();
+    for (condition, _) in replacements {
+        let mut rows = table.column(condition);
+        rows.sort_by(|a, b| b.1.kl.total_cmp(&a.1.kl));
+        rows.truncate(count);
+        for (image, _) in &rows {
+            for c in shown
+                .iter()
+                .copied()
+                .chain(std::iter::once(condition.as_str()))
+            {
+                wanted
+                    .entry(image.to_string())
+                    .or_default()
+                    .insert(c.to_string(), None);
+            }
+        }
+        chosen.insert(condition, rows.iter().map(|(i, o)| (*i, o.kl)).collect());
+    }
+    if !wanted.is_empty() {
+        for_each_record(out, |r| {
+            if let Some(slot) = wanted
+                .get_mut(r.image.as_str())
+                .and_then(|arms| arms.get_mut(r.condition.as_str()))
+                && slot.is_none()
+            {
+                *slot = Some(r);
+            }
+            Ok(())
+        })?;
+    }
     let paths: HashMap<&str, String> = test
         .iter()
         .map(|e| (e.key.as_str(), e.path.display().to_string()))
         .collect();
     let name = |c: usize| synsets.short_name(c).unwrap_or("?").to_string();
-    let mut out = BTreeMap::new();
-    for (condition, _) in replacements {
-        let mut rows: Vec<&ImageRecord> = records
-            .iter()
-            .filter(|r| &r.condition == condition)
-            .collect();
-        rows.sort_by(|a, b| b.kl.total_cmp(&a.kl));
+    let mut result = BTreeMap::new();
+    for (condition, rows) in chosen {
         let list = rows
             .into_iter()
-            .take(count)
-            .map(|r| {
+            .map(|(image, kl)| {
                 let mut top5 = BTreeMap::new();
-                for c in ["baseline", Ablation::Zero.arm_name(), condition.as_str()] {
-                    if let Some(rec) = by_key.get(&(r.image.as_str(), c)) {
+                let mut label = None;
+                for c in shown.iter().copied().chain(std::iter::once(condition)) {
+                    if let Some(Some(rec)) = wanted.get(image).and_then(|arms| arms.get(c)) {
+                        label = label.or(rec.label);
                         top5.insert(
                             c.to_string(),
                             rec.top5
@@ -1260,18 +1295,18 @@ fn divergent_images(
                     }
                 }
                 DivergentImage {
-                    image: r.image.clone(),
-                    path: paths.get(r.image.as_str()).cloned().unwrap_or_default(),
-                    label: r.label,
-                    label_name: r.label.map(name),
-                    kl: r.kl,
+                    image: image.to_string(),
+                    path: paths.get(image).cloned().unwrap_or_default(),
+                    label,
+                    label_name: label.map(name),
+                    kl,
                     top5,
                 }
             })
             .collect();
-        out.insert(condition.clone(), list);
+        result.insert(condition.to_string(), list);
     }
-    out
+    Ok(result)
 }
 
 /// One sentence with the experiment's main number.

@@ -12,7 +12,7 @@
 //!   file) is an error, never silently dropped.
 //! - `failures.jsonl`: images that could not be decoded, with the reason.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -125,6 +125,9 @@ pub fn discard_run(dir: &Path) -> Result<(), EvalError> {
     Ok(())
 }
 
+/// Records a merge appends in one write.
+const MERGE_CHUNK: usize = 4096;
+
 /// What [`merge_shards`] brought together.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MergeReport {
@@ -200,14 +203,26 @@ pub fn merge_shards(out: &Path, shards: &[PathBuf]) -> Result<MergeReport, EvalE
                     &mut store.insert((manifest, opened)).1
                 }
             };
-            let records = if dir.join("records.jsonl").exists() {
-                read_records(&dir)?
-            } else {
-                Vec::new()
-            };
-            let written = store.append(&records)?;
-            report.records += written;
-            report.duplicates += records.len() - written;
+            if dir.join("records.jsonl").exists() {
+                // In chunks, so that merging a 50,000-image run holds a few thousand
+                // records at a time.
+                let mut chunk = Vec::with_capacity(MERGE_CHUNK);
+                let mut flush = |chunk: &mut Vec<ImageRecord>| -> Result<(), EvalError> {
+                    let written = store.append(chunk)?;
+                    report.records += written;
+                    report.duplicates += chunk.len() - written;
+                    chunk.clear();
+                    Ok(())
+                };
+                for_each_record(&dir, |r| {
+                    chunk.push(r);
+                    if chunk.len() == MERGE_CHUNK {
+                        flush(&mut chunk)?;
+                    }
+                    Ok(())
+                })?;
+                flush(&mut chunk)?;
+            }
             for f in read_failures(&dir)? {
                 store.append_failure(f)?;
                 report.failures += 1;
@@ -230,8 +245,34 @@ pub struct RecordStore {
     dir: PathBuf,
     records: File,
     failures: File,
-    done: HashMap<String, HashSet<String>>,
+    /// The run's conditions, by name: their index is the bit in `done`.
+    conditions: HashMap<String, usize>,
+    /// Per image, one bit per condition that has its record. A set of strings per image
+    /// would cost a kilobyte per image at 26 arms; this costs a few words.
+    done: HashMap<Box<str>, ConditionSet>,
     failed: HashSet<String>,
+}
+
+/// A set of condition indices, one bit each.
+#[derive(Clone, Debug, Default)]
+struct ConditionSet(Vec<u64>);
+
+impl ConditionSet {
+    fn insert(&mut self, i: usize) -> bool {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        let new = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        new
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0
+            .get(i / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
 }
 
 impl RecordStore {
@@ -263,11 +304,24 @@ impl RecordStore {
                 .map_err(|e| EvalError::write(&manifest_path, e))?;
         }
 
+        let conditions: HashMap<String, usize> = manifest
+            .conditions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.clone(), i))
+            .collect();
         let records_path = dir.join("records.jsonl");
-        let mut done: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut done: HashMap<Box<str>, ConditionSet> = HashMap::new();
         let records = open_appendable(&records_path, |line| {
             let r: ImageRecord = serde_json::from_str(line).map_err(|e| e.to_string())?;
-            done.entry(r.image).or_default().insert(r.condition);
+            let Some(&i) = conditions.get(&r.condition) else {
+                return Err(format!(
+                    "arm {:?} is not one of this run's ({})",
+                    r.condition,
+                    manifest_names(manifest)
+                ));
+            };
+            done.entry(r.image.into_boxed_str()).or_default().insert(i);
             Ok(())
         })?;
         let failures_path = dir.join("failures.jsonl");
@@ -281,6 +335,7 @@ impl RecordStore {
             dir: dir.to_path_buf(),
             records,
             failures,
+            conditions,
             done,
             failed,
         })
@@ -292,29 +347,47 @@ impl RecordStore {
 
     /// Whether every condition already has a record for `image`.
     pub fn is_complete(&self, image: &str, conditions: &[String]) -> bool {
-        self.done
-            .get(image)
-            .is_some_and(|d| conditions.iter().all(|c| d.contains(c)))
+        self.done.get(image).is_some_and(|d| {
+            conditions
+                .iter()
+                .all(|c| self.conditions.get(c).is_some_and(|&i| d.contains(i)))
+        })
     }
 
     pub fn has(&self, image: &str, condition: &str) -> bool {
-        self.done.get(image).is_some_and(|d| d.contains(condition))
+        match (self.done.get(image), self.conditions.get(condition)) {
+            (Some(d), Some(&i)) => d.contains(i),
+            _ => false,
+        }
     }
 
-    /// Append records not already present, in one write, and flush them to disk.
+    /// Append records not already present, in one write, and flush them to disk. A record
+    /// of an arm the run does not have is refused (nothing is written).
     pub fn append(&mut self, records: &[ImageRecord]) -> Result<usize, EvalError> {
+        if let Some(r) = records
+            .iter()
+            .find(|r| !self.conditions.contains_key(&r.condition))
+        {
+            return Err(EvalError::Results(format!(
+                "{}: a record of arm {:?}, which is not one of this run's",
+                self.dir.display(),
+                r.condition
+            )));
+        }
         let mut buf = Vec::new();
         let mut written = 0;
         for r in records {
-            if self.has(&r.image, &r.condition) {
+            let i = self.conditions[&r.condition];
+            if !self.done.contains_key(r.image.as_str()) {
+                self.done
+                    .insert(r.image.as_str().into(), ConditionSet::default());
+            }
+            let done = self.done.get_mut(r.image.as_str()).expect("inserted above");
+            if !done.insert(i) {
                 continue;
             }
             serde_json::to_writer(&mut buf, r).expect("records serialise");
             buf.push(b'\n');
-            self.done
-                .entry(r.image.clone())
-                .or_default()
-                .insert(r.condition.clone());
             written += 1;
         }
         if !buf.is_empty() {
@@ -343,6 +416,19 @@ impl RecordStore {
         self.failures
             .sync_data()
             .map_err(|e| EvalError::write(&path, e))
+    }
+}
+
+fn manifest_names(manifest: &RunManifest) -> String {
+    let names: Vec<&str> = manifest
+        .conditions
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    if names.len() > 8 {
+        format!("{}, … {} arms in all", names[..8].join(", "), names.len())
+    } else {
+        names.join(", ")
     }
 }
 
@@ -396,24 +482,46 @@ fn corrupt_line(path: &Path, number: usize, error: &str) -> EvalError {
     ))
 }
 
-/// Read every record of a results folder (first occurrence of each (image, condition)).
-/// A final line cut short by a crash is ignored; any other line that is not a record is an
-/// error naming it.
-pub fn read_records(dir: &Path) -> Result<Vec<ImageRecord>, EvalError> {
+/// Stream the records of a results folder, one line at a time, in file order: memory does
+/// not grow with the file. A record may repeat (a merge or a hand-edited file); the first
+/// occurrence is the one that counts, which is for `each` to keep (the summary's
+/// [`RecordTable`](crate::summary::RecordTable) does). A final line cut short by a crash is
+/// ignored; any other line that is not a record is an error naming it.
+pub fn for_each_record(
+    dir: &Path,
+    mut each: impl FnMut(ImageRecord) -> Result<(), EvalError>,
+) -> Result<(), EvalError> {
     let path = dir.join("records.jsonl");
-    let text = std::fs::read_to_string(&path).map_err(|e| EvalError::io(&path, e))?;
+    let file = File::open(&path).map_err(|e| EvalError::io(&path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut line = String::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| EvalError::io(&path, e))?;
+        if n == 0 || !line.ends_with('\n') {
+            return Ok(());
+        }
+        number += 1;
+        let r = serde_json::from_str::<ImageRecord>(line.trim_end())
+            .map_err(|e| corrupt_line(&path, number, &e.to_string()))?;
+        each(r)?;
+    }
+}
+
+/// Every record of a results folder in memory (first occurrence of each (image,
+/// condition)): for small folders and tests. Summaries stream through [`for_each_record`].
+pub fn read_records(dir: &Path) -> Result<Vec<ImageRecord>, EvalError> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if !line.ends_with('\n') {
-            break;
-        }
-        let r = serde_json::from_str::<ImageRecord>(line.trim_end())
-            .map_err(|e| corrupt_line(&path, i + 1, &e.to_string()))?;
+    for_each_record(dir, |r| {
         if seen.insert((r.image.clone(), r.condition.clone())) {
             out.push(r);
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -430,35 +538,6 @@ pub fn read_failures(dir: &Path) -> Result<Vec<FailureRecord>, EvalError> {
         .filter_map(|l| serde_json::from_str::<FailureRecord>(l).ok())
         .filter(|f| seen.insert(f.image.clone()))
         .collect())
-}
-
-/// Records grouped by condition, each aligned to the same image order (images that have
-/// a record under every condition), ready for paired statistics.
-pub fn aligned_by_condition(
-    records: &[ImageRecord],
-    conditions: &[String],
-) -> (Vec<String>, BTreeMap<String, Vec<ImageRecord>>) {
-    let mut by_image: BTreeMap<&str, HashMap<&str, &ImageRecord>> = BTreeMap::new();
-    for r in records {
-        by_image
-            .entry(&r.image)
-            .or_default()
-            .insert(&r.condition, r);
-    }
-    let images: Vec<String> = by_image
-        .iter()
-        .filter(|(_, m)| conditions.iter().all(|c| m.contains_key(c.as_str())))
-        .map(|(k, _)| k.to_string())
-        .collect();
-    let mut out = BTreeMap::new();
-    for c in conditions {
-        let rows = images
-            .iter()
-            .map(|i| by_image[i.as_str()][c.as_str()].clone())
-            .collect();
-        out.insert(c.clone(), rows);
-    }
-    (images, out)
 }
 
 #[cfg(test)]

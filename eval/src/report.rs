@@ -396,8 +396,11 @@ pub fn markdown(r: &ExperimentResult) -> String {
     let _ = writeln!(s, "- command: `{}`", r.command);
     let _ = writeln!(
         s,
-        "- run time {:.0} s ({:.2} images/s over all conditions)\n",
-        r.seconds, r.images_per_second
+        "- run time {:.0} s ({:.2} images/s over all conditions){}\n",
+        r.seconds,
+        r.images_per_second,
+        r.peak_memory_mib
+            .map_or(String::new(), |m| format!(", peak memory {m:.0} MiB"))
     );
 
     let _ = writeln!(s, "## Conditions ({level}% intervals)\n");

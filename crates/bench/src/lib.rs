@@ -30,6 +30,7 @@ use aann_model::{
 use aann_eval::lab::DeviceChoice;
 
 pub mod peak;
+pub mod summary;
 use peak::Peak;
 
 #[derive(Args, Debug)]
@@ -110,6 +111,21 @@ pub struct BenchArgs {
     /// Compute device: cpu, cuda or wgpu.
     #[arg(long, default_value = "cpu")]
     pub device: DeviceChoice,
+    /// Time only the summary step, on a synthetic records file of this many images (e.g.
+    /// 50000, the full validation set), and report its peak memory; nothing else runs, as
+    /// peak memory is per process. 0: the model benchmarks.
+    #[arg(long, default_value_t = 0)]
+    pub summary_images: usize,
+    /// Arms of the summary step's synthetic run (the headline card has 26).
+    #[arg(long, default_value_t = 26)]
+    pub summary_arms: usize,
+    /// Bootstrap resamples of the summary step (the experiments' default).
+    #[arg(long, default_value_t = 2000)]
+    pub summary_resamples: usize,
+    /// Read the summary step's records into memory whole first, as summaries did before
+    /// they streamed (for comparison).
+    #[arg(long)]
+    pub summary_in_memory: bool,
 }
 
 /// One measured case.
@@ -634,6 +650,23 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             .context("setting the compute thread count")?;
     }
     let threads = rayon::current_num_threads();
+    if args.summary_images > 0 {
+        let row = summary::summary_case(
+            args.summary_images,
+            args.summary_arms,
+            args.summary_resamples,
+            args.summary_in_memory,
+        )?;
+        if let Some(path) = &args.json {
+            let value = json!({
+                "machine": {"cpu": cpu_model(), "compute_threads": threads},
+                "results": [row],
+            });
+            std::fs::write(path, serde_json::to_string_pretty(&value)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        return Ok(());
+    }
     let root = DataRoot::resolve(args.data_root.as_deref());
     let device = args.device.device()?;
     let load_before = load_average();

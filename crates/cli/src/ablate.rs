@@ -10,9 +10,9 @@ use aann_data::{ImageSet, OpenOptions, Unlabelled};
 use aann_eval::lab::arm::into_conditions;
 use aann_eval::lab::{Ablation, Arm};
 use aann_eval::means::{describe_set, donor_pool};
-use aann_eval::records::{discard_run, merge_shards, read_records};
+use aann_eval::records::{discard_run, merge_shards};
 use aann_eval::run::Shard;
-use aann_eval::summary::summarize;
+use aann_eval::summary::{RecordTable, summarize};
 use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
 use aann_model::{ChannelSet, Intervention, Tap};
 
@@ -260,8 +260,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
     for f in &failures {
         eprintln!("skipped {}: {}", f.path, f.reason);
     }
-    let records = read_records(&out)?;
-    let summary = summarize(&records, &names, 0.95)?;
+    let summary = summarize(&RecordTable::read(&out, &names)?, 0.95)?;
     println!(
         "{} at {} channels {} ({} channels)",
         variant,

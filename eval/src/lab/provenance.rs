@@ -61,6 +61,21 @@ pub struct Provenance {
     pub threads: usize,
 }
 
+/// The process's peak resident memory so far, in MiB (`VmHWM` of `/proc/self/status`);
+/// `None` where the kernel does not say (not Linux).
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
 /// The commit of the checkout at `repo`, with `-dirty` for uncommitted changes to tracked
 /// files; `unknown` when git or the checkout is absent.
 pub fn git_commit(repo: &Path) -> String {

@@ -1,0 +1,177 @@
+//! The summary step at the scale of the full validation set: a synthetic `records.jsonl`
+//! of N images × K arms (the shape an experiment writes) is streamed into the summary's
+//! [`RecordTable`], summarised, and bootstrapped for every arm's fraction recovered, as
+//! `aann experiment` does at the end of a run. Reported: seconds per stage, the records
+//! file's size and the process's peak memory, which should not grow with the file.
+//!
+//! Peak memory is per process, so one size is measured per run (`aann bench
+//! --summary-images N`); nothing else runs in that process.
+
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use aann_eval::lab::provenance::peak_memory_mib;
+use aann_eval::metrics::ImageRecord;
+use aann_eval::records::read_records;
+use aann_eval::summary::{RecordTable, summarize};
+use aann_stats::{BootstrapConfig, BootstrapInterval, Metric, PairedBootstrap};
+
+/// A small deterministic generator (SplitMix64) for the synthetic outcomes.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The arms: the baseline, the zero ablation, then `arms − 2` replacements and controls.
+fn arm_names(arms: usize) -> Vec<String> {
+    let mut names = vec!["baseline".to_string(), "ablate-zero".to_string()];
+    names.extend((2..arms).map(|i| format!("arm-{i:02}")));
+    names
+}
+
+/// Time the summary step on `images` × `arms` synthetic records; returns the JSON row.
+/// With `in_memory`, the records are first read into memory whole and the table built
+/// from them (how summaries were made before they streamed), for comparison.
+pub fn summary_case(
+    images: usize,
+    arms: usize,
+    resamples: usize,
+    in_memory: bool,
+) -> anyhow::Result<Value> {
+    anyhow::ensure!(
+        arms >= 3,
+        "--summary-arms: at least 3 (baseline, ablation, one arm)"
+    );
+    anyhow::ensure!(images >= 2, "--summary-images: at least 2");
+    let names = arm_names(arms);
+    let dir = std::env::temp_dir().join(format!("aann-bench-summary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("records.jsonl");
+    let memory_before = peak_memory_mib();
+
+    // Write the records as a run does, image by image, all arms of an image together.
+    let t = Instant::now();
+    {
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("writing {}", path.display()))?;
+        let mut out = BufWriter::new(file);
+        let mut rng = SplitMix(0x5EED);
+        for i in 0..images {
+            let label = (rng.next() % 1000) as usize;
+            let base_loss = 3.0 * rng.unit();
+            for (k, condition) in names.iter().enumerate() {
+                // The ablation costs most, the arms something in between.
+                let extra = match k {
+                    0 => 0.0,
+                    1 => 0.2 * rng.unit(),
+                    _ => 0.05 * rng.unit(),
+                };
+                let loss = base_loss + extra;
+                let top5: Vec<usize> = (0..5).map(|_| (rng.next() % 1000) as usize).collect();
+                let record = ImageRecord {
+                    image: format!("ILSVRC2012_val_{:08}", i + 1),
+                    condition: condition.clone(),
+                    label: Some(label),
+                    correct1: Some(loss < 0.7),
+                    correct5: Some(loss < 2.0),
+                    loss: Some(loss),
+                    kl: extra * 0.5,
+                    top5,
+                    top5_prob: vec![0.5, 0.2, 0.1, 0.05, 0.02],
+                    true_logit: Some(10.0 - loss),
+                };
+                serde_json::to_writer(&mut out, &record)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        out.flush()?;
+    }
+    let write_seconds = t.elapsed().as_secs_f64();
+    let file_mib = std::fs::metadata(&path)?.len() as f64 / (1024.0 * 1024.0);
+
+    let t = Instant::now();
+    let table = if in_memory {
+        let records = read_records(&dir)?;
+        RecordTable::from_records(&records, &names)
+    } else {
+        RecordTable::read(&dir, &names)?
+    };
+    let read_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let summary = summarize(&table, 0.95)?;
+    let summary_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (_, outcomes) = table.outcomes()?;
+    let boot = PairedBootstrap::from_conditions(
+        &outcomes,
+        BootstrapConfig {
+            resamples,
+            seed: 0,
+            level: 0.95,
+            interval: BootstrapInterval::Bca,
+        },
+    )?;
+    let mut fractions = 0;
+    for arm in &names[2..] {
+        for metric in [
+            Metric::CrossEntropy,
+            Metric::KlFromBaseline,
+            Metric::Top1Accuracy,
+            Metric::Top5Accuracy,
+        ] {
+            boot.fraction_recovered(metric, arm, "ablate-zero", "baseline")?;
+            fractions += 1;
+        }
+    }
+    let bootstrap_seconds = t.elapsed().as_secs_f64();
+    let memory_after = peak_memory_mib();
+    std::fs::remove_dir_all(&dir).ok();
+    anyhow::ensure!(
+        summary.images == images,
+        "the summary counted {} images of {images}",
+        summary.images
+    );
+
+    println!(
+        "summary step{}: {images} images × {arms} arms; records file {file_mib:.0} MiB (written in {write_seconds:.1} s)",
+        if in_memory {
+            " (records read into memory first)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  stream into the table {read_seconds:.2} s, summarise {summary_seconds:.2} s, bootstrap ({resamples} resamples) and {fractions} fractions {bootstrap_seconds:.2} s"
+    );
+    if let (Some(before), Some(after)) = (memory_before, memory_after) {
+        println!("  peak memory {after:.0} MiB (the process before the step: {before:.0} MiB)");
+    }
+    Ok(json!({
+        "case": if in_memory { "summary step, records in memory" } else { "summary step, streamed" },
+        "images": images,
+        "arms": arms,
+        "records_file_mib": file_mib,
+        "write_seconds": write_seconds,
+        "read_seconds": read_seconds,
+        "summarize_seconds": summary_seconds,
+        "bootstrap_seconds": bootstrap_seconds,
+        "resamples": resamples,
+        "fractions": fractions,
+        "peak_memory_mib_before": memory_before,
+        "peak_memory_mib": memory_after,
+    }))
+}
