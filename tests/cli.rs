@@ -774,3 +774,133 @@ fn readme_tables_are_regenerated_from_the_committed_results() {
     }
     assert!(blocks >= 1, "README shows at least one results table");
 }
+
+/// The lineage study one level down: the 3a early curves zero-ablated and replaced by the
+/// pixel circuit's early curves, alone and under the upstream circuits. Its arms sit beside
+/// the others without moving them (the pinned numbers of the small run), and a bad
+/// `under` is refused naming the circuits there are.
+#[test]
+fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lineage");
+    let args: Vec<String> = [
+        "experiment",
+        "eval/experiments/lineage-bvlc.toml",
+        "--limit",
+        "24",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "run.calibration_images=16",
+        "--set",
+        "run.batch_size=8",
+        "--set",
+        "dev.limit=24",
+        "--set",
+        "run.tuning_orientations=8",
+        "--set",
+        "run.tuning_radii=[40.0]",
+        "--quiet",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let run = run_args(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary = summary_of(&out);
+    let conditions = summary["summary"]["conditions"].as_array().unwrap();
+    let ce = |name: &str| {
+        conditions
+            .iter()
+            .find(|c| c["condition"] == name)
+            .unwrap_or_else(|| panic!("no condition {name}"))["cross_entropy"]["point"]
+            .as_f64()
+            .unwrap()
+    };
+    for (name, want, _, _) in PINNED.iter().filter(|p| {
+        [
+            "baseline",
+            "zero-ablate",
+            "replace-curves-from-upstream",
+            "replace-curves-from-pixels",
+        ]
+        .contains(&p.0)
+    }) {
+        assert!(
+            (ce(name) - want).abs() < 1e-6,
+            "{name}: {} vs pinned {want}",
+            ce(name)
+        );
+    }
+    // Five lineage arms; the 3b circuit fed artificial early curves is another arm than
+    // the circuit fed natural ones.
+    let lineage: Vec<&str> = summary["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "lineage")
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lineage,
+        [
+            "early-curves-3a-zero-ablate",
+            "early-curves-3a-replace-early-curves-from-pixels",
+            "early-curves-3a-and-target-zero-ablate",
+            "early-curves-3a-and-replace-upstream-echo",
+            "early-curves-3a-and-replace-curves-from-upstream",
+        ]
+    );
+    assert_ne!(
+        ce("early-curves-3a-and-replace-curves-from-upstream"),
+        ce("replace-curves-from-upstream")
+    );
+    // Fractions: three pairs × four metrics, each against the zero-ablation of the same
+    // families.
+    let rows = summary["lineage"].as_array().unwrap();
+    assert_eq!(rows.len(), 12);
+    for r in rows {
+        let reference = r["relative_to"].as_str().unwrap();
+        if r["condition"].as_str().unwrap().contains("-and-") {
+            assert_eq!(reference, "early-curves-3a-and-target-zero-ablate");
+        } else {
+            assert_eq!(reference, "early-curves-3a-zero-ablate");
+        }
+    }
+    // The main fractions never measure a lineage arm against the target's own ablation.
+    assert!(summary["fractions"].as_array().unwrap().iter().all(|f| {
+        !f["condition"]
+            .as_str()
+            .unwrap()
+            .starts_with("early-curves-3a")
+    }));
+    // The lower circuit: the 21 early curves, from the pixel circuit's first four stages.
+    let lower = &summary["lineage_circuit"];
+    assert_eq!(lower["circuit"], "early-curves-from-pixels");
+    assert_eq!(lower["mapping"]["channels"].as_array().unwrap().len(), 21);
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("## Lineage, one level down"), "{md}");
+
+    // `under` must name a circuit of the spec that reads the lower family's tap.
+    for (under, expected) in [
+        (
+            "[\"nope\"]",
+            "no circuit `nope` in [[circuits]]; the circuits are: upstream-echo, curves-from-upstream, curves-from-pixels",
+        ),
+        (
+            "[\"curves-from-pixels\"]",
+            "`curves-from-pixels` does not read inception_3a_output",
+        ),
+    ] {
+        let mut bad = args.clone();
+        bad.extend(["--set".to_string(), format!("lineage.under={under}")]);
+        bad.extend(["--fresh".to_string()]);
+        let run = run_args(&bad);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success() && err.contains(expected), "{err}");
+    }
+}

@@ -35,5 +35,5 @@ pub use circuit::{
 };
 pub use colour::ColourMode;
 pub use group::{Periodicity, RotationGroup};
-pub use pixels::{PixelCircuitSpec, PixelCurveCircuit};
+pub use pixels::{PixelCircuitSpec, PixelCurveCircuit, PixelStage};
 pub use upstream::{UpstreamCircuitSpec, UpstreamCurveCircuit};

@@ -17,6 +17,11 @@
 //!
 //! Every family is one motif copied by a rotation group, built with exact quarter-turns
 //! ([`KernelBank::equivariant`]), so turning the image by 90° permutes every family.
+//!
+//! The circuit's output is its curves, standing in for the curve detectors of
+//! mixed3b/inception_3b; or, one level down, its early curves ([`PixelStage::EarlyCurves`]),
+//! standing in for the natural early curves of mixed3a/inception_3a, which the curve
+//! detectors read (the lineage from pixels).
 
 use std::collections::HashMap;
 
@@ -222,9 +227,28 @@ impl PixelBanks {
     }
 }
 
+/// Which of the pixel circuit's families is its output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PixelStage {
+    /// Early curves (stage 4), on the grid of mixed3a/inception_3a.
+    EarlyCurves,
+    /// Curves (stage 5), on the grid of mixed3b/inception_3b.
+    #[default]
+    Curves,
+}
+
+impl PixelStage {
+    pub fn is_curves(&self) -> bool {
+        *self == PixelStage::Curves
+    }
+}
+
 /// The pixel circuit on a device.
 pub struct PixelCurveCircuit {
     pub spec: PixelCircuitSpec,
+    /// The family it outputs.
+    pub output: PixelStage,
     variant: Variant,
     banks: PixelBanks,
     colour_w: Tensor<4>,
@@ -309,9 +333,16 @@ impl PixelCurveCircuit {
             ),
             curves_w: tensor4(curves, [cg, curves_in, ck, ck], device),
             spec,
+            output: PixelStage::Curves,
             variant,
             banks,
         }
+    }
+
+    /// The same circuit with `stage` as its output.
+    pub fn with_output(mut self, stage: PixelStage) -> Self {
+        self.output = stage;
+        self
     }
 
     fn same(kernel: usize) -> ConvOptions<2> {
@@ -333,6 +364,23 @@ impl PixelCurveCircuit {
     /// Every stage's output for a batch of network inputs: complex Gabors (after pooling),
     /// lines (on the tap grid), early curves and curves (pre-activation).
     pub fn stages(&self, input: Tensor<4>) -> PixelStages {
+        let (complex, lines, early) = self.through_early_curves(input);
+        let curves = conv2d(
+            Tensor::cat(vec![early.clone(), lines.clone()], 1),
+            self.curves_w.clone(),
+            None,
+            Self::same(self.spec.curve_kernel),
+        );
+        PixelStages {
+            complex,
+            lines,
+            early,
+            curves,
+        }
+    }
+
+    /// Stages 1–4: complex Gabors, lines and early curves.
+    fn through_early_curves(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
         let [_, _, h, w] = input.dims();
         let col = conv2d(
             input,
@@ -379,18 +427,7 @@ impl PixelCurveCircuit {
             )
             .sub_scalar(self.spec.early_threshold),
         );
-        let curves = conv2d(
-            Tensor::cat(vec![early.clone(), lines.clone()], 1),
-            self.curves_w.clone(),
-            None,
-            Self::same(self.spec.curve_kernel),
-        );
-        PixelStages {
-            complex,
-            lines,
-            early,
-            curves,
-        }
+        (complex, lines, early)
     }
 
     pub fn banks(&self) -> &PixelBanks {
@@ -408,14 +445,21 @@ pub struct PixelStages {
 
 impl Circuit for PixelCurveCircuit {
     fn name(&self) -> String {
+        let family = match self.output {
+            PixelStage::EarlyCurves => "early-curves",
+            PixelStage::Curves => "curves",
+        };
         match self.spec.colour {
-            ColourMode::Grayscale => "curves-from-pixels".into(),
-            ColourMode::Opponent { .. } => "curves-from-pixels-colour".into(),
+            ColourMode::Grayscale => format!("{family}-from-pixels"),
+            ColourMode::Opponent { .. } => format!("{family}-from-pixels-colour"),
         }
     }
 
     fn group(&self) -> RotationGroup {
-        self.spec.curve_group()
+        match self.output {
+            PixelStage::EarlyCurves => self.spec.early_group(),
+            PixelStage::Curves => self.spec.curve_group(),
+        }
     }
 
     fn reads(&self) -> Vec<Tap> {
@@ -427,7 +471,10 @@ impl Circuit for PixelCurveCircuit {
             .get(&Tap::INPUT)
             .expect("the pixel circuit reads the input")
             .clone();
-        self.stages(input).curves
+        match self.output {
+            PixelStage::EarlyCurves => self.through_early_curves(input).2,
+            PixelStage::Curves => self.stages(input).curves,
+        }
     }
 
     fn accounting(&self) -> Accounting {
@@ -459,6 +506,13 @@ impl Circuit for PixelCurveCircuit {
             ("threshold", s.early_threshold),
         ]);
         a.hand_set("early curves from lines", early);
+        if self.output == PixelStage::EarlyCurves {
+            // The curve stage is not computed: its numbers are not part of this circuit.
+            a.expanded_weights = self.banks.expanded_weights()
+                - self.banks.curves_from_early.len()
+                - self.banks.curves_from_lines.len();
+            return a;
+        }
         let mut curves = s.curves_from_early.hand_set_numbers();
         curves.extend([
             ("orientations", s.curve_orientations as f64),

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aann_circuits::{Circuit, ColourMode, PixelCircuitSpec, PixelCurveCircuit};
+use aann_circuits::{Circuit, ColourMode, PixelCircuitSpec, PixelCurveCircuit, PixelStage};
 use aann_model::{Tap, Variant};
 use burn::tensor::{Device, Tensor, TensorData};
 use proptest::prelude::*;
@@ -62,17 +62,18 @@ fn max_abs(t: Tensor<4>) -> f32 {
     t.abs().max().into_scalar()
 }
 
-fn check_quarter_turn(seed: u64) {
+fn check_quarter_turn(seed: u64, stage: PixelStage) {
     let device = Device::default();
     let circuit = PixelCurveCircuit::new(
         PixelCircuitSpec::standard(ColourMode::Grayscale),
         Variant::Lucid,
         &device,
-    );
+    )
+    .with_output(stage);
     let group = circuit.group();
     let shift = group
         .quarter_shift()
-        .expect("the curve family has a multiple of four orientations");
+        .expect("the family has a multiple of four orientations");
     let img = image(seed, 65, &device);
     let natural = units(&circuit, img.clone());
     let turned = units(&circuit, quarter_turn(img));
@@ -94,6 +95,40 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4))]
     #[test]
     fn a_quarter_turn_of_the_image_permutes_the_curve_units(seed in any::<u64>()) {
-        check_quarter_turn(seed);
+        check_quarter_turn(seed, PixelStage::Curves);
     }
+
+    /// The same circuit with its early curves as the output (standing in for the natural
+    /// early curves one level down): 24 units, a quarter turn apart every 6.
+    #[test]
+    fn a_quarter_turn_of_the_image_permutes_the_early_curve_units(seed in any::<u64>()) {
+        check_quarter_turn(seed, PixelStage::EarlyCurves);
+    }
+}
+
+#[test]
+fn the_early_curve_output_is_stage_four_and_accounts_for_its_numbers_only() {
+    let device = Device::default();
+    let spec = PixelCircuitSpec::standard(ColourMode::Grayscale);
+    let full = PixelCurveCircuit::new(spec.clone(), Variant::Bvlc, &device);
+    let early =
+        PixelCurveCircuit::new(spec, Variant::Bvlc, &device).with_output(PixelStage::EarlyCurves);
+    assert_eq!(early.name(), "early-curves-from-pixels");
+    assert_eq!(early.group().n, 24);
+    assert_eq!(early.unit_count(), 24);
+    let img = image(7, 65, &device);
+    let stages = full.stages(img.clone());
+    let units = units(&early, img);
+    assert_eq!(units.dims(), stages.early.dims());
+    assert_eq!(max_abs(units - stages.early), 0.0);
+    // Accounting: the curve stage's numbers and weights are not the early curves'.
+    let (a, b) = (full.accounting(), early.accounting());
+    let sections = |a: &aann_circuits::Accounting| -> Vec<String> {
+        a.hand_set.iter().map(|n| n.stage.clone()).collect()
+    };
+    assert!(sections(&a).iter().any(|s| s == "curves from lines"));
+    assert!(!sections(&b).iter().any(|s| s.starts_with("curves from")));
+    assert!(b.hand_set_count() < a.hand_set_count());
+    let curve_weights = full.banks().curves_from_early.len() + full.banks().curves_from_lines.len();
+    assert_eq!(b.expanded_weights + curve_weights, a.expanded_weights);
 }

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
     Calibration, CalibrationFit, Circuit, CircuitReplacement, ColourMode, PixelCircuitSpec,
-    PixelCurveCircuit, UnitMapping, UpstreamCircuitSpec, UpstreamCurveCircuit, fit_relu_affine,
-    fit_relu_moments,
+    PixelCurveCircuit, PixelStage, UnitMapping, UpstreamCircuitSpec, UpstreamCurveCircuit,
+    fit_relu_affine, fit_relu_moments,
 };
 use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
 use aann_model::{
@@ -26,10 +26,13 @@ use crate::tuning::{TuningGrid, TuningSpec, tune};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum CircuitChoice {
-    /// Curves from pixels (Gabors → lines → early curves → curves).
+    /// Curves from pixels (Gabors → lines → early curves → curves), or with `stage =
+    /// "early-curves"` the same circuit's early curves (one level down, for the lineage).
     Pixels {
         #[serde(default)]
         colour: bool,
+        #[serde(default, skip_serializing_if = "PixelStage::is_curves")]
+        stage: PixelStage,
     },
     /// Curves from natural upstream early curves and lines (family files).
     Upstream { early_curves: String, lines: String },
@@ -38,8 +41,12 @@ pub enum CircuitChoice {
 impl CircuitChoice {
     pub fn name(&self) -> &'static str {
         match self {
-            CircuitChoice::Pixels { colour: false } => "curves-from-pixels",
-            CircuitChoice::Pixels { colour: true } => "curves-from-pixels-colour",
+            CircuitChoice::Pixels { colour, stage } => match (stage, colour) {
+                (PixelStage::Curves, false) => "curves-from-pixels",
+                (PixelStage::Curves, true) => "curves-from-pixels-colour",
+                (PixelStage::EarlyCurves, false) => "early-curves-from-pixels",
+                (PixelStage::EarlyCurves, true) => "early-curves-from-pixels-colour",
+            },
             CircuitChoice::Upstream { .. } => "curves-from-upstream",
         }
     }
@@ -54,6 +61,9 @@ pub enum CircuitKind {
     Pixels,
     /// Curves from pixels with colour-opponent channels.
     PixelsColour,
+    /// The pixel circuit's early curves (grayscale), standing in for the natural early
+    /// curves one block below the curve detectors.
+    PixelsEarlyCurves,
     /// Curves from the natural early curves and lines one block down.
     Upstream,
 }
@@ -69,8 +79,18 @@ impl CircuitKind {
     ) -> CircuitChoice {
         let dir = format!("circuits/families/{variant}");
         match self {
-            CircuitKind::Pixels => CircuitChoice::Pixels { colour: false },
-            CircuitKind::PixelsColour => CircuitChoice::Pixels { colour: true },
+            CircuitKind::Pixels => CircuitChoice::Pixels {
+                colour: false,
+                stage: PixelStage::Curves,
+            },
+            CircuitKind::PixelsColour => CircuitChoice::Pixels {
+                colour: true,
+                stage: PixelStage::Curves,
+            },
+            CircuitKind::PixelsEarlyCurves => CircuitChoice::Pixels {
+                colour: false,
+                stage: PixelStage::EarlyCurves,
+            },
             CircuitKind::Upstream => CircuitChoice::Upstream {
                 early_curves: early_curves.unwrap_or(format!("{dir}/early-curves-3a.toml")),
                 lines: lines.unwrap_or(format!("{dir}/lines-3a.toml")),
@@ -90,9 +110,10 @@ impl std::str::FromStr for CircuitKind {
         match s {
             "pixels" => Ok(CircuitKind::Pixels),
             "pixels-colour" => Ok(CircuitKind::PixelsColour),
+            "pixels-early-curves" => Ok(CircuitKind::PixelsEarlyCurves),
             "upstream" => Ok(CircuitKind::Upstream),
             other => Err(format!(
-                "unknown circuit `{other}`: expected pixels, pixels-colour or upstream"
+                "unknown circuit `{other}`: expected pixels, pixels-colour, pixels-early-curves or upstream"
             )),
         }
     }
@@ -102,7 +123,7 @@ impl std::str::FromStr for CircuitKind {
 /// fields, e.g. from `aann circuits spec`), for exploring variants without recompiling.
 pub fn circuit_spec_toml(choice: &CircuitChoice) -> String {
     match choice {
-        CircuitChoice::Pixels { colour } => {
+        CircuitChoice::Pixels { colour, .. } => {
             toml::to_string_pretty(&PixelCircuitSpec::standard(colour_mode(*colour)))
         }
         CircuitChoice::Upstream { .. } => toml::to_string_pretty(&UpstreamCircuitSpec::standard()),
@@ -131,12 +152,12 @@ pub fn build_circuit(
     let variant = model.variant();
     let bad = |e: toml::de::Error| EvalError::Spec(format!("circuit spec: {e}"));
     Ok(match choice {
-        CircuitChoice::Pixels { colour } => {
+        CircuitChoice::Pixels { colour, stage } => {
             let spec = match spec_override {
                 Some(text) => toml::from_str(text).map_err(bad)?,
                 None => PixelCircuitSpec::standard(colour_mode(*colour)),
             };
-            Arc::new(PixelCurveCircuit::new(spec, variant, model.device()))
+            Arc::new(PixelCurveCircuit::new(spec, variant, model.device()).with_output(*stage))
         }
         CircuitChoice::Upstream {
             early_curves,

@@ -31,6 +31,7 @@ use crate::evaluator::Evaluator;
 use crate::lab::arm::into_conditions;
 use crate::lab::controls::{fit_relay, shuffled_mapping};
 use crate::lab::faithfulness::{self, Faithfulness};
+use crate::lab::lineage::{UpperCircuit, lineage_arms};
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
 use crate::lab::readout::{Window, fit_readout};
 use crate::lab::{
@@ -116,6 +117,17 @@ pub struct CircuitResult {
     pub median_tuning_r: f64,
 }
 
+/// The circuit standing in for the lineage's lower family.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LineageCircuit {
+    /// The lower family's file.
+    pub family: String,
+    pub circuit: String,
+    pub accounting: Accounting,
+    pub calibration: Calibration,
+    pub mapping: UnitMapping,
+}
+
 /// An image where a replacement and the natural network disagree.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DivergentImage {
@@ -152,6 +164,13 @@ pub struct ExperimentResult {
     pub conditions: Vec<ArmInfo>,
     pub summary: RunSummary,
     pub fractions: Vec<FractionRow>,
+    /// The lineage study (`[lineage]`): each arm with replacements against the
+    /// zero-ablation of the same families.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lineage: Vec<FractionRow>,
+    /// The lineage's lower circuit: its numbers, calibration and unit mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage_circuit: Option<LineageCircuit>,
     pub null: Option<NullResult>,
     /// Each circuit against its controls and the ablations: paired differences
     /// (`b` − `a`, `b` the circuit).
@@ -325,6 +344,10 @@ fn spec_files(spec: &ExperimentSpec, repo: &Path) -> Result<BTreeMap<String, Str
             paths.push(lines.clone());
         }
         paths.extend(c.spec.clone());
+    }
+    if let Some(l) = &spec.lineage {
+        paths.push(l.family.clone());
+        paths.extend(l.circuit.spec.clone());
     }
     paths
         .into_iter()
@@ -599,6 +622,39 @@ pub fn run_experiment(
         arms.push(arm);
     }
 
+    // The lineage study one level down: its arms come last.
+    let lineage = match &spec.lineage {
+        Some(l) => {
+            let upper: Vec<UpperCircuit<'_>> = spec
+                .circuits
+                .iter()
+                .zip(&replacements)
+                .map(|(c, (arm, replacement))| UpperCircuit {
+                    name: c
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| c.choice.name().to_string()),
+                    arm: arm.clone(),
+                    replacement,
+                })
+                .collect();
+            let built = lineage_arms(
+                session,
+                l,
+                &repo,
+                FitSets::same(&calibration_set),
+                &preprocess,
+                batch,
+                tap,
+                &channels,
+                &upper,
+            )?;
+            arms.extend(built.arms.iter().cloned());
+            Some(built)
+        }
+        None => None,
+    };
+
     // The main run.
     let out = PathBuf::from(&spec.run.out);
     if options.fresh {
@@ -625,6 +681,7 @@ pub fn run_experiment(
         "ablations": spec.ablations,
         "circuits": spec.circuits,
         "controls": spec.controls,
+        "lineage": spec.lineage,
         "calibration_images_sha256": calibration_digest.list_sha256,
         "files": files,
         "resample_seed": spec.ablations.resample.then_some(spec.statistics.seed),
@@ -741,8 +798,18 @@ pub fn run_experiment(
         .iter()
         .filter(|a| matches!(a.kind.ablation(), Some(Ablation::Zero | Ablation::Mean)))
         .collect();
+    let fraction_metrics = [
+        Metric::CrossEntropy,
+        Metric::KlFromBaseline,
+        Metric::Top1Accuracy,
+        Metric::Top5Accuracy,
+    ];
     let mut fractions = Vec::new();
-    for arm in arm_info.iter().filter(|a| a.kind != ArmKind::Baseline) {
+    // Lineage arms are measured against their own references, below.
+    for arm in arm_info
+        .iter()
+        .filter(|a| !matches!(a.kind, ArmKind::Baseline | ArmKind::Lineage { .. }))
+    {
         for reference in &references {
             let is_ablation = arm.kind.ablation().is_some();
             if arm.name == reference.name
@@ -750,12 +817,7 @@ pub fn run_experiment(
             {
                 continue;
             }
-            for metric in [
-                Metric::CrossEntropy,
-                Metric::KlFromBaseline,
-                Metric::Top1Accuracy,
-                Metric::Top5Accuracy,
-            ] {
+            for metric in fraction_metrics {
                 let result =
                     boot.fraction_recovered(metric, &arm.name, &reference.name, "baseline")?;
                 fractions.push(FractionRow {
@@ -765,6 +827,20 @@ pub fn run_experiment(
                     result,
                 });
             }
+        }
+    }
+
+    // The lineage: each arm with replacements against the zero-ablation of the same
+    // families.
+    let mut lineage_fractions = Vec::new();
+    for (arm, reference) in lineage.iter().flat_map(|l| &l.pairs) {
+        for metric in fraction_metrics {
+            lineage_fractions.push(FractionRow {
+                condition: arm.clone(),
+                relative_to: reference.clone(),
+                metric: metric.name().to_string(),
+                result: boot.fraction_recovered(metric, arm, reference, "baseline")?,
+            });
         }
     }
 
@@ -940,6 +1016,18 @@ pub fn run_experiment(
         conditions: arm_info,
         summary,
         fractions,
+        lineage: lineage_fractions,
+        lineage_circuit: lineage.as_ref().map(|l| LineageCircuit {
+            family: spec
+                .lineage
+                .as_ref()
+                .map(|s| s.family.clone())
+                .unwrap_or_default(),
+            circuit: l.replacement.circuit.name(),
+            accounting: l.replacement.accounting(),
+            calibration: l.replacement.calibration.clone(),
+            mapping: l.replacement.mapping.clone(),
+        }),
         null,
         versus_controls,
         mapping_null,

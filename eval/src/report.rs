@@ -69,6 +69,16 @@ fn kind_text(a: &crate::lab::ArmInfo) -> String {
         },
         ArmKind::NullSet { .. } => "null set".into(),
         ArmKind::MappingNull { .. } => "mapping null".into(),
+        ArmKind::Lineage { lower, upper } => {
+            let how = |r: &crate::lab::Removal| match r {
+                crate::lab::Removal::ZeroAblated => "zero-ablated".to_string(),
+                crate::lab::Removal::Replaced { by } => format!("replaced by {by}"),
+            };
+            match upper {
+                None => format!("lineage: lower family {}", how(lower)),
+                Some(u) => format!("lineage: lower family {}, target {}", how(lower), how(u)),
+            }
+        }
     }
 }
 
@@ -279,22 +289,25 @@ pub fn conditions_table(r: &ExperimentResult) -> String {
 
 /// The fractions recovered (Markdown).
 pub fn fractions_table(r: &ExperimentResult) -> String {
+    fraction_rows_table(&r.fractions)
+}
+
+/// Rows of fractions recovered, one line per (condition, reference) (Markdown).
+pub fn fraction_rows_table(rows: &[crate::experiment::FractionRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "| condition | relative to | cross-entropy | KL | top-1 | top-5 |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|");
-    let mut keys: Vec<(String, String)> = r
-        .fractions
+    let mut keys: Vec<(String, String)> = rows
         .iter()
         .map(|f| (f.condition.clone(), f.relative_to.clone()))
         .collect();
     keys.dedup();
     for (c, rel) in keys {
         let get = |m: &str| {
-            r.fractions
-                .iter()
+            rows.iter()
                 .find(|f| f.condition == c && f.relative_to == rel && f.metric == m)
                 .map_or("-".into(), fraction_text)
         };
@@ -441,6 +454,19 @@ pub fn markdown(r: &ExperimentResult) -> String {
         r.spec.statistics.resamples
     );
     s.push_str(&fractions_table(r));
+    if let Some(l) = &r.lineage_circuit {
+        let _ = writeln!(s, "\n## Lineage, one level down\n");
+        let _ = writeln!(
+            s,
+            "The family the circuits read (`{}`, {} neurons) replaced by `{}` ({} hand-set numbers; {}), alone and with the curve circuits computed from its artificial units. Each arm against the zero-ablation of the same families.\n",
+            l.family,
+            l.mapping.channels.len(),
+            l.circuit,
+            l.accounting.hand_set_count(),
+            l.calibration.describe()
+        );
+        s.push_str(&fraction_rows_table(&r.lineage));
+    }
     if let Some(n) = &r.null {
         let _ = writeln!(s, "\n## Random-channel null\n");
         let _ = writeln!(

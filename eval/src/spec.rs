@@ -97,7 +97,7 @@ impl CalibrationScope {
     }
 }
 
-/// A circuit condition: `kind` and its own keys (`colour` for `pixels`; `early_curves` and
+/// A circuit condition: `kind` and its own keys (`colour` and `stage` for `pixels`; `early_curves` and
 /// `lines` for `upstream`), plus `name`, `calibration`, `fit` and `spec`. Any other key is
 /// an error that lists the valid ones: a typo never silently falls back to a default.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -123,7 +123,7 @@ const CIRCUIT_COMMON_KEYS: [&str; 5] = ["kind", "name", "calibration", "fit", "s
 /// The keys of each circuit kind.
 fn circuit_kind_keys(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
-        "pixels" => Some(&["colour"]),
+        "pixels" => Some(&["colour", "stage"]),
         "upstream" => Some(&["early_curves", "lines"]),
         _ => None,
     }
@@ -457,9 +457,34 @@ pub struct ExperimentSpec {
     pub null: Option<NullSpec>,
     #[serde(default)]
     pub mapping_null: Option<MappingNullSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<LineageSpec>,
     #[serde(default)]
     pub statistics: StatisticsSpec,
     pub run: RunSpec,
+}
+
+/// The lineage study, one level down: the family the target's circuits read (e.g. the
+/// early curves of inception_3a under the curve detectors of inception_3b) zero-ablated
+/// and replaced by its own hand-written circuit, alone, and together with the target
+/// family: zero-ablated, and replaced by each circuit of `under`, which then reads the
+/// artificial units instead of the natural ones. Arms: `<name>-zero-ablate`,
+/// `<name>-<circuit>`, `<name>-and-target-zero-ablate` and `<name>-and-<under circuit>`;
+/// fractions recovered are taken against the zero-ablation of the same families.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineageSpec {
+    /// Names the arms (e.g. `early-curves-3a`).
+    pub name: String,
+    /// The lower family's file (relative to the repository).
+    pub family: String,
+    /// Its circuit, a `[[circuits]]` table (e.g. `{ kind = "pixels", stage =
+    /// "early-curves", fit = "moments" }`), calibrated on the tune split like the others.
+    pub circuit: CircuitSpec,
+    /// Circuits of `[[circuits]]` (by name, e.g. `upstream-echo`) stacked on the lower
+    /// circuit; each must read the lower family's tap.
+    #[serde(default)]
+    pub under: Vec<String>,
 }
 
 impl ExperimentSpec {
@@ -599,7 +624,10 @@ out = "results/t"
         assert_eq!(spec.null.as_ref().unwrap().sets, 5);
         assert_eq!(
             spec.circuits[0].choice,
-            CircuitChoice::Pixels { colour: true }
+            CircuitChoice::Pixels {
+                colour: true,
+                stage: aann_circuits::PixelStage::Curves
+            }
         );
         assert_eq!(spec.circuits[1].calibration, CalibrationScope::Neuron);
         assert_eq!(

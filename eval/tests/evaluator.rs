@@ -221,6 +221,101 @@ fn conditions_change_what_they_should() {
     let _ = Layer::Input;
 }
 
+/// The lineage's stacked arms: a replacement at 3b that reads 3a must read 3a as its own
+/// condition left it (here zero-ablated entirely), not the natural value, through the
+/// evaluator's shared prefix as through a plain pass.
+#[test]
+fn a_replacement_reads_the_earlier_tap_as_its_condition_edited_it() {
+    let model = model();
+    let (set, _) = val_images(2);
+    let (input, keys) = batch(&set, &model);
+    let all_3a = ChannelSet::new((0..256).collect());
+    let replaced = ChannelSet::new(vec![3, 70]);
+    let stacked = Condition::new(
+        "3a-zeroed-then-3b-from-3a",
+        vec![
+            Edit {
+                tap: Tap::mixed(Block::B3a),
+                channels: all_3a,
+                intervention: Intervention::ZeroAblate,
+            },
+            Edit {
+                tap: Tap::mixed(Block::B3b),
+                channels: replaced.clone(),
+                intervention: Intervention::Replace(Arc::new(MeanOf3a)),
+            },
+        ],
+    );
+    let alone = Condition::new(
+        "3b-from-natural-3a",
+        vec![Edit {
+            tap: Tap::mixed(Block::B3b),
+            channels: replaced,
+            intervention: Intervention::Replace(Arc::new(MeanOf3a)),
+        }],
+    );
+    let at_3b = |condition: &Condition| {
+        let mut hooks = aann_model::ConditionHooks::new(
+            condition,
+            Variant::Bvlc,
+            model.device(),
+            &keys,
+            Default::default(),
+        );
+        let mut rec = aann_model::Recorder::through(&[Tap::mixed(Block::B3b)]);
+        struct Both<'a, 'b>(
+            &'a mut aann_model::ConditionHooks<'b>,
+            &'a mut aann_model::Recorder,
+        );
+        impl aann_model::Hooks for Both<'_, '_> {
+            fn wants(&self, t: Tap) -> bool {
+                self.0.wants(t) || self.1.wants(t)
+            }
+            fn at(&mut self, t: Tap, x: Tensor<4>) -> Result<Tensor<4>, aann_model::Halt> {
+                let x = self.0.at(t, x)?;
+                self.1.at(t, x)
+            }
+        }
+        model
+            .run(Tap::INPUT, input.clone(), &mut Both(&mut hooks, &mut rec))
+            .unwrap();
+        rec.take(Tap::mixed(Block::B3b))
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    let plane = 28 * 28;
+    let image = 480 * plane;
+    let stacked_3b = at_3b(&stacked);
+    let alone_3b = at_3b(&alone);
+    for i in 0..2 {
+        // The mean of an all-zero 3a plus each channel's shift: exactly 0 and 1.
+        for (c, shift) in [(3, 0.0f32), (70, 1.0)] {
+            let s = &stacked_3b[i * image + c * plane..i * image + (c + 1) * plane];
+            assert!(s.iter().all(|v| *v == shift), "image {i} channel {c}");
+            let a = &alone_3b[i * image + c * plane..i * image + (c + 1) * plane];
+            assert!(a.iter().any(|v| *v != shift), "natural 3a is not all zero");
+        }
+    }
+    // Through the evaluator: its shared prefix ends at 3a at the latest (the edit there
+    // is applied as the suffix starts), and the logits equal a plain pass of each
+    // condition.
+    let evaluator = Evaluator::new(&model, vec![stacked, alone]).unwrap();
+    assert!(evaluator.checkpoint().order() <= Tap::mixed(Block::B3a).order());
+    let reused = evaluator.evaluate(input.clone(), &keys).unwrap();
+    let independent = evaluator.evaluate_independently(input, &keys).unwrap();
+    for (i, (a, b)) in reused.into_iter().zip(independent).enumerate() {
+        let a = a.into_data().try_to_vec::<f32>().unwrap();
+        let b = b.into_data().try_to_vec::<f32>().unwrap();
+        let diff = a
+            .iter()
+            .zip(&b)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(diff <= 1e-5, "condition {i}: max |diff| {diff}");
+    }
+}
+
 fn manifest(set: &ImageSet) -> RunManifest {
     let zero = ArmInfo {
         name: "zero".into(),

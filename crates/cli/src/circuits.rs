@@ -124,21 +124,25 @@ fn accounting(variant: Variant, root: &Path) -> anyhow::Result<()> {
     for name in [
         CircuitKind::Pixels,
         CircuitKind::PixelsColour,
+        CircuitKind::PixelsEarlyCurves,
         CircuitKind::Upstream,
     ] {
         let choice = name.choice(variant);
         let accounting = match &choice {
-            CircuitChoice::Pixels { colour } => {
+            CircuitChoice::Pixels { colour, stage } => {
                 let mode = if *colour {
                     aann_circuits::ColourMode::Opponent { chroma_weight: 1.0 }
                 } else {
                     aann_circuits::ColourMode::Grayscale
                 };
-                aann_circuits::Circuit::accounting(&aann_circuits::PixelCurveCircuit::new(
-                    aann_circuits::PixelCircuitSpec::standard(mode),
-                    variant,
-                    &device,
-                ))
+                aann_circuits::Circuit::accounting(
+                    &aann_circuits::PixelCurveCircuit::new(
+                        aann_circuits::PixelCircuitSpec::standard(mode),
+                        variant,
+                        &device,
+                    )
+                    .with_output(*stage),
+                )
             }
             CircuitChoice::Upstream {
                 early_curves,

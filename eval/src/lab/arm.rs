@@ -53,6 +53,32 @@ pub enum ArmKind {
     NullSet { index: usize },
     /// A shuffle of a circuit's unit mapping (the replacement null).
     MappingNull { of: String, index: usize },
+    /// The lineage study: the family one level down (the one the circuits read, e.g. the
+    /// early curves of inception_3a) removed, alone (`upper` none) or together with the
+    /// target family. Its fractions are taken against the arm with both removals
+    /// zero-ablated, never against the target's own ablation.
+    Lineage {
+        lower: Removal,
+        upper: Option<Removal>,
+    },
+}
+
+/// How a family is taken out in a lineage arm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Removal {
+    ZeroAblated,
+    /// Computed by a circuit instead (for the target family: the circuit arm `by`, fed the
+    /// lower family's artificial units).
+    Replaced {
+        by: String,
+    },
+}
+
+impl Removal {
+    pub fn is_replaced(&self) -> bool {
+        matches!(self, Removal::Replaced { .. })
+    }
 }
 
 impl ArmKind {
@@ -166,6 +192,19 @@ impl Arm {
         arm
     }
 
+    /// A lineage arm: `edits` (the lower family's first, then the target's, if any).
+    pub fn lineage(
+        name: impl Into<String>,
+        lower: Removal,
+        upper: Option<Removal>,
+        edits: Vec<Edit>,
+    ) -> Self {
+        Arm {
+            kind: ArmKind::Lineage { lower, upper },
+            condition: Condition::new(name, edits),
+        }
+    }
+
     /// Null set `index`: `channels` at `tap` zero-ablated.
     pub fn null_set(index: usize, tap: Tap, channels: Vec<usize>) -> Self {
         Arm {
@@ -234,5 +273,18 @@ mod tests {
         let n = Arm::null_set(3, Tap::INPUT, vec![0, 1]);
         assert_eq!(n.name(), "null-03");
         assert_eq!(n.kind, ArmKind::NullSet { index: 3 });
+        // A lineage arm keeps both removals, typed.
+        let lineage = ArmKind::Lineage {
+            lower: Removal::Replaced {
+                by: "early-curves-from-pixels".into(),
+            },
+            upper: Some(Removal::ZeroAblated),
+        };
+        let json = serde_json::to_value(&lineage).unwrap();
+        assert_eq!(json["kind"], "lineage");
+        assert_eq!(json["lower"]["how"], "replaced");
+        assert_eq!(json["upper"]["how"], "zero_ablated");
+        assert_eq!(serde_json::from_value::<ArmKind>(json).unwrap(), lineage);
+        assert!(!lineage.is_replacement() && lineage.ablation().is_none());
     }
 }

@@ -7,18 +7,20 @@
 //!   a null set), with the model edits that realise it;
 //! - [`replace`]: building a circuit, mapping its units onto the natural neurons and
 //!   calibrating it on the tune split, once;
+//! - [`lineage`]: the family one level down replaced too, alone and under the circuits;
 //! - [`provenance`]: what makes a number what it is (commit, spec, weights, image lists,
 //!   seeds), and the fingerprint a results folder must match to be resumed.
 
 pub mod arm;
 pub mod controls;
 pub mod faithfulness;
+pub mod lineage;
 pub mod provenance;
 pub mod readout;
 pub mod replace;
 pub mod session;
 
-pub use arm::{Ablation, Arm, ArmInfo, ArmKind};
+pub use arm::{Ablation, Arm, ArmInfo, ArmKind, Removal};
 pub use controls::Control;
 pub use provenance::{Provenance, RESULTS_VERSION};
 pub use replace::{FitSets, build_replacement, build_replacement_with_data, remapped};

@@ -1,0 +1,152 @@
+//! The lineage study, one level down: the family the target's circuits read (the early
+//! curves of inception_3a, under the curve detectors of inception_3b) is taken out and
+//! rebuilt by its own hand-written circuit, alone and together with the target family.
+//! With the target's circuits stacked on the lower circuit, the curve detectors are
+//! computed from artificial early curves: the lineage from pixels, level by level.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use aann_circuits::CircuitReplacement;
+use aann_data::Preprocess;
+use aann_model::{ChannelSet, Edit, Family, Intervention, Tap};
+
+use super::arm::{Arm, Removal};
+use super::replace::{FitSets, build_replacement};
+use super::session::Session;
+use crate::EvalError;
+use crate::spec::LineageSpec;
+
+/// The lineage arms, and which arm each replacement is measured against.
+pub struct Lineage {
+    pub arms: Vec<Arm>,
+    /// `(arm, reference)`: an arm with replacements against the arm that zero-ablates the
+    /// same families.
+    pub pairs: Vec<(String, String)>,
+    /// The lower family's replacement (its mapping and calibration go in the results).
+    pub replacement: Arc<CircuitReplacement>,
+}
+
+/// A circuit of the experiment that the lineage may stack on the lower circuit.
+pub struct UpperCircuit<'a> {
+    /// The name in the spec (`upstream-echo`, or the circuit's own name).
+    pub name: String,
+    /// Its arm (`replace-…`).
+    pub arm: String,
+    pub replacement: &'a Arc<CircuitReplacement>,
+}
+
+/// Build the lineage arms of `spec` under the target family (`target_tap`,
+/// `target_channels`); the lower circuit is fitted on `fit` like the experiment's circuits.
+#[allow(clippy::too_many_arguments)]
+pub fn lineage_arms(
+    session: &Session,
+    spec: &LineageSpec,
+    repo: &Path,
+    fit: FitSets<'_>,
+    preprocess: &Preprocess,
+    batch: usize,
+    target_tap: Tap,
+    target_channels: &ChannelSet,
+    circuits: &[UpperCircuit<'_>],
+) -> Result<Lineage, EvalError> {
+    let variant = session.variant();
+    let path = repo.join(&spec.family);
+    let lower = Family::load(&path)?;
+    if lower.model != variant {
+        return Err(EvalError::Spec(format!(
+            "lineage.family: {} is a {} family but the experiment's model is {variant}",
+            path.display(),
+            lower.model
+        )));
+    }
+    let lower_tap = lower.tap()?;
+    if lower_tap.order() >= target_tap.order() {
+        return Err(EvalError::Spec(format!(
+            "lineage.family: {} lives at {}, which is not below the target's {}",
+            spec.family,
+            lower_tap.name(variant),
+            target_tap.name(variant)
+        )));
+    }
+    let replacement =
+        build_replacement(session, &spec.circuit, &lower, repo, fit, preprocess, batch)?;
+    let lower_channels = ChannelSet::new(replacement.mapping.channels.clone());
+    let zero = |tap: Tap, channels: ChannelSet| Edit {
+        tap,
+        channels,
+        intervention: Intervention::ZeroAblate,
+    };
+    let replace = |tap: Tap, r: &Arc<CircuitReplacement>| Edit {
+        tap,
+        channels: ChannelSet::new(r.mapping.channels.clone()),
+        intervention: Intervention::Replace(r.clone()),
+    };
+    let lower_circuit = Removal::Replaced {
+        by: replacement.circuit.name(),
+    };
+    let name = &spec.name;
+    let lower_zero = format!("{name}-zero-ablate");
+    let lower_replaced = format!("{name}-{}", spec.circuit.condition_name());
+    let both_zero = format!("{name}-and-target-zero-ablate");
+    let mut arms = vec![
+        Arm::lineage(
+            &lower_zero,
+            Removal::ZeroAblated,
+            None,
+            vec![zero(lower_tap, lower_channels.clone())],
+        ),
+        Arm::lineage(
+            &lower_replaced,
+            lower_circuit.clone(),
+            None,
+            vec![replace(lower_tap, &replacement)],
+        ),
+        Arm::lineage(
+            &both_zero,
+            Removal::ZeroAblated,
+            Some(Removal::ZeroAblated),
+            vec![
+                zero(lower_tap, lower_channels.clone()),
+                zero(target_tap, target_channels.clone()),
+            ],
+        ),
+    ];
+    let mut pairs = vec![(lower_replaced, lower_zero)];
+    for wanted in &spec.under {
+        let upper = circuits
+            .iter()
+            .find(|c| &c.name == wanted || &c.arm == wanted)
+            .ok_or_else(|| {
+                let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
+                EvalError::Spec(format!(
+                    "lineage.under: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
+                    names.join(", ")
+                ))
+            })?;
+        if !upper.replacement.circuit.reads().contains(&lower_tap) {
+            return Err(EvalError::Spec(format!(
+                "lineage.under: `{wanted}` does not read {}, so stacking it on the lower circuit would not feed it the artificial units",
+                lower_tap.name(variant)
+            )));
+        }
+        let arm = format!("{name}-and-{}", upper.arm);
+        arms.push(Arm::lineage(
+            &arm,
+            lower_circuit.clone(),
+            Some(Removal::Replaced {
+                by: upper.arm.clone(),
+            }),
+            vec![
+                replace(lower_tap, &replacement),
+                replace(target_tap, upper.replacement),
+            ],
+        ));
+        pairs.push((arm, both_zero.clone()));
+    }
+    Ok(Lineage {
+        arms,
+        pairs,
+        replacement,
+    })
+}
