@@ -676,18 +676,21 @@ pub fn run_experiment(
     let (conditions, arm_info) = into_conditions(arms, variant);
     let evaluator = Evaluator::new(model, conditions)?.with_arms_per_pass(spec.run.arms_per_pass);
     let names: Vec<String> = evaluator.condition_names();
-    let settings = serde_json::json!({
+    let mut settings = serde_json::json!({
         "target": spec.target,
         "ablations": spec.ablations,
         "circuits": spec.circuits,
         "controls": spec.controls,
-        "lineage": spec.lineage,
         "calibration_images_sha256": calibration_digest.list_sha256,
         "files": files,
         "resample_seed": spec.ablations.resample.then_some(spec.statistics.seed),
         "batch_size": batch,
         "evaluated_on": options.evaluated_on,
     });
+    // Only when there is one, so that runs from before lineages existed still resume.
+    if let Some(l) = &spec.lineage {
+        settings["lineage"] = serde_json::json!(l);
+    }
     let manifest = RunManifest::new(
         variant.name(),
         session.weights_sha256(),

@@ -102,15 +102,26 @@ pub fn card_table(r: &ExperimentResult) -> String {
         "| arm | what | top-1 | top-5 | cross-entropy | KL(baseline ‖ arm) | CE gap recovered | KL gap recovered | units r / R² (test) |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
-    let fraction = |arm: &str, metric: &str| {
-        r.fractions
-            .iter()
-            .find(|f| f.condition == arm && f.relative_to == "zero-ablate" && f.metric == metric)
-            .map_or("-".into(), |f| match &f.result.fraction {
+    // Against zero-ablation; a lineage arm against the zero-ablation of its own families,
+    // named.
+    let fraction =
+        |arm: &str, metric: &str| {
+            let text = |f: &crate::experiment::FractionRow| match &f.result.fraction {
                 Some(e) => format!("{} [{}, {}]", pct(e.point), pct(e.ci.lo), pct(e.ci.hi)),
                 None => "undefined".into(),
-            })
-    };
+            };
+            if let Some(f) = r.fractions.iter().find(|f| {
+                f.condition == arm && f.relative_to == "zero-ablate" && f.metric == metric
+            }) {
+                return text(f);
+            }
+            r.lineage
+                .iter()
+                .find(|f| f.condition == arm && f.metric == metric)
+                .map_or("-".into(), |f| {
+                    format!("{} (of {})", text(f), f.relative_to)
+                })
+        };
     for (a, c) in r.conditions.iter().zip(&r.summary.conditions) {
         let fit = r
             .faithfulness
@@ -846,9 +857,11 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
         "<h2>Fraction recovered</h2><p><code>(m_R − m_A)/(m_B − m_A)</code>: 100% restores the baseline, 0% is no better than the reference ablation. Paired bootstrap over images ({} resamples, BCa {level}% intervals). Cross-entropy carries most of the statistical power.</p>",
         r.spec.statistics.resamples
     );
+    // The lineage's rows too, each against its own reference.
     let frows: Vec<IntervalRow> = r
         .fractions
         .iter()
+        .chain(&r.lineage)
         .enumerate()
         .filter_map(|(i, f)| {
             let e = f.result.fraction.as_ref()?;
@@ -881,6 +894,7 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
     let undefined: Vec<String> = r
         .fractions
         .iter()
+        .chain(&r.lineage)
         .filter(|f| f.result.fraction.is_none())
         .map(|f| format!("{} vs {} ({})", f.condition, f.relative_to, f.metric))
         .collect();

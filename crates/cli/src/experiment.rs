@@ -124,6 +124,7 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
     for f in result
         .fractions
         .iter()
+        .chain(&result.lineage)
         .filter(|f| f.metric == "cross_entropy")
     {
         println!(

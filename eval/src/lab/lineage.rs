@@ -71,6 +71,19 @@ pub fn lineage_arms(
     }
     let replacement =
         build_replacement(session, &spec.circuit, &lower, repo, fit, preprocess, batch)?;
+    if let Some(read) = replacement
+        .circuit
+        .reads()
+        .into_iter()
+        .find(|t| t.order() >= lower_tap.order())
+    {
+        return Err(EvalError::Spec(format!(
+            "lineage.circuit: `{}` reads {}, which is not below the family it replaces ({})",
+            replacement.circuit.name(),
+            read.name(variant),
+            lower_tap.name(variant)
+        )));
+    }
     let lower_channels = ChannelSet::new(replacement.mapping.channels.clone());
     let zero = |tap: Tap, channels: ChannelSet| Edit {
         tap,
