@@ -38,7 +38,7 @@ impl SplitMix {
 
 /// The arms: the baseline, the zero ablation, then `arms − 2` replacements and controls.
 fn arm_names(arms: usize) -> Vec<String> {
-    let mut names = vec!["baseline".to_string(), "ablate-zero".to_string()];
+    let mut names = vec!["baseline".to_string(), "zero-ablate".to_string()];
     names.extend((2..arms).map(|i| format!("arm-{i:02}")));
     names
 }
@@ -133,7 +133,7 @@ pub fn summary_case(
             Metric::Top1Accuracy,
             Metric::Top5Accuracy,
         ] {
-            boot.fraction_recovered(metric, arm, "ablate-zero", "baseline")?;
+            boot.fraction_recovered(metric, arm, "zero-ablate", "baseline")?;
             fractions += 1;
         }
     }
