@@ -175,7 +175,9 @@ fn weights_of_the_wrong_model_are_refused() {
 }
 
 /// The arguments of the small end-to-end run whose numbers are pinned below.
-fn small_run(spec: &str, out: &Path) -> Vec<String> {
+/// A small run of `spec`: 24 test and dev images, 16 calibration images, small tuning
+/// sweeps (no null settings: the spec may have no nulls).
+fn small_spec_run(spec: &str, out: &Path) -> Vec<String> {
     [
         "experiment",
         spec,
@@ -188,21 +190,7 @@ fn small_run(spec: &str, out: &Path) -> Vec<String> {
         "--set",
         "run.batch_size=8",
         "--set",
-        "null.sets=2",
-        "--set",
-        "null.images=8",
-        "--set",
-        "null.matched=false",
-        "--set",
-        "mapping_null.shuffles=3",
-        "--set",
-        "mapping_null.images=8",
-        "--set",
-        "run.faithfulness_images=8",
-        "--set",
         "dev.limit=24",
-        "--set",
-        "statistics.resamples=2000",
         "--set",
         "run.tuning_orientations=8",
         "--set",
@@ -212,6 +200,31 @@ fn small_run(spec: &str, out: &Path) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect()
+}
+
+/// The small run of the card, with small nulls.
+fn small_run(spec: &str, out: &Path) -> Vec<String> {
+    let mut args = small_spec_run(spec, out);
+    args.extend(
+        [
+            "--set",
+            "null.sets=2",
+            "--set",
+            "null.images=8",
+            "--set",
+            "null.matched=false",
+            "--set",
+            "mapping_null.shuffles=3",
+            "--set",
+            "mapping_null.images=8",
+            "--set",
+            "run.faithfulness_images=8",
+            "--set",
+            "statistics.resamples=2000",
+        ]
+        .map(String::from),
+    );
+    args
 }
 
 fn run_args(args: &[String]) -> Output {
@@ -783,28 +796,7 @@ fn readme_tables_are_regenerated_from_the_committed_results() {
 fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lineage");
-    let args: Vec<String> = [
-        "experiment",
-        "eval/experiments/lineage-bvlc.toml",
-        "--limit",
-        "24",
-        "--out",
-        out.to_str().unwrap(),
-        "--set",
-        "run.calibration_images=16",
-        "--set",
-        "run.batch_size=8",
-        "--set",
-        "dev.limit=24",
-        "--set",
-        "run.tuning_orientations=8",
-        "--set",
-        "run.tuning_radii=[40.0]",
-        "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let args = small_spec_run("eval/experiments/lineage-bvlc.toml", &out);
     let run = run_args(&args);
     assert!(
         run.status.success(),

@@ -446,26 +446,9 @@ fn open_appendable(
         .append(true)
         .open(path)
         .map_err(|e| EvalError::io(path, e))?;
-    let mut good_len = 0u64;
-    {
-        let mut reader = BufReader::new(&file);
-        let mut line = String::new();
-        let mut number = 0usize;
-        loop {
-            line.clear();
-            let n = reader
-                .read_line(&mut line)
-                .map_err(|e| EvalError::io(path, e))?;
-            if n == 0 || !line.ends_with('\n') {
-                break;
-            }
-            number += 1;
-            if let Err(e) = each(line.trim_end()) {
-                return Err(corrupt_line(path, number, &e));
-            }
-            good_len += n as u64;
-        }
-    }
+    let good_len = complete_lines(BufReader::new(&file), path, |number, line| {
+        each(line).map_err(|e| corrupt_line(path, number, &e))
+    })?;
     let len = file.metadata().map_err(|e| EvalError::io(path, e))?.len();
     if len != good_len {
         file.set_len(good_len).map_err(|e| EvalError::io(path, e))?;
@@ -473,6 +456,30 @@ fn open_appendable(
             .map_err(|e| EvalError::io(path, e))?;
     }
     Ok(file)
+}
+
+/// Visit the complete lines of a JSON-lines file (numbered from 1, without their newline),
+/// stopping at a final line cut short by a crash; returns the bytes the complete lines
+/// take.
+fn complete_lines(
+    mut reader: impl BufRead,
+    path: &Path,
+    mut each: impl FnMut(usize, &str) -> Result<(), EvalError>,
+) -> Result<u64, EvalError> {
+    let mut line = String::new();
+    let (mut number, mut good_len) = (0usize, 0u64);
+    loop {
+        line.clear();
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| EvalError::io(path, e))?;
+        if n == 0 || !line.ends_with('\n') {
+            return Ok(good_len);
+        }
+        number += 1;
+        each(number, line.trim_end())?;
+        good_len += n as u64;
+    }
 }
 
 fn corrupt_line(path: &Path, number: usize, error: &str) -> EvalError {
@@ -493,22 +500,13 @@ pub fn for_each_record(
 ) -> Result<(), EvalError> {
     let path = dir.join("records.jsonl");
     let file = File::open(&path).map_err(|e| EvalError::io(&path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut line = String::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| EvalError::io(&path, e))?;
-        if n == 0 || !line.ends_with('\n') {
-            return Ok(());
-        }
-        number += 1;
-        let r = serde_json::from_str::<ImageRecord>(line.trim_end())
+    let reader = BufReader::with_capacity(1 << 16, file);
+    complete_lines(reader, &path, |number, line| {
+        let r = serde_json::from_str::<ImageRecord>(line)
             .map_err(|e| corrupt_line(&path, number, &e.to_string()))?;
-        each(r)?;
-    }
+        each(r)
+    })?;
+    Ok(())
 }
 
 /// Every record of a results folder in memory (first occurrence of each (image,

@@ -116,17 +116,17 @@ fn batch(set: &ImageSet, model: &InceptionV1) -> (Tensor<4>, Vec<String>) {
     )
 }
 
-#[test]
-fn prefix_reuse_equals_independent_full_passes() {
-    let model = model();
-    let (set, _) = val_images(2);
-    let (input, keys) = batch(&set, &model);
-    let evaluator = Evaluator::new(&model, conditions()).unwrap();
-    // 3b's 5x5 branch is inside block 3b: the shared prefix ends at 3a's output.
-    assert_eq!(evaluator.checkpoint(), Tap::mixed(Block::B3a));
-    let reused = evaluator.evaluate(input.clone(), &keys).unwrap();
-    let independent = evaluator.evaluate_independently(input, &keys).unwrap();
-    assert_eq!(reused.len(), 5);
+/// Evaluate with prefix reuse and as independent full passes; assert every condition's
+/// logits agree within 1e-5 and return the largest difference of each.
+fn prefix_reuse_max_difference(
+    evaluator: &Evaluator<'_>,
+    input: Tensor<4>,
+    keys: &[String],
+) -> Vec<f32> {
+    let reused = evaluator.evaluate(input.clone(), keys).unwrap();
+    let independent = evaluator.evaluate_independently(input, keys).unwrap();
+    assert_eq!(reused.len(), independent.len());
+    let mut out = Vec::new();
     for (i, (a, b)) in reused.into_iter().zip(independent).enumerate() {
         let a = a.into_data().try_to_vec::<f32>().unwrap();
         let b = b.into_data().try_to_vec::<f32>().unwrap();
@@ -135,7 +135,23 @@ fn prefix_reuse_equals_independent_full_passes() {
             .zip(&b)
             .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
         assert!(diff <= 1e-5, "condition {i}: max |diff| {diff}");
+        out.push(diff);
     }
+    out
+}
+
+#[test]
+fn prefix_reuse_equals_independent_full_passes() {
+    let model = model();
+    let (set, _) = val_images(2);
+    let (input, keys) = batch(&set, &model);
+    let evaluator = Evaluator::new(&model, conditions()).unwrap();
+    // 3b's 5x5 branch is inside block 3b: the shared prefix ends at 3a's output.
+    assert_eq!(evaluator.checkpoint(), Tap::mixed(Block::B3a));
+    assert_eq!(
+        prefix_reuse_max_difference(&evaluator, input, &keys).len(),
+        5
+    );
 }
 
 #[test]
@@ -169,21 +185,22 @@ fn arms_stacked_in_one_batch_equal_arms_run_one_by_one() {
     }
 }
 
-#[test]
-fn conditions_change_what_they_should() {
-    let model = model();
-    let (set, _) = val_images(1);
-    let (input, keys) = batch(&set, &model);
-    // Zero-ablating a channel at 3b is seen in 3b's output and nowhere before.
-    let cond = &conditions()[0];
+/// `tap`'s value in a pass of `condition` (after the condition's edits there).
+fn edited_tap(
+    model: &InceptionV1,
+    condition: &Condition,
+    keys: &[String],
+    input: Tensor<4>,
+    tap: Tap,
+) -> Tensor<4> {
     let mut hooks = aann_model::ConditionHooks::new(
-        cond,
+        condition,
         Variant::Bvlc,
         model.device(),
-        &keys,
+        keys,
         Default::default(),
     );
-    let mut rec = aann_model::Recorder::through(&[Tap::mixed(Block::B3b)]);
+    let mut rec = aann_model::Recorder::through(&[tap]);
     struct Both<'a, 'b>(
         &'a mut aann_model::ConditionHooks<'b>,
         &'a mut aann_model::Recorder,
@@ -198,9 +215,19 @@ fn conditions_change_what_they_should() {
         }
     }
     model
-        .run(Tap::INPUT, input.clone(), &mut Both(&mut hooks, &mut rec))
+        .run(Tap::INPUT, input, &mut Both(&mut hooks, &mut rec))
         .unwrap();
-    let edited = rec.take(Tap::mixed(Block::B3b)).unwrap();
+    rec.take(tap).unwrap()
+}
+
+#[test]
+fn conditions_change_what_they_should() {
+    let model = model();
+    let (set, _) = val_images(1);
+    let (input, keys) = batch(&set, &model);
+    // Zero-ablating a channel at 3b is seen in 3b's output and nowhere before.
+    let cond = &conditions()[0];
+    let edited = edited_tap(&model, cond, &keys, input.clone(), Tap::mixed(Block::B3b));
     let natural = model.activations(input, &[Tap::mixed(Block::B3b)]).unwrap()
         [&Tap::mixed(Block::B3b)]
         .clone();
@@ -255,35 +282,16 @@ fn a_replacement_reads_the_earlier_tap_as_its_condition_edited_it() {
         }],
     );
     let at_3b = |condition: &Condition| {
-        let mut hooks = aann_model::ConditionHooks::new(
+        edited_tap(
+            &model,
             condition,
-            Variant::Bvlc,
-            model.device(),
             &keys,
-            Default::default(),
-        );
-        let mut rec = aann_model::Recorder::through(&[Tap::mixed(Block::B3b)]);
-        struct Both<'a, 'b>(
-            &'a mut aann_model::ConditionHooks<'b>,
-            &'a mut aann_model::Recorder,
-        );
-        impl aann_model::Hooks for Both<'_, '_> {
-            fn wants(&self, t: Tap) -> bool {
-                self.0.wants(t) || self.1.wants(t)
-            }
-            fn at(&mut self, t: Tap, x: Tensor<4>) -> Result<Tensor<4>, aann_model::Halt> {
-                let x = self.0.at(t, x)?;
-                self.1.at(t, x)
-            }
-        }
-        model
-            .run(Tap::INPUT, input.clone(), &mut Both(&mut hooks, &mut rec))
-            .unwrap();
-        rec.take(Tap::mixed(Block::B3b))
-            .unwrap()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap()
+            input.clone(),
+            Tap::mixed(Block::B3b),
+        )
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
     };
     let plane = 28 * 28;
     let image = 480 * plane;
@@ -303,17 +311,7 @@ fn a_replacement_reads_the_earlier_tap_as_its_condition_edited_it() {
     // condition.
     let evaluator = Evaluator::new(&model, vec![stacked, alone]).unwrap();
     assert!(evaluator.checkpoint().order() <= Tap::mixed(Block::B3a).order());
-    let reused = evaluator.evaluate(input.clone(), &keys).unwrap();
-    let independent = evaluator.evaluate_independently(input, &keys).unwrap();
-    for (i, (a, b)) in reused.into_iter().zip(independent).enumerate() {
-        let a = a.into_data().try_to_vec::<f32>().unwrap();
-        let b = b.into_data().try_to_vec::<f32>().unwrap();
-        let diff = a
-            .iter()
-            .zip(&b)
-            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-        assert!(diff <= 1e-5, "condition {i}: max |diff| {diff}");
-    }
+    prefix_reuse_max_difference(&evaluator, input, &keys);
 }
 
 fn manifest(set: &ImageSet) -> RunManifest {
