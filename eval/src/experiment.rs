@@ -44,7 +44,7 @@ use crate::records::{RunManifest, discard_run, for_each_record, merge_shards, re
 use crate::run::{RunOptions, Shard, run_conditions};
 use crate::setup::DataRoot;
 use crate::spec::{ExperimentSpec, ImageSetSpec, Split, repository_root};
-use crate::summary::{RecordTable, RunSummary, summarize};
+use crate::summary::{RecordTable, RunSummary, summarize_outcomes};
 use crate::tuning::TuningSpec;
 
 /// Where a set came from and how many images it has.
@@ -392,15 +392,7 @@ pub fn run_experiment(
         None => None,
     };
     let preprocess = preprocess_of(spec)?;
-    let family_path = repo.join(&spec.target.family);
-    let family = Family::load(&family_path)?;
-    if family.model != variant {
-        return Err(EvalError::Spec(format!(
-            "{} is a {} family but the experiment's model is {variant}",
-            family_path.display(),
-            family.model
-        )));
-    }
+    let family = session.family(&repo.join(&spec.target.family), "target.family")?;
     let tap = family.tap()?;
     let channels = ChannelSet::new(family.channels());
     if spec.run.tuning_orientations == 0 {
@@ -776,18 +768,24 @@ pub fn run_experiment(
     for f in &failures {
         eprintln!("skipped (cannot be decoded): {}: {}", f.path, f.reason);
     }
-    let summary = summarize(&table, spec.statistics.level).map_err(|e| {
-        EvalError::Results(format!(
-            "no image could be evaluated usefully ({e}); {} of {} test images failed to decode",
-            failures.len(),
-            test.len()
-        ))
-    })?;
+    // One set of outcome vectors for the summary, the fractions and the comparisons.
+    let (summary, outcomes) = table
+        .outcomes()
+        .and_then(|(images, outcomes)| {
+            let summary = summarize_outcomes(images.len(), &outcomes, spec.statistics.level)?;
+            Ok((summary, outcomes))
+        })
+        .map_err(|e| {
+            EvalError::Results(format!(
+                "no image could be evaluated usefully ({e}); {} of {} test images failed to decode",
+                failures.len(),
+                test.len()
+            ))
+        })?;
 
     // Fractions recovered: every arm but the baseline against the zero and mean ablations;
     // ablations only against zero-ablation ("how much of the mean-ablation gap does
     // zero-ablation recover" is not a question anyone asks).
-    let (_, outcomes) = table.outcomes()?;
     let boot = PairedBootstrap::from_conditions(
         &outcomes,
         BootstrapConfig {

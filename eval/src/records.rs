@@ -538,22 +538,28 @@ pub fn read_failures(dir: &Path) -> Result<Vec<FailureRecord>, EvalError> {
         .collect())
 }
 
+/// A manifest of `conditions` for tests of results folders.
+#[cfg(test)]
+pub(crate) fn test_manifest(conditions: Vec<ArmInfo>) -> RunManifest {
+    RunManifest {
+        results_version: RESULTS_VERSION.into(),
+        model: "bvlc".into(),
+        weights_sha256: "abc".into(),
+        image_set: "set".into(),
+        images: 3,
+        images_sha256: "123".into(),
+        preprocess: "p".into(),
+        conditions,
+        settings: serde_json::json!({"circuits": [{"fit": "moments"}]}),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn manifest() -> RunManifest {
-        RunManifest {
-            results_version: RESULTS_VERSION.into(),
-            model: "bvlc".into(),
-            weights_sha256: "abc".into(),
-            image_set: "set".into(),
-            images: 3,
-            images_sha256: "123".into(),
-            preprocess: "p".into(),
-            conditions: vec![ArmInfo::baseline()],
-            settings: serde_json::json!({"circuits": [{"fit": "moments"}]}),
-        }
+        test_manifest(vec![ArmInfo::baseline()])
     }
 
     fn record(image: &str, condition: &str) -> ImageRecord {
@@ -656,5 +662,23 @@ mod tests {
         assert!(err.contains("records.jsonl:2"), "{err}");
         // The file was not truncated behind the user's back.
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn a_records_file_with_an_arm_the_manifest_lacks_is_refused_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = manifest();
+        RecordStore::open(dir.path(), &manifest).unwrap();
+        let line = serde_json::to_string(&record("x", "stray")).unwrap();
+        std::fs::write(dir.path().join("records.jsonl"), line + "\n").unwrap();
+        let err = RecordStore::open(dir.path(), &manifest)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("records.jsonl:1")
+                && err.contains("\"stray\" is not one of this run's (baseline)"),
+            "{err}"
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use aann_circuits::CircuitReplacement;
 use aann_data::Preprocess;
-use aann_model::{ChannelSet, Edit, Family, Intervention, Tap};
+use aann_model::{ChannelSet, Edit, Intervention, Tap};
 
 use super::arm::{Arm, Removal};
 use super::replace::{FitSets, build_replacement};
@@ -51,15 +51,7 @@ pub fn lineage_arms(
     circuits: &[UpperCircuit<'_>],
 ) -> Result<Lineage, EvalError> {
     let variant = session.variant();
-    let path = repo.join(&spec.family);
-    let lower = Family::load(&path)?;
-    if lower.model != variant {
-        return Err(EvalError::Spec(format!(
-            "lineage.family: {} is a {} family but the experiment's model is {variant}",
-            path.display(),
-            lower.model
-        )));
-    }
+    let lower = session.family(&repo.join(&spec.family), "lineage.family")?;
     let lower_tap = lower.tap()?;
     if lower_tap.order() >= target_tap.order() {
         return Err(EvalError::Spec(format!(

@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use aann_data::{ClassOrder, ContentDigest, ImageSet, Preprocess, Synsets, content_digest};
-use aann_model::{InceptionV1, Tap, Variant};
+use aann_model::{Family, InceptionV1, Tap, Variant};
 
 use crate::EvalError;
 use crate::means::{ActivationStats, activation_stats};
@@ -152,6 +152,21 @@ impl Session {
 
     pub fn variant(&self) -> Variant {
         self.loaded.model.variant()
+    }
+
+    /// A neuron family file, which must be of this session's model; `role` names it in
+    /// errors (e.g. `target.family`).
+    pub fn family(&self, path: &Path, role: &str) -> Result<Family, EvalError> {
+        let family = Family::load(path)?;
+        if family.model != self.variant() {
+            return Err(EvalError::Spec(format!(
+                "{role}: {} is a {} family but the experiment's model is {}",
+                path.display(),
+                family.model,
+                self.variant()
+            )));
+        }
+        Ok(family)
     }
 
     /// The weight source, as given.
