@@ -242,6 +242,14 @@ impl PixelStage {
     pub fn is_curves(&self) -> bool {
         *self == PixelStage::Curves
     }
+
+    /// The layer whose neurons this stage's units stand in for.
+    pub fn models(self) -> Tap {
+        match self {
+            PixelStage::EarlyCurves => Tap::mixed(aann_model::Block::B3a),
+            PixelStage::Curves => Tap::mixed(aann_model::Block::B3b),
+        }
+    }
 }
 
 /// The pixel circuit on a device.

@@ -557,22 +557,17 @@ pub fn run_experiment(
         readouts.push((readout_tap, Window::NEIGHBOURHOOD, None));
     }
     if let Some(p) = &spec.controls.pixel_readout {
-        if p.pool == 0 || p.pixels < p.pool {
-            return Err(EvalError::Spec(format!(
-                "controls.pixel_readout: pool = {} and pixels = {}: the pool must be at least 1 and the window at least one pooled block",
-                p.pool, p.pixels
-            )));
-        }
-        let window = Window::pixels(variant, tap, p.pool, p.pixels);
-        let described = format!(
-            "{}×{} blocks of {}×{} pixels, about {} px",
-            window.size,
-            window.size,
-            p.pool,
-            p.pool,
-            window.size * p.pool
-        );
-        readouts.push((Tap::INPUT, window, Some(described)));
+        let window = Window::over(variant, Tap::INPUT, tap, p.pool, p.pixels)
+            .map_err(|e| EvalError::Spec(format!("controls.pixel_readout: {e}")))?;
+        readouts.push((Tap::INPUT, window, Some(window.describe(p.pool))));
+    }
+    for (i, r) in spec.controls.window_readouts.iter().enumerate() {
+        let at = format!("controls.window_readouts[{i}]");
+        let readout_tap =
+            Tap::parse(&r.tap, variant).map_err(|e| EvalError::Spec(format!("{at}: {e}")))?;
+        let window = Window::over(variant, readout_tap, tap, r.block, r.pixels)
+            .map_err(|e| EvalError::Spec(format!("{at}: {e}")))?;
+        readouts.push((readout_tap, window, Some(window.describe(r.block))));
     }
     for (readout_tap, window, described) in readouts {
         let mut fit_sets = vec![&calibration_set];
@@ -873,6 +868,19 @@ pub fn run_experiment(
             }
         }
     }
+    // The lineage's stacked arms against each other: which upper circuit does better on
+    // the artificial early curves.
+    if let Some(l) = &lineage {
+        for (i, first) in l.stacked.iter().enumerate() {
+            for other in &l.stacked[i + 1..] {
+                versus_controls.push(aann_stats::compare_conditions(
+                    by_name[other.as_str()],
+                    by_name[first.as_str()],
+                    spec.statistics.level,
+                )?);
+            }
+        }
+    }
 
     // Activation faithfulness of every replacement and control on test images.
     let mut faithful_arms = replacements.clone();
@@ -901,6 +909,18 @@ pub fn run_experiment(
                 &preprocess,
                 batch,
             )?);
+            // The lineage's lower circuit against the natural neurons it stands in for.
+            if let Some(l) = &lineage {
+                faithfulness.extend(faithfulness::measure(
+                    session,
+                    split,
+                    &[(l.lower_arm.clone(), l.replacement.clone())],
+                    l.lower_tap,
+                    &set,
+                    &preprocess,
+                    batch,
+                )?);
+            }
         }
     }
 

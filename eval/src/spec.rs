@@ -258,6 +258,25 @@ pub struct ControlsSpec {
     /// like `readout` (same images, same ridge).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pixel_readout: Option<PixelReadoutSpec>,
+    /// Bounds of circuits built from pixels that see one fixed nonlinearity first: a linear
+    /// readout of a layer below the circuit's first (e.g. BVLC's rectified first filters,
+    /// `conv1_7x7_s2`), average-pooled in blocks, over the same window as `pixel_readout`,
+    /// fitted like `readout`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub window_readouts: Vec<WindowReadoutSpec>,
+}
+
+/// A readout of a layer below the target over a window of pixels around each unit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowReadoutSpec {
+    /// The layer read (a tap name of the spec's model, finer than the target).
+    pub tap: String,
+    /// Width of the pooled blocks, in pixels (a whole number of the tap's units).
+    pub block: usize,
+    /// Width of the window around each unit, in pixels (rounded to whole blocks).
+    #[serde(default = "default_pixel_window")]
+    pub pixels: usize,
 }
 
 /// The pixel readout's window.

@@ -38,8 +38,9 @@ pub enum Control {
     /// Every neuron replaced by the best single channel of the relay tap.
     Relay { tap: String },
     /// The upper bound: a linear readout of `tap` fitted to every neuron on tune + dev
-    /// (see `crate::lab::readout`): 3×3 on the target's grid, or, for the readout of the
-    /// image (`bound-readout-pixels`), over the `window` described.
+    /// (see `crate::lab::readout`): 3×3 on the target's grid, or over the pixel `window`
+    /// described: of the image (`bound-readout-pixels`) or of a layer below the circuit's
+    /// first (`bound-readout-<tap>`).
     Readout {
         tap: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,8 +56,13 @@ impl Control {
             Control::Rotated { degrees } => format!("{of}~rot{degrees}"),
             Control::Relay { .. } => "control-relay".into(),
             Control::Readout {
-                window: Some(_), ..
-            } => "bound-readout-pixels".into(),
+                tap,
+                window: Some(_),
+            } if tap == "data" || tap == "input" => "bound-readout-pixels".into(),
+            Control::Readout {
+                tap,
+                window: Some(_),
+            } => format!("bound-readout-{tap}"),
             Control::Readout { .. } => "bound-readout".into(),
         }
     }

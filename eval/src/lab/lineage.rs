@@ -25,6 +25,13 @@ pub struct Lineage {
     pub pairs: Vec<(String, String)>,
     /// The lower family's replacement (its mapping and calibration go in the results).
     pub replacement: Arc<CircuitReplacement>,
+    /// Where the lower family lives, and the arm that replaces it alone (whose units are
+    /// compared with the natural lower neurons).
+    pub lower_tap: Tap,
+    pub lower_arm: String,
+    /// The arms with both levels replaced, one per `under` circuit, in order: compared
+    /// with each other image by image.
+    pub stacked: Vec<String>,
 }
 
 /// A circuit of the experiment that the lineage may stack on the lower circuit.
@@ -117,7 +124,8 @@ pub fn lineage_arms(
             ],
         ),
     ];
-    let mut pairs = vec![(lower_replaced, lower_zero)];
+    let mut pairs = vec![(lower_replaced.clone(), lower_zero)];
+    let mut stacked = Vec::new();
     for wanted in &spec.under {
         let upper = circuits
             .iter()
@@ -147,11 +155,15 @@ pub fn lineage_arms(
                 replace(target_tap, upper.replacement),
             ],
         ));
-        pairs.push((arm, both_zero.clone()));
+        pairs.push((arm.clone(), both_zero.clone()));
+        stacked.push(arm);
     }
     Ok(Lineage {
         arms,
         pairs,
         replacement,
+        lower_tap,
+        lower_arm: lower_replaced,
+        stacked,
     })
 }

@@ -24,14 +24,17 @@ use crate::means::describe_set;
 /// Positions of each image used for the fit: every `STRIDE`-th row and column.
 const STRIDE: usize = 3;
 
-/// Where a readout looks: the tap average-pooled by `pool`, then a `size × size` window
-/// whose centre follows the target unit (`stride` pooled units per target unit, the window
-/// starting `pad_lo` units before `stride · i`; zeros beyond the border).
+/// Where a readout looks: the tap average-pooled over `pool × pool` units every
+/// `pool_stride` units (blocks), then a `size × size` window of every `dilation`-th block
+/// whose centre follows the target unit (`stride` blocks per target unit, the window starting
+/// `pad_lo` blocks before `stride · i`; zeros beyond the border).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
     pub pool: usize,
+    pub pool_stride: usize,
     pub size: usize,
     pub stride: usize,
+    pub dilation: usize,
     pub pad_lo: usize,
 }
 
@@ -39,31 +42,89 @@ impl Window {
     /// The 3×3 neighbourhood on the target's own grid (`inception_3a` → `inception_3b`).
     pub const NEIGHBOURHOOD: Window = Window {
         pool: 1,
+        pool_stride: 1,
         size: 3,
         stride: 1,
+        dilation: 1,
         pad_lo: 1,
     };
 
-    /// A window of about `pixels` input pixels around each unit of `target`, on the image
-    /// average-pooled by `pool`: the readout a circuit from pixels is measured against.
-    pub fn pixels(variant: Variant, target: Tap, pool: usize, pixels: usize) -> Window {
-        let [_, cols] = aann_model::geometry::tap_geometry(variant, target, 224, 224);
-        let stride = (cols.jump as usize / pool).max(1);
-        let size = (pixels / pool) | 1;
-        // Pooled unit k covers pixels [pool·k, pool·(k+1)): centre pool·k + pool/2. Put the
-        // window's centre on the pooled unit nearest the target unit's centre.
-        let offset = ((cols.first_centre - pool as f64 / 2.0) / pool as f64).round() as isize;
-        Window {
-            pool,
-            size,
-            stride,
-            pad_lo: (size as isize / 2 - offset).max(0) as usize,
+    /// A window of about `pixels` input pixels around each unit of `target` on `tap`,
+    /// average-pooled in blocks `block` pixels wide: the readout a circuit from pixels is
+    /// measured against (`tap` the image itself, or a layer below the circuit's first).
+    /// Blocks wider than the target's step overlap (one block per target unit) and the
+    /// window takes every block it needs to tile its width without overlap.
+    pub fn over(
+        variant: Variant,
+        tap: Tap,
+        target: Tap,
+        block: usize,
+        pixels: usize,
+    ) -> Result<Window, String> {
+        let [_, from] = aann_model::geometry::tap_geometry(variant, tap, 224, 224);
+        let [_, to] = aann_model::geometry::tap_geometry(variant, target, 224, 224);
+        let (unit, step_to) = (from.jump as usize, to.jump as usize);
+        let name = tap.name(variant);
+        let target_name = target.name(variant);
+        if unit == 0 || step_to < unit || !step_to.is_multiple_of(unit) {
+            return Err(format!(
+                "{name} ({unit} px per unit) is coarser than {target_name} ({step_to} px per unit): a readout over a window reads a layer below the target"
+            ));
         }
+        let step = block.min(step_to);
+        if block == 0
+            || !block.is_multiple_of(unit)
+            || !step_to.is_multiple_of(step)
+            || !block.is_multiple_of(step)
+        {
+            return Err(format!(
+                "a block of {block} px on {name}: expected a whole number of its {unit}-px units that divides {target_name}'s {step_to}-px step or is a multiple of it"
+            ));
+        }
+        if pixels < block {
+            return Err(format!(
+                "a window of {pixels} px is narrower than one {block}-px block"
+            ));
+        }
+        let (pool, pool_stride) = (block / unit, step / unit);
+        let size = (pixels / block) | 1;
+        let dilation = block / step;
+        // Block k covers units [pool_stride·k, pool_stride·k + pool): centre
+        // first + unit·(pool_stride·k + (pool − 1)/2). Put the window's centre on the
+        // block nearest the target unit's centre.
+        let first_block = from.first_centre + from.jump * (pool as f64 - 1.0) / 2.0;
+        let offset =
+            ((to.first_centre - first_block) / (from.jump * pool_stride as f64)).round() as isize;
+        Ok(Window {
+            pool,
+            pool_stride,
+            size,
+            stride: step_to / step,
+            dilation,
+            pad_lo: ((dilation * (size / 2)) as isize - offset).max(0) as usize,
+        })
+    }
+
+    /// The window's width in blocks' units of the pooled tap, first to last tap inclusive.
+    fn extent(&self) -> usize {
+        self.dilation * (self.size - 1) + 1
     }
 
     /// Padding after the input so that `target` outputs come out of `input` pooled units.
     fn pad_hi(&self, input: usize, target: usize) -> usize {
-        ((target - 1) * self.stride + self.size).saturating_sub(input + self.pad_lo)
+        ((target - 1) * self.stride + self.extent()).saturating_sub(input + self.pad_lo)
+    }
+
+    /// In words, for the card: `7×7 blocks of 16×16 pixels, about 112 px`.
+    pub fn describe(&self, block_pixels: usize) -> String {
+        format!(
+            "{}×{} blocks of {}×{} pixels, about {} px",
+            self.size,
+            self.size,
+            block_pixels,
+            block_pixels,
+            self.size * block_pixels
+        )
     }
 }
 
@@ -86,7 +147,7 @@ pub struct LinearReadout {
 impl Circuit for LinearReadout {
     fn name(&self) -> String {
         let w = &self.window;
-        if w.pool > 1 {
+        if w.pool > 1 || w.dilation > 1 {
             format!(
                 "readout-of-{}-{}x{}-pooled-{}",
                 self.tap.name(self.variant),
@@ -114,7 +175,7 @@ impl Circuit for LinearReadout {
 
     fn units(&self, taps: &HashMap<Tap, Tensor<4>>) -> Tensor<4> {
         let w = &self.window;
-        let x = pooled(taps[&self.tap].clone(), w.pool);
+        let x = pooled(taps[&self.tap].clone(), w);
         let [_, _, h, wd] = x.dims();
         let x = x.pad(
             (
@@ -129,7 +190,7 @@ impl Circuit for LinearReadout {
             x,
             self.weight.clone(),
             Some(self.bias.clone()),
-            ConvOptions::new([w.stride, w.stride], [0, 0], [1, 1], 1),
+            ConvOptions::new([w.stride, w.stride], [0, 0], [w.dilation, w.dilation], 1),
         )
     }
 
@@ -146,16 +207,49 @@ impl Circuit for LinearReadout {
     }
 }
 
-/// `x` average-pooled over `pool × pool` blocks (unchanged for 1).
-fn pooled(x: Tensor<4>, pool: usize) -> Tensor<4> {
-    if pool > 1 {
+/// `x` average-pooled into the window's blocks (unchanged for blocks of one unit).
+fn pooled(x: Tensor<4>, w: &Window) -> Tensor<4> {
+    if w.pool > 1 || w.pool_stride > 1 {
         avg_pool2d(
             x,
-            AvgPoolOptions::new([pool, pool]).with_stride([pool, pool]),
+            AvgPoolOptions::new([w.pool, w.pool]).with_stride([w.pool_stride, w.pool_stride]),
         )
     } else {
         x
     }
+}
+
+/// The fit's features of one target position: every channel's window (zeros beyond the
+/// border) in the order of the readout's weights, then a 1 for the bias. `x` holds
+/// `channels × rows × cols` pooled values of one image.
+fn window_features(
+    x: &[f32],
+    [channels, rows, cols]: [usize; 3],
+    window: &Window,
+    (i, j): (usize, usize),
+    out: &mut [f32],
+) {
+    let size = window.size;
+    let per_channel = size * size;
+    let (i0, j0) = (
+        (i * window.stride) as isize - window.pad_lo as isize,
+        (j * window.stride) as isize - window.pad_lo as isize,
+    );
+    let step = window.dilation as isize;
+    for ch in 0..channels {
+        for di in 0..size {
+            for dj in 0..size {
+                let (ii, jj) = (i0 + di as isize * step, j0 + dj as isize * step);
+                out[ch * per_channel + di * size + dj] =
+                    if ii >= 0 && jj >= 0 && (ii as usize) < rows && (jj as usize) < cols {
+                        x[(ch * rows + ii as usize) * cols + jj as usize]
+                    } else {
+                        0.0
+                    };
+            }
+        }
+    }
+    out[channels * per_channel] = 1.0;
 }
 
 /// Fit the readout of `target`'s `channels` from `tap` over `window` on `sets`, with ridge
@@ -193,7 +287,7 @@ pub fn fit_readout(
             &[tap, target],
             batch,
             |_, taps| {
-                let x = pooled(taps[&tap].clone(), window.pool);
+                let x = pooled(taps[&tap].clone(), &window);
                 let y = taps[&target].clone().select(1, index.clone());
                 let [n, _, xh, xw] = x.dims();
                 let [_, _, h, w] = y.dims();
@@ -221,29 +315,13 @@ pub fn fit_readout(
                 for img in 0..n {
                     for (p, &(i, j)) in positions.iter().enumerate() {
                         let row = img * positions.len() + p;
-                        let fr = &mut f[row * d..(row + 1) * d];
-                        let (i0, j0) = (
-                            (i * window.stride) as isize - window.pad_lo as isize,
-                            (j * window.stride) as isize - window.pad_lo as isize,
+                        window_features(
+                            &xv[img * c * xh * xw..(img + 1) * c * xh * xw],
+                            [c, xh, xw],
+                            &window,
+                            (i, j),
+                            &mut f[row * d..(row + 1) * d],
                         );
-                        let size = window.size as isize;
-                        for ch in 0..c {
-                            for di in 0..size {
-                                for dj in 0..size {
-                                    let (ii, jj) = (i0 + di, j0 + dj);
-                                    if ii >= 0
-                                        && jj >= 0
-                                        && (ii as usize) < xh
-                                        && (jj as usize) < xw
-                                    {
-                                        fr[ch * taps_per_channel + (di * size + dj) as usize] = xv
-                                            [((img * c + ch) * xh + ii as usize) * xw
-                                                + jj as usize];
-                                    }
-                                }
-                            }
-                        }
-                        fr[d - 1] = 1.0;
                         for u in 0..k {
                             t[row * k + u] = yv[((img * k + u) * h + i) * w + j];
                         }
@@ -379,13 +457,15 @@ mod tests {
         // 4 (56 blocks), a 25-block window (100 px), 2 blocks per unit, centred on block
         // 2i + 1 (pixels 8i + 4 … 8i + 8).
         let target = Tap::mixed(aann_model::Block::B3b);
-        let w = Window::pixels(Variant::Bvlc, target, 4, 100);
+        let w = Window::over(Variant::Bvlc, Tap::INPUT, target, 4, 100).unwrap();
         assert_eq!(
             w,
             Window {
                 pool: 4,
+                pool_stride: 4,
                 size: 25,
                 stride: 2,
+                dilation: 1,
                 pad_lo: 11
             }
         );
@@ -420,6 +500,93 @@ mod tests {
                 / 16.0;
             assert!((got[i * 28 + j] - block).abs() < 1e-3, "unit ({i}, {j})");
         }
+    }
+
+    #[test]
+    fn a_window_of_the_first_filters_reads_overlapping_blocks_the_fit_and_the_units_agree() {
+        // BVLC conv1_7x7_s2 at 224: 112 units 2 px apart, the first centred at 0.5 px.
+        // Blocks of 16 px (8 units) every 8 px (4 units): 27 blocks, block k centred at
+        // 7.5 + 8k px, next to inception_3b's unit k (6.5 + 8k px). The window takes every
+        // second block (they tile 112 px without overlap), 7 of them, centred on block i.
+        let target = Tap::mixed(aann_model::Block::B3b);
+        let conv0 = Tap::output(aann_model::Layer::Conv0);
+        let w = Window::over(Variant::Bvlc, conv0, target, 16, 100).unwrap();
+        assert_eq!(
+            w,
+            Window {
+                pool: 8,
+                pool_stride: 4,
+                size: 7,
+                stride: 1,
+                dilation: 2,
+                pad_lo: 6
+            }
+        );
+        assert_eq!(w.describe(16), "7×7 blocks of 16×16 pixels, about 112 px");
+        assert_eq!(w.pad_hi(27, 28), 7);
+        // Blocks that neither divide the target's 8-px step nor are a multiple of it, and
+        // a layer coarser than the target, are refused with the reason.
+        let err = Window::over(Variant::Bvlc, conv0, target, 12, 100).unwrap_err();
+        assert!(err.contains("12 px") && err.contains("8-px step"), "{err}");
+        let err = Window::over(
+            Variant::Bvlc,
+            Tap::mixed(aann_model::Block::B4a),
+            target,
+            16,
+            100,
+        )
+        .unwrap_err();
+        assert!(err.contains("coarser than inception_3b_output"), "{err}");
+
+        // units() (pool, pad, dilated convolution) equals the fit's features times the
+        // weights, position by position, borders included.
+        let device = burn::tensor::Device::default();
+        let (c, k) = (2, 3);
+        let per_unit = c * 49;
+        let weight: Vec<f32> = (0..k * per_unit)
+            .map(|i| ((i * 7919) % 23) as f32 / 23.0 - 0.5)
+            .collect();
+        let bias = vec![0.25f32, -0.5, 1.0];
+        let readout = LinearReadout {
+            tap: conv0,
+            variant: Variant::Bvlc,
+            window: w,
+            target_size: [28, 28],
+            weight: Tensor::from_data(TensorData::new(weight.clone(), [k, c, 7, 7]), &device),
+            bias: Tensor::from_data(TensorData::new(bias.clone(), [k]), &device),
+            fit_r2: vec![0.0; k],
+            split: String::new(),
+            count: 0,
+        };
+        let values: Vec<f32> = (0..c * 112 * 112)
+            .map(|i| ((i * 31) % 101) as f32)
+            .collect();
+        let x = Tensor::<4>::from_data(TensorData::new(values, [1, c, 112, 112]), &device);
+        let units = readout.units(&HashMap::from([(conv0, x.clone())]));
+        assert_eq!(units.dims(), [1, k, 28, 28]);
+        let got = units.into_data().try_to_vec::<f32>().unwrap();
+        let blocks = pooled(x, &w);
+        assert_eq!(blocks.dims(), [1, c, 27, 27]);
+        let blocks = blocks.into_data().try_to_vec::<f32>().unwrap();
+        let mut f = vec![0f32; per_unit + 1];
+        for (i, j) in [(0, 0), (3, 20), (13, 14), (27, 27), (27, 0)] {
+            window_features(&blocks, [c, 27, 27], &w, (i, j), &mut f);
+            for u in 0..k {
+                let want: f32 = (0..per_unit)
+                    .map(|p| f[p] * weight[u * per_unit + p])
+                    .sum::<f32>()
+                    + bias[u] * f[per_unit];
+                let have = got[(u * 28 + i) * 28 + j];
+                assert!(
+                    (have - want).abs() < 1e-3 * want.abs().max(1.0),
+                    "unit {u} at ({i}, {j}): {have} vs {want}"
+                );
+            }
+        }
+        // The centre tap of unit (13, 14) is block (13, 14); the corner tap block (7, 8).
+        window_features(&blocks, [c, 27, 27], &w, (13, 14), &mut f);
+        assert_eq!(f[24], blocks[13 * 27 + 14]);
+        assert_eq!(f[0], blocks[7 * 27 + 8]);
     }
 
     #[test]

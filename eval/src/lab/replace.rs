@@ -5,13 +5,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use aann_circuits::{Circuit, CircuitReplacement, UnitMapping};
+use aann_circuits::{Circuit, CircuitReplacement, PixelStage, UnitMapping};
 use aann_data::{ImageSet, Preprocess};
 use aann_model::Family;
 
 use super::Session;
 use crate::EvalError;
-use crate::circuits::{CalibrationData, build_circuit, upstream_tap};
+use crate::circuits::{CalibrationData, CircuitChoice, build_circuit, upstream_tap};
 use crate::means::describe_set;
 use crate::spec::CircuitSpec;
 
@@ -86,6 +86,23 @@ pub fn build_replacement_with_data(
     batch: usize,
 ) -> Result<(Arc<CircuitReplacement>, CalibrationData), EvalError> {
     let calibration_set = sets.calibration;
+    if let CircuitChoice::Pixels { stage, .. } = &spec.choice {
+        let (models, replaces) = (stage.models(), family.tap()?);
+        if models != replaces {
+            let variant = session.variant();
+            let hint = match stage {
+                PixelStage::Curves => "stage = \"early-curves\" builds the early curves",
+                PixelStage::EarlyCurves => "leave `stage` out for the curves",
+            };
+            return Err(EvalError::Spec(format!(
+                "circuit `{}` builds units that stand in for {}, but the family `{}` it would replace lives at {} ({hint})",
+                spec.choice.name(),
+                models.name(variant),
+                family.name,
+                replaces.name(variant)
+            )));
+        }
+    }
     let circuit = build_circuit_of(session, spec, repo, sets.upstream, preprocess, batch)?;
     let mapping = UnitMapping::by_orientation(family, circuit.as_ref()).map_err(EvalError::Spec)?;
     if session.progress {
