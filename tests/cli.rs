@@ -262,13 +262,23 @@ const PINNED: [(&str, f64, f64, f64); 7] = [
         1.0,
     ),
 ];
-/// The lineage arms' cross-entropies on the small run (`lineage-bvlc.toml`).
+/// The lineage arms' cross-entropies on the small run (`lineage-bvlc.toml`), measured at
+/// commit 8a0f469 (the 24 images are too few to mean anything; they pin the code).
 const PINNED_LINEAGE: [(&str, f64); 5] = [
-    ("early-curves-3a-zero-ablate", 0.0),
-    ("early-curves-3a-replace-early-curves-from-pixels", 0.0),
-    ("early-curves-3a-and-target-zero-ablate", 0.0),
-    ("early-curves-3a-and-replace-upstream-echo", 0.0),
-    ("early-curves-3a-and-replace-curves-from-upstream", 0.0),
+    ("early-curves-3a-zero-ablate", 0.8636113315726869),
+    (
+        "early-curves-3a-replace-early-curves-from-pixels",
+        0.9060803838673658,
+    ),
+    ("early-curves-3a-and-target-zero-ablate", 1.115172803393347),
+    (
+        "early-curves-3a-and-replace-upstream-echo",
+        0.7722713283031543,
+    ),
+    (
+        "early-curves-3a-and-replace-curves-from-upstream",
+        0.8220933951794964,
+    ),
 ];
 /// The null sets' mean loss increases, and the family's own, on the first 8 images.
 const PINNED_NULL: [f64; 2] = [0.15115111075090004, -0.033861860442310904];
@@ -312,7 +322,8 @@ fn assert_pinned(summary: &serde_json::Value) {
 fn a_sharded_run_merges_to_the_unsharded_summary() {
     let dir = tempfile::tempdir().unwrap();
     // A cheaper card: no circuits (so no replacement null): the baseline, zero and mean
-    // ablation, the relay, the two readouts, and the channel null.
+    // ablation, the relay, the three readouts (of 3a, of the image, of the first filters), and
+    // the channel null.
     let cheap = |out: &Path, extra: &[&str]| {
         let mut args = small_run("eval/experiments/curves-bvlc.toml", out);
         let at = args.iter().position(|a| a == "--limit").unwrap();
@@ -355,8 +366,8 @@ fn a_sharded_run_merges_to_the_unsharded_summary() {
         let records = std::fs::read_to_string(s.join("records.jsonl")).unwrap();
         assert_eq!(
             records.lines().count(),
-            images * 6,
-            "{images} images × 6 arms"
+            images * 7,
+            "{images} images × 7 arms"
         );
         let null = std::fs::read_to_string(s.join("null/records.jsonl")).unwrap_or_default();
         assert_eq!(
@@ -892,9 +903,20 @@ fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
             r["condition"].as_str().unwrap(),
             r["relative_to"].as_str().unwrap(),
         );
-        let got = r["result"]["fraction"]["point"].as_f64().unwrap();
-        let want = (ce(reference) - ce(arm)) / (ce(reference) - ce("baseline"));
-        assert!((got - want).abs() < 1e-9, "{arm}: {got} vs {want}");
+        let result = &r["result"];
+        let point = |field: &str| result[field]["point"].as_f64().unwrap();
+        assert!((point("numerator") - (ce(arm) - ce(reference))).abs() < 1e-9);
+        assert!((point("denominator") - (ce("baseline") - ce(reference))).abs() < 1e-9);
+        if result["status"]["status"] == "defined" {
+            let want = (ce(reference) - ce(arm)) / (ce(reference) - ce("baseline"));
+            let got = point("fraction");
+            assert!((got - want).abs() < 1e-9, "{arm}: {got} vs {want}");
+        } else {
+            // On 24 images a gap may not be told from zero: then no fraction is given.
+            let ci = &result["denominator"]["ci"];
+            assert!(ci["lo"].as_f64().unwrap() <= 0.0 && ci["hi"].as_f64().unwrap() >= 0.0);
+            assert!(result["fraction"].is_null(), "{arm}");
+        }
     }
     // The two stacked arms compared image by image (echo − standard upstream), and the
     // lower circuit's units compared with the 21 natural early curves.
