@@ -898,6 +898,7 @@ fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
         .map(|(name, want)| format!("{name}: {:?} vs pinned {want:?}", ce(name)))
         .collect();
     assert!(moved.is_empty(), "{moved:#?}");
+    let mut defined = 0;
     for r in rows.iter().filter(|r| r["metric"] == "cross_entropy") {
         let (arm, reference) = (
             r["condition"].as_str().unwrap(),
@@ -908,6 +909,7 @@ fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
         assert!((point("numerator") - (ce(arm) - ce(reference))).abs() < 1e-9);
         assert!((point("denominator") - (ce("baseline") - ce(reference))).abs() < 1e-9);
         if result["status"]["status"] == "defined" {
+            defined += 1;
             let want = (ce(reference) - ce(arm)) / (ce(reference) - ce("baseline"));
             let got = point("fraction");
             assert!((got - want).abs() < 1e-9, "{arm}: {got} vs {want}");
@@ -918,6 +920,9 @@ fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
             assert!(result["fraction"].is_null(), "{arm}");
         }
     }
+    // The two stacked arms' gaps are told from zero even on 24 images (the lower family's
+    // alone is not).
+    assert_eq!(defined, 2);
     // The two stacked arms compared image by image (echo − standard upstream), and the
     // lower circuit's units compared with the 21 natural early curves.
     let stacked: Vec<&serde_json::Value> = summary["versus_controls"]

@@ -58,7 +58,9 @@ impl Control {
             Control::Readout {
                 tap,
                 window: Some(_),
-            } if tap == "data" || tap == "input" => "bound-readout-pixels".into(),
+            } if Variant::ALL.iter().any(|v| Tap::INPUT.name(*v) == *tap) => {
+                "bound-readout-pixels".into()
+            }
             Control::Readout {
                 tap,
                 window: Some(_),
@@ -239,6 +241,32 @@ fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readouts_are_named_by_what_they_read() {
+        let readout = |tap: &str, window: Option<&str>| Control::Readout {
+            tap: tap.into(),
+            window: window.map(String::from),
+        };
+        let window = Some("7×7 blocks of 16×16 pixels, about 112 px");
+        // The image of either model is "pixels"; any other windowed layer is named.
+        assert_eq!(
+            readout("data", window).arm_name("x"),
+            "bound-readout-pixels"
+        );
+        assert_eq!(
+            readout("input", window).arm_name("x"),
+            "bound-readout-pixels"
+        );
+        assert_eq!(
+            readout("conv1_7x7_s2", window).arm_name("x"),
+            "bound-readout-conv1_7x7_s2"
+        );
+        assert_eq!(
+            readout("inception_3a_output", None).arm_name("x"),
+            "bound-readout"
+        );
+    }
 
     fn mapping() -> UnitMapping {
         UnitMapping {
