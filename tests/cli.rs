@@ -321,8 +321,8 @@ fn assert_pinned(summary: &serde_json::Value) {
 #[test]
 fn a_sharded_run_merges_to_the_unsharded_summary() {
     let dir = tempfile::tempdir().unwrap();
-    // A cheaper card: no circuits (so no replacement null): the baseline, zero and mean
-    // ablation, the relay, the three readouts (of 3a, of the image, of the first filters), and
+    // A cheaper card: no circuits (so no replacement null): the baseline, zero, mean and
+    // resample ablation, the relay, the three readouts (of 3a, of the image, of the first filters), and
     // the channel null.
     let cheap = |out: &Path, extra: &[&str]| {
         let mut args = small_run("eval/experiments/curves-bvlc.toml", out);
@@ -366,8 +366,8 @@ fn a_sharded_run_merges_to_the_unsharded_summary() {
         let records = std::fs::read_to_string(s.join("records.jsonl")).unwrap();
         assert_eq!(
             records.lines().count(),
-            images * 7,
-            "{images} images × 7 arms"
+            images * 8,
+            "{images} images × 8 arms"
         );
         let null = std::fs::read_to_string(s.join("null/records.jsonl")).unwrap_or_default();
         assert_eq!(
@@ -384,7 +384,14 @@ fn a_sharded_run_merges_to_the_unsharded_summary() {
     let (a, b) = (summary_of(&whole), summary_of(&merged));
     assert_eq!(b["images_evaluated"], 0, "every image came from the shards");
     assert_eq!(b["images_resumed"], 12);
-    for key in ["summary", "fractions", "versus_controls", "faithfulness"] {
+    for key in [
+        "summary",
+        "fractions",
+        "versus_controls",
+        "faithfulness",
+        "calibrations",
+        "verdicts",
+    ] {
         assert_eq!(a[key], b[key], "{key}");
     }
     for key in ["null_loss_increase", "family_loss_increase", "comparison"] {
@@ -446,9 +453,10 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
         .map(|c| (c["name"].as_str().unwrap(), c["kind"].as_str().unwrap()))
         .collect();
     for name in [
-        "replace-curves-from-upstream~shuffled",
-        "replace-curves-from-upstream~rot90",
-        "replace-curves-from-pixels~rot180",
+        "replace-curves-from-upstream~shuffled-frozen",
+        "replace-curves-from-upstream~shuffled-refit",
+        "replace-curves-from-upstream~rot90-frozen",
+        "replace-curves-from-pixels~rot180-refit",
         "control-relay",
         "bound-readout",
     ] {
@@ -486,15 +494,86 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
     assert!(
         versus
             .iter()
-            .any(|v| v["a"] == "replace-curves-from-upstream~shuffled")
+            .any(|v| v["a"] == "replace-curves-from-upstream~shuffled-frozen")
     );
+    // Controls that can fail: no two arms have the same loss on every image (the
+    // collapsed controls all equalled mean-ablation), every control's calibration is
+    // recorded, and a frozen control keeps its circuit's gain.
     assert_eq!(
-        summary["mapping_null"]["shuffled_loss"]
+        summary["verdicts"]["identical_arms"]
             .as_array()
             .unwrap()
             .len(),
-        3
+        0,
+        "{}",
+        summary["verdicts"]["identical_arms"]
     );
+    let calibrations = summary["calibrations"].as_array().unwrap();
+    let calibration = |arm: &str| {
+        calibrations
+            .iter()
+            .find(|c| c["arm"] == arm)
+            .unwrap_or_else(|| panic!("{arm} has a calibration"))
+    };
+    assert_eq!(calibration("replace-curves-from-upstream")["units"], 17);
+    assert!(
+        calibration("replace-curves-from-upstream~rot90-refit")["calibration"]
+            .as_str()
+            .unwrap()
+            .contains("positive gain")
+    );
+    // Verdicts: raw and Holm-adjusted p-values, the adjusted never below the raw; a
+    // degenerate control is never beaten.
+    let rows = summary["verdicts"]["rows"].as_array().unwrap();
+    assert!(rows.len() >= versus.len());
+    for row in rows {
+        match (row["p_value"].as_f64(), row["p_adjusted"].as_f64()) {
+            (Some(raw), Some(adjusted)) => assert!(adjusted >= raw && adjusted <= 1.0),
+            (None, None) => assert_eq!(row["verdict"], "degenerate_control"),
+            other => panic!("{other:?} in {row}"),
+        }
+        if row["verdict"] == "beats" {
+            let degenerate = calibrations
+                .iter()
+                .find(|c| c["arm"] == row["against"])
+                .map_or(0, |c| c["degenerate"].as_array().unwrap().len());
+            assert_eq!(degenerate, 0, "{row}");
+        }
+    }
+    assert!(
+        !summary["verdicts"]["equivalence"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        summary["verdicts"]["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(
+                |u| u["against"] == "replace-curves-from-upstream~shuffled-refit"
+                    && u["split"] == "test"
+            )
+    );
+    // The replacement null: derangements through the circuit's calibration and refitted,
+    // each draw's loss its own, none exploding.
+    let null = &summary["mapping_null"];
+    assert_eq!(null["fit"], "frozen");
+    for draws in [null, &null["refit"]] {
+        let losses: Vec<f64> = draws["shuffled_loss"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(losses.len(), 3);
+        assert_eq!(draws["distinct_losses"], 3, "{losses:?}");
+        assert!(
+            losses.iter().all(|l| l.is_finite() && *l < 5.0),
+            "{losses:?}"
+        );
+    }
     let fits = summary["faithfulness"].as_array().unwrap();
     for split in ["dev", "test"] {
         let f = fits

@@ -56,6 +56,11 @@ pub struct Calibration {
     pub split: String,
     /// Mean squared error of the fit, per neuron, on that split.
     pub mse: Vec<f64>,
+    /// Per natural channel, why its calibrated unit no longer follows its input (none: it
+    /// does), judged on the fitting images by [`diagnose`]. Empty in results written before
+    /// degeneracies were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub degenerate: Vec<Option<Degeneracy>>,
 }
 
 impl Calibration {
@@ -68,16 +73,18 @@ impl Calibration {
             biases: vec![0.0; neurons],
             split: String::new(),
             mse: Vec::new(),
+            degenerate: vec![None; neurons],
         }
+    }
+
+    /// How many of the calibrated units are degenerate.
+    pub fn degenerate_count(&self) -> usize {
+        self.degenerate.iter().filter(|d| d.is_some()).count()
     }
 
     /// Scope and fit in words, e.g. `family scope, matched mean and deviation`.
     pub fn describe(&self) -> String {
-        let fit = match self.fit {
-            CalibrationFit::LeastSquares => "least squares",
-            CalibrationFit::Moments => "matched mean and deviation",
-        };
-        format!("{} scope, {fit}", self.scope)
+        format!("{} scope, {}", self.scope, self.fit.describe())
     }
 
     /// The fitted numbers, for the accounting.
@@ -277,6 +284,195 @@ pub enum CalibrationFit {
     /// Moment matching (`fit_relu_moments`): the output has the natural neuron's mean and
     /// standard deviation, so strong responses stay strong.
     Moments,
+    /// Moment matching with the gain held positive (`fit_relu_positive_moments`): never a
+    /// constant, never an inverted neuron, the gain bounded by [`GAIN_BOUND`]: a unit that
+    /// does not predict its neuron still gives the neuron's distribution, at the places where
+    /// the unit responds. The refit structure controls use it, one pair per neuron.
+    PositiveMoments,
+}
+
+impl CalibrationFit {
+    /// The fit in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CalibrationFit::LeastSquares => "least squares",
+            CalibrationFit::Moments => "matched mean and deviation",
+            CalibrationFit::PositiveMoments => "matched mean and deviation, positive gain",
+        }
+    }
+
+    /// `(gain, bias, mse)` of this fit of `y ≈ ReLU(g · x + b)`.
+    pub fn fit(self, x: &[f32], y: &[f32]) -> (f64, f64, f64) {
+        match self {
+            CalibrationFit::LeastSquares => fit_relu_affine(x, y),
+            CalibrationFit::Moments => fit_relu_moments(x, y),
+            CalibrationFit::PositiveMoments => fit_relu_positive_moments(x, y),
+        }
+    }
+
+    /// The fit with its diagnosis: a unit that no longer follows its input says why.
+    pub fn fit_unit(self, x: &[f32], y: &[f32]) -> UnitCalibration {
+        let (gain, bias, mse) = self.fit(x, y);
+        let mut degenerate = diagnose(x, y, gain, bias);
+        if self == CalibrationFit::PositiveMoments
+            && degenerate.is_none()
+            && gain >= 0.999_999 * gain_bound(x, y)
+        {
+            degenerate = Some(Degeneracy::GainClipped);
+        }
+        UnitCalibration {
+            gain,
+            bias,
+            mse,
+            degenerate,
+        }
+    }
+}
+
+/// One neuron's calibrated gain and bias, and whether its output still follows its input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnitCalibration {
+    pub gain: f64,
+    pub bias: f64,
+    pub mse: f64,
+    pub degenerate: Option<Degeneracy>,
+}
+
+/// Why a calibrated unit `ReLU(g · x + b)` no longer carries its input's structure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Degeneracy {
+    /// The input barely varies on the fitting images (its deviation below 10⁻⁶ of its
+    /// scale): any gain that gave it the neuron's spread would explode.
+    FlatInput,
+    /// The gain is zero or negative: the least-squares slope was not positive, so the fit
+    /// fell back to the neuron's mean (a constant) or would invert the neuron.
+    NonPositiveGain,
+    /// The output is (nearly) constant on the fitting images: its deviation is below 1% of
+    /// the neuron's, e.g. the ReLU clips every position.
+    ConstantOutput,
+    /// The gain reached its bound ([`GAIN_BOUND`] × the ratio of the deviations).
+    GainClipped,
+}
+
+impl Degeneracy {
+    /// In words, for cards and warnings.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Degeneracy::FlatInput => "flat input",
+            Degeneracy::NonPositiveGain => "gain ≤ 0 (a constant)",
+            Degeneracy::ConstantOutput => "constant output",
+            Degeneracy::GainClipped => "gain clipped",
+        }
+    }
+}
+
+/// The largest gain a positive moment fit may take, in units of `sd(y) / sd(x)`: a ReLU
+/// that passes 1% of a Gaussian input needs about 7; a larger one means the unit fires almost
+/// nowhere and the fit would blow its few responses up.
+pub const GAIN_BOUND: f64 = 20.0;
+
+fn mean_sd(v: &mut dyn Iterator<Item = f64>) -> (f64, f64) {
+    let (mut n, mut s, mut ss) = (0.0, 0.0, 0.0);
+    for x in v {
+        n += 1.0;
+        s += x;
+        ss += x * x;
+    }
+    if n == 0.0 {
+        return (0.0, 0.0);
+    }
+    let m = s / n;
+    (m, (ss / n - m * m).max(0.0).sqrt())
+}
+
+/// Whether the input `x` is flat: its deviation is below 10⁻⁶ of its largest magnitude (or
+/// zero).
+fn is_flat(x: &[f32]) -> bool {
+    let (_, sx) = mean_sd(&mut x.iter().map(|v| f64::from(*v)));
+    let scale = x.iter().fold(0f64, |m, v| m.max(f64::from(v.abs())));
+    sx <= 1e-6 * scale || sx == 0.0
+}
+
+fn gain_bound(x: &[f32], y: &[f32]) -> f64 {
+    let (_, sx) = mean_sd(&mut x.iter().map(|v| f64::from(*v)));
+    let (_, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
+    if sx > 0.0 { GAIN_BOUND * sy / sx } else { 0.0 }
+}
+
+/// The stated rule by which every calibrated unit of every arm is judged, on the images it
+/// was fitted on: a flat input first, then a gain ≤ 0, then an output whose deviation is
+/// below 1% of the neuron's. A neuron that itself never varies is not held against the unit.
+pub fn diagnose(x: &[f32], y: &[f32], gain: f64, bias: f64) -> Option<Degeneracy> {
+    let (_, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
+    if sy == 0.0 {
+        return None;
+    }
+    if is_flat(x) {
+        return Some(Degeneracy::FlatInput);
+    }
+    if gain <= 0.0 {
+        return Some(Degeneracy::NonPositiveGain);
+    }
+    let (_, so) = mean_sd(&mut x.iter().map(|a| (gain * f64::from(*a) + bias).max(0.0)));
+    (so < 0.01 * sy).then_some(Degeneracy::ConstantOutput)
+}
+
+/// `y ≈ ReLU(g · x + b)` with the output's mean and standard deviation matched to `y`'s and
+/// the gain held positive: it starts from `g = sd(y) / sd(x)` whatever the sign of the
+/// correlation, rescales the gain by the ratio of deviations and moves the bias (bisection:
+/// the mean of a ReLU is monotone in its bias) until both agree, and never lets the gain pass
+/// [`GAIN_BOUND`] × `sd(y) / sd(x)`. A flat input gets gain 0 and the neuron's mean (and is
+/// diagnosed as flat). Returns `(g, b, mse)`.
+pub fn fit_relu_positive_moments(x: &[f32], y: &[f32]) -> (f64, f64, f64) {
+    assert_eq!(x.len(), y.len());
+    let n = x.len().max(1) as f64;
+    let (_, sx) = mean_sd(&mut x.iter().map(|v| f64::from(*v)));
+    let (my, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
+    let mse = |g: f64, b: f64| {
+        x.iter()
+            .zip(y)
+            .map(|(a, t)| ((g * f64::from(*a) + b).max(0.0) - f64::from(*t)).powi(2))
+            .sum::<f64>()
+            / n
+    };
+    if x.is_empty() || is_flat(x) || sy == 0.0 {
+        return (0.0, my, mse(0.0, my));
+    }
+    let bound = GAIN_BOUND * sy / sx;
+    let reach = x.iter().fold(0f64, |m, v| m.max(f64::from(v.abs())));
+    let out =
+        |g: f64, b: f64| mean_sd(&mut x.iter().map(move |a| (g * f64::from(*a) + b).max(0.0)));
+    // The bias that gives the neuron's mean at gain `g` (bisection: every position clipped
+    // at the low end, every one above the mean at the high end).
+    let mean_bias = |g: f64| {
+        let (mut lo, mut hi) = (-g * reach - 1.0, my + g * reach + 1.0);
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if out(g, mid).0 < my {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    };
+    let mut g = sy / sx;
+    let mut b = mean_bias(g);
+    for _ in 0..20 {
+        let g0 = g;
+        let (_, sp) = out(g, b);
+        g = if sp > 0.0 {
+            (g * sy / sp).min(bound)
+        } else {
+            bound
+        };
+        b = mean_bias(g);
+        if (g - g0).abs() <= 1e-9 * g0 {
+            break;
+        }
+    }
+    (g, b, mse(g, b))
 }
 
 /// `y ≈ ReLU(g · x + b)` with the output's mean and standard deviation matched to `y`'s:
@@ -377,5 +573,104 @@ mod tests {
             (m - ym).abs() < 1e-3 * ym && (s - ys).abs() < 0.02 * ys,
             "{m} {ym} {s} {ys}"
         );
+    }
+
+    /// y = ReLU(x) + noise, and the control's input is −x: anti-correlated with its neuron.
+    fn anti_correlated() -> (Vec<f32>, Vec<f32>) {
+        let x: Vec<f32> = (0..3000)
+            .map(|i| ((i * 61 % 3000) as f32 - 1500.0) / 500.0)
+            .collect();
+        let y: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v + 0.5 * (((i * 7919) % 97) as f32 / 48.0 - 1.0)).max(0.0))
+            .collect();
+        (x.iter().map(|v| -v).collect(), y)
+    }
+
+    #[test]
+    fn an_anti_correlated_input_is_flagged_by_the_moment_fit_and_kept_alive_by_the_positive_one() {
+        let (x, y) = anti_correlated();
+        let ym = y.iter().map(|v| f64::from(*v)).sum::<f64>() / y.len() as f64;
+        let ys =
+            (y.iter().map(|v| (f64::from(*v) - ym).powi(2)).sum::<f64>() / y.len() as f64).sqrt();
+        // The circuit's own fit falls back to the neuron's mean: a constant, and it says so.
+        let moments = CalibrationFit::Moments.fit_unit(&x, &y);
+        assert_eq!(moments.gain, 0.0);
+        assert_eq!(moments.degenerate, Some(Degeneracy::NonPositiveGain));
+        // The refit: positive gain, the neuron's mean and spread, at the wrong places.
+        let refit = CalibrationFit::PositiveMoments.fit_unit(&x, &y);
+        assert!(refit.gain > 0.0, "{refit:?}");
+        assert_eq!(refit.degenerate, None, "{refit:?}");
+        let out: Vec<f64> = x
+            .iter()
+            .map(|a| (refit.gain * f64::from(*a) + refit.bias).max(0.0))
+            .collect();
+        let m = out.iter().sum::<f64>() / out.len() as f64;
+        let sd = (out.iter().map(|v| (v - m).powi(2)).sum::<f64>() / out.len() as f64).sqrt();
+        assert!((m - ym).abs() < 1e-3 * ym, "{m} {ym}");
+        assert!((sd - ys).abs() < 0.02 * ys, "{sd} {ys}");
+        // And it is no mean-ablation: it follows its (wrong) input.
+        let xm = x.iter().map(|v| f64::from(*v)).sum::<f64>() / x.len() as f64;
+        let cov: f64 = x
+            .iter()
+            .zip(&out)
+            .map(|(a, o)| (f64::from(*a) - xm) * (o - m))
+            .sum();
+        assert!(cov > 0.0);
+    }
+
+    #[test]
+    fn a_neuron_too_sparse_for_its_unit_gets_a_clipped_gain_and_says_so() {
+        // The neuron fires at 2 positions in 2,000 (mean/deviation 0.03); a uniform input
+        // would need a gain of about 10⁶ × sd(y)/sd(x) to match that: the bound holds it.
+        let x: Vec<f32> = (0..2000)
+            .map(|i| ((i * 37 % 2000) as f32 - 1000.0) / 1000.0)
+            .collect();
+        let y: Vec<f32> = (0..2000)
+            .map(|i| if i % 1000 == 7 { 100.0 } else { 0.0 })
+            .collect();
+        let refit = CalibrationFit::PositiveMoments.fit_unit(&x, &y);
+        let (_, sx) = mean_sd(&mut x.iter().map(|v| f64::from(*v)));
+        let (_, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
+        assert!(
+            (refit.gain - GAIN_BOUND * sy / sx).abs() < 1e-6 * refit.gain,
+            "{refit:?}"
+        );
+        assert_eq!(refit.degenerate, Some(Degeneracy::GainClipped), "{refit:?}");
+        // A flat input is named as such, and gets the neuron's mean.
+        let flat = vec![2.5f32; 2000];
+        let f = CalibrationFit::PositiveMoments.fit_unit(&flat, &y);
+        assert_eq!(f.degenerate, Some(Degeneracy::FlatInput));
+        assert_eq!(f.gain, 0.0);
+    }
+
+    proptest::proptest! {
+        /// Whatever the data, no fit returns a (nearly) constant output without saying why.
+        #[test]
+        fn no_fit_is_silently_constant(
+            xs in proptest::collection::vec(-50.0f32..50.0, 20..200),
+            slope in -3.0f32..3.0,
+            noise in 0.0f32..5.0,
+            offset in -20.0f32..20.0,
+        ) {
+            let y: Vec<f32> = xs
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (slope * v + offset + noise * (((i * 7919) % 13) as f32 / 6.0 - 1.0)).max(0.0))
+                .collect();
+            for fit in [CalibrationFit::LeastSquares, CalibrationFit::Moments, CalibrationFit::PositiveMoments] {
+                let u = fit.fit_unit(&xs, &y);
+                let (_, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
+                let (_, so) = mean_sd(&mut xs.iter().map(|a| (u.gain * f64::from(*a) + u.bias).max(0.0)));
+                proptest::prop_assert!(u.gain.is_finite() && u.bias.is_finite());
+                if sy > 0.0 && so < 0.01 * sy {
+                    proptest::prop_assert!(u.degenerate.is_some(), "{fit:?} {u:?}");
+                }
+                if fit == CalibrationFit::PositiveMoments {
+                    proptest::prop_assert!(u.gain >= 0.0);
+                }
+            }
+        }
     }
 }

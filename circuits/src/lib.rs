@@ -30,8 +30,9 @@ pub mod upstream;
 
 pub use accounting::Accounting;
 pub use circuit::{
-    Calibration, CalibrationFit, Circuit, CircuitReplacement, UnitMapping, fit_relu_affine,
-    fit_relu_moments,
+    Calibration, CalibrationFit, Circuit, CircuitReplacement, Degeneracy, GAIN_BOUND,
+    UnitCalibration, UnitMapping, diagnose, fit_relu_affine, fit_relu_moments,
+    fit_relu_positive_moments,
 };
 pub use colour::ColourMode;
 pub use group::{Periodicity, RotationGroup};

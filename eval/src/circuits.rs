@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
     Calibration, CalibrationFit, Circuit, CircuitReplacement, ColourMode, PixelCircuitSpec,
-    PixelCurveCircuit, PixelStage, UnitMapping, UpstreamCircuitSpec, UpstreamCurveCircuit,
-    fit_relu_affine, fit_relu_moments,
+    PixelCurveCircuit, PixelStage, UnitCalibration, UnitMapping, UpstreamCircuitSpec,
+    UpstreamCurveCircuit,
 };
 use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
 use aann_model::{
@@ -359,58 +359,92 @@ impl CalibrationData {
     }
 
     /// The gain and bias (one for the family, or one per neuron) that put the mapped units
-    /// on their natural neurons' scale.
+    /// on their natural neurons' scale, each unit diagnosed (`aann_circuits::diagnose`).
     pub fn calibrate(
         &self,
         mapping: &UnitMapping,
         per_neuron: bool,
         fit: CalibrationFit,
     ) -> Calibration {
-        let fit_fn = match fit {
-            CalibrationFit::LeastSquares => fit_relu_affine,
-            CalibrationFit::Moments => fit_relu_moments,
-        };
-        let pairs: Vec<(&[f32], &[f32])> = mapping
-            .channels
-            .iter()
-            .zip(&mapping.units)
-            .map(|(ch, unit)| (self.units[*unit].as_slice(), self.natural[ch].as_slice()))
-            .collect();
+        let pairs = self.pairs(mapping);
         let k = pairs.len();
         let split = self.split.clone();
         if per_neuron {
-            let fits: Vec<(f64, f64, f64)> = pairs.iter().map(|(x, y)| fit_fn(x, y)).collect();
+            let fits: Vec<UnitCalibration> =
+                pairs.iter().map(|(x, y)| fit.fit_unit(x, y)).collect();
             Calibration {
                 scope: "neuron".into(),
                 fit,
-                gains: fits.iter().map(|f| f.0).collect(),
-                biases: fits.iter().map(|f| f.1).collect(),
+                gains: fits.iter().map(|f| f.gain).collect(),
+                biases: fits.iter().map(|f| f.bias).collect(),
                 split,
-                mse: fits.iter().map(|f| f.2).collect(),
+                mse: fits.iter().map(|f| f.mse).collect(),
+                degenerate: fits.iter().map(|f| f.degenerate).collect(),
             }
         } else {
             let x: Vec<f32> = pairs.iter().flat_map(|(x, _)| x.iter().copied()).collect();
             let y: Vec<f32> = pairs.iter().flat_map(|(_, y)| y.iter().copied()).collect();
-            let (g, b, _) = fit_fn(&x, &y);
-            let mse = pairs
-                .iter()
-                .map(|(xs, ys)| {
-                    xs.iter()
-                        .zip(ys.iter())
-                        .map(|(a, t)| ((g * f64::from(*a) + b).max(0.0) - f64::from(*t)).powi(2))
-                        .sum::<f64>()
-                        / xs.len().max(1) as f64
-                })
-                .collect();
-            Calibration {
+            let pooled = fit.fit_unit(&x, &y);
+            let mut calibration = Calibration {
                 scope: "family".into(),
                 fit,
-                gains: vec![g; k],
-                biases: vec![b; k],
+                gains: vec![pooled.gain; k],
+                biases: vec![pooled.bias; k],
                 split,
-                mse,
+                mse: Vec::new(),
+                degenerate: Vec::new(),
+            };
+            self.judge(mapping, &mut calibration);
+            // A clipped pooled gain is every unit's.
+            if pooled.degenerate == Some(aann_circuits::Degeneracy::GainClipped) {
+                for d in calibration.degenerate.iter_mut().filter(|d| d.is_none()) {
+                    *d = pooled.degenerate;
+                }
             }
+            calibration
         }
+    }
+
+    /// Another mapping driven through `calibration` unchanged (the frozen controls and the
+    /// replacement null: each neuron keeps the circuit's gain and bias, only the unit feeding
+    /// it changes), its units judged on these images.
+    pub fn freeze(&self, mapping: &UnitMapping, calibration: &Calibration) -> Calibration {
+        let mut frozen = calibration.clone();
+        self.judge(mapping, &mut frozen);
+        frozen
+    }
+
+    /// Each mapped unit's mean squared error and diagnosis under `calibration`'s gains.
+    fn judge(&self, mapping: &UnitMapping, calibration: &mut Calibration) {
+        let pairs = self.pairs(mapping);
+        calibration.mse = pairs
+            .iter()
+            .enumerate()
+            .map(|(k, (xs, ys))| {
+                let (g, b) = (calibration.gains[k], calibration.biases[k]);
+                xs.iter()
+                    .zip(ys.iter())
+                    .map(|(a, t)| ((g * f64::from(*a) + b).max(0.0) - f64::from(*t)).powi(2))
+                    .sum::<f64>()
+                    / xs.len().max(1) as f64
+            })
+            .collect();
+        calibration.degenerate = pairs
+            .iter()
+            .enumerate()
+            .map(|(k, (x, y))| {
+                aann_circuits::diagnose(x, y, calibration.gains[k], calibration.biases[k])
+            })
+            .collect();
+    }
+
+    fn pairs(&self, mapping: &UnitMapping) -> Vec<(&[f32], &[f32])> {
+        mapping
+            .channels
+            .iter()
+            .zip(&mapping.units)
+            .map(|(ch, unit)| (self.units[*unit].as_slice(), self.natural[ch].as_slice()))
+            .collect()
     }
 }
 

@@ -206,6 +206,9 @@ fn drop_neuron(
     if calibration.mse.len() > k {
         calibration.mse = drop(&calibration.mse);
     }
+    if calibration.degenerate.len() > k {
+        calibration.degenerate.remove(k);
+    }
     (mapping, calibration)
 }
 
@@ -739,6 +742,7 @@ mod tests {
             biases: vec![-0.1, -0.2, -0.3],
             split: "tune".into(),
             mse: vec![0.5, 0.6, 0.7],
+            degenerate: vec![None, Some(aann_circuits::Degeneracy::ConstantOutput), None],
         };
         let (m, c) = drop_neuron(&mapping, &calibration, 1);
         assert_eq!(m.channels, [9, 206]);
@@ -747,6 +751,7 @@ mod tests {
         assert_eq!(c.gains, [1.0, 3.0]);
         assert_eq!(c.biases, [-0.1, -0.3]);
         assert_eq!(c.mse, [0.5, 0.7]);
+        assert_eq!(c.degenerate, [None, None]);
     }
 
     #[test]

@@ -29,14 +29,14 @@ use crate::circuits::CalibrationData;
 use crate::circuits::{CircuitChoice, TuningComparison, compare_tuning, median};
 use crate::evaluator::Evaluator;
 use crate::lab::arm::into_conditions;
-use crate::lab::controls::{fit_relay, shuffled_mapping};
+use crate::lab::controls::{deranged_mapping, derangements, fit_relay};
 use crate::lab::faithfulness::{self, Faithfulness};
 use crate::lab::lineage::{UpperCircuit, lineage_arms};
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
 use crate::lab::readout::{Window, fit_readout};
 use crate::lab::{
-    Ablation, Arm, ArmInfo, ArmKind, Control, FitSets, Provenance, Session, SessionConfig,
-    WeightsChoice, build_replacement_with_data, remapped,
+    Ablation, Arm, ArmInfo, ArmKind, Control, ControlFit, FitSets, Provenance, Session,
+    SessionConfig, WeightsChoice, build_replacement_with_data, remapped,
 };
 use crate::means::{describe_set, donor_pool};
 use crate::metrics::ImageRecord;
@@ -46,6 +46,7 @@ use crate::setup::DataRoot;
 use crate::spec::{ExperimentSpec, ImageSetSpec, Split, repository_root};
 use crate::summary::{RecordTable, RunSummary, summarize_outcomes};
 use crate::tuning::TuningSpec;
+use crate::verdicts::{ArmCalibration, DegenerateUnit, VerdictInputs, Verdicts, judge};
 
 /// Where a set came from and how many images it has.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -90,19 +91,45 @@ pub struct NullResult {
     pub comparison: NullComparison,
 }
 
-/// The replacement null: where the real unit mapping falls among shuffles of it.
+/// The replacement null: where the real unit mapping falls among derangements of it, each
+/// driven through the circuit's own calibration (frozen), and beside it the same draws
+/// refitted (`refit`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MappingNullResult {
     /// The circuit arm whose mapping was shuffled.
     pub of: String,
     pub images: usize,
-    /// Mean cross-entropy of each shuffled mapping on those images.
-    pub shuffled_loss: Vec<f64>,
     /// The real mapping's mean cross-entropy on the same images.
     pub real_loss: f64,
-    /// How many shuffles do as well (lower loss is better): the p-value.
-    pub comparison: NullComparison,
+    /// How the draws below were calibrated (none in results written before the two
+    /// calibrations existed: the circuit's fit redone for each shuffle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<ControlFit>,
+    #[serde(flatten)]
+    pub draws: NullDraws,
+    /// The same derangements, refitted per neuron with a positive gain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refit: Option<NullDraws>,
     pub seconds: f64,
+}
+
+/// The draws of a replacement null under one calibration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NullDraws {
+    /// Mean cross-entropy of each shuffled mapping on the null's images.
+    pub shuffled_loss: Vec<f64>,
+    /// How many shuffles do as well (lower loss is better): the p-value, and the real
+    /// mapping's percentile among the draws (its "sufficiency" against random circuits).
+    pub comparison: NullComparison,
+    /// How many different mean losses the draws gave (as many as draws, unless two
+    /// draws collapse to the same output).
+    #[serde(default)]
+    pub distinct_losses: usize,
+    /// Draws with at least one degenerate unit, and degenerate units over all draws.
+    #[serde(default)]
+    pub degenerate_draws: usize,
+    #[serde(default)]
+    pub degenerate_units: usize,
 }
 
 /// A circuit's description and its tuning against the natural neurons.
@@ -176,6 +203,13 @@ pub struct ExperimentResult {
     /// (`b` − `a`, `b` the circuit).
     pub versus_controls: Vec<aann_stats::ConditionComparison>,
     pub mapping_null: Option<MappingNullResult>,
+    /// Every replacement's and control's calibration: its units and which degenerated.
+    #[serde(default)]
+    pub calibrations: Vec<ArmCalibration>,
+    /// The verdicts: Holm-adjusted comparisons with the controls, equivalence to the
+    /// natural network, per-unit structure tests, identical arms.
+    #[serde(default)]
+    pub verdicts: Verdicts,
     /// Every replacement's and control's units against the natural neurons (r, R²).
     pub faithfulness: Vec<Faithfulness>,
     pub circuits: Vec<CircuitResult>,
@@ -459,32 +493,42 @@ pub fn run_experiment(
         calibration_data.insert(c.condition_name(), data);
     }
 
-    // Controls: the same units mapped wrongly, and the relay of the best single channel;
-    // each calibrated on the same images with the same fit.
+    // Controls: the same units mapped wrongly (deranged, or turned within the rotation
+    // group), each frozen through the circuit's calibration and refitted; and the relay of
+    // the best single channel.
     let mut controls: Vec<(String, Arc<CircuitReplacement>)> = Vec::new();
     for (name, replacement) in &replacements {
         let data = &calibration_data[name];
-        let mut add = |control: Control, mapping: UnitMapping| {
-            let r = remapped(replacement, mapping, data);
+        let mut wrong: Vec<(Control, UnitMapping, ControlFit)> = Vec::new();
+        for &how in &spec.controls.fits {
+            let fit = Some(how);
+            if spec.controls.shuffled {
+                let seed = spec.statistics.seed;
+                let mapping = deranged_mapping(&replacement.mapping, seed, &HashSet::new());
+                wrong.push((Control::Shuffled { seed, fit }, mapping, how));
+            }
+            for degrees in &spec.controls.rotations {
+                let mapping = UnitMapping::by_orientation_turned(
+                    &family,
+                    replacement.circuit.as_ref(),
+                    *degrees as f64,
+                )
+                .map_err(EvalError::Spec)?;
+                wrong.push((
+                    Control::Rotated {
+                        degrees: *degrees,
+                        fit,
+                    },
+                    mapping,
+                    how,
+                ));
+            }
+        }
+        for (control, mapping, how) in wrong {
+            let r = remapped(replacement, mapping, data, how);
             let arm = Arm::control(control, Some(name.clone()), tap, r.clone());
             controls.push((arm.name().to_string(), r));
             arms.push(arm);
-        };
-        if spec.controls.shuffled {
-            let seed = spec.statistics.seed;
-            add(
-                Control::Shuffled { seed },
-                shuffled_mapping(&replacement.mapping, seed),
-            );
-        }
-        for degrees in &spec.controls.rotations {
-            let mapping = UnitMapping::by_orientation_turned(
-                &family,
-                replacement.circuit.as_ref(),
-                *degrees as f64,
-            )
-            .map_err(EvalError::Spec)?;
-            add(Control::Rotated { degrees: *degrees }, mapping);
         }
     }
     let orientations: Vec<f64> = family
@@ -641,6 +685,16 @@ pub fn run_experiment(
         }
         None => None,
     };
+
+    // Every calibrated arm's units, judged by one rule; degenerate ones said aloud.
+    let calibrations: Vec<ArmCalibration> = replacements
+        .iter()
+        .chain(&controls)
+        .map(|(arm, r)| arm_calibration(arm, r))
+        .collect();
+    for c in calibrations.iter().filter(|c| !c.degenerate.is_empty()) {
+        eprintln!("warning: {}", describe_degenerate(c));
+    }
 
     // The main run.
     let out = PathBuf::from(&spec.run.out);
@@ -924,6 +978,23 @@ pub fn run_experiment(
         }
     }
 
+    // The verdicts: Holm over the comparisons, equivalence, the units' structure test.
+    let verdicts = judge(&VerdictInputs {
+        arms: &arm_info,
+        outcomes: &outcomes,
+        versus: &versus_controls,
+        calibrations: &calibrations,
+        faithfulness: &faithfulness,
+        level: spec.statistics.level,
+        equivalence_margin: spec.statistics.equivalence_margin,
+    })?;
+    for (a, b) in &verdicts.identical_arms {
+        eprintln!(
+            "warning: arms {a} and {b} have the same loss on every test image: one of them \
+             is not what it claims to be, or the two are the same arm"
+        );
+    }
+
     // Tuning maps of each circuit against the natural neurons.
     let mut circuits = Vec::new();
     let mut sweep = TuningSpec::curves();
@@ -1052,6 +1123,8 @@ pub fn run_experiment(
         null,
         versus_controls,
         mapping_null,
+        calibrations,
+        verdicts,
         faithfulness,
         circuits,
         divergent,
@@ -1277,12 +1350,27 @@ fn run_mapping_null(
     main: Option<&RecordTable>,
 ) -> Result<Option<MappingNullResult>, EvalError> {
     let start = Instant::now();
-    let arms: Vec<Arm> = (0..spec.shuffles)
-        .map(|i| {
-            let mapping = shuffled_mapping(&replacement.mapping, spec.seed.wrapping_add(i as u64));
-            Arm::mapping_null(of, i, ctx.tap, remapped(replacement, mapping, data))
-        })
-        .collect();
+    let fits: Vec<ControlFit> = if spec.refit {
+        ControlFit::BOTH.to_vec()
+    } else {
+        vec![ControlFit::Frozen]
+    };
+    // The same derangements under each calibration, all different from one another.
+    let draws = derangements(&replacement.mapping, spec.seed, spec.shuffles);
+    let mut arms = Vec::new();
+    // Per calibration, each draw's arm name and its number of degenerate units.
+    let mut by_fit: HashMap<ControlFit, Vec<(String, usize)>> = HashMap::new();
+    for &fit in &fits {
+        for (i, mapping) in draws.iter().enumerate() {
+            let r = remapped(replacement, mapping.clone(), data, fit);
+            let arm = Arm::mapping_null(of, i, fit, ctx.tap, r.clone());
+            by_fit
+                .entry(fit)
+                .or_default()
+                .push((arm.name().to_string(), r.calibration.degenerate_count()));
+            arms.push(arm);
+        }
+    }
     let subset = if spec.images > 0 {
         ctx.test.limit(spec.images)
     } else {
@@ -1290,12 +1378,16 @@ fn run_mapping_null(
     };
     if ctx.options.progress {
         eprintln!(
-            "replacement null: {} shuffles of {of}'s unit mapping on {} images",
+            "replacement null: {} derangements of {of}'s unit mapping ({}) on {} images",
             spec.shuffles,
+            fits.iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(" and "),
             subset.len()
         );
     }
-    let (names, table) = run_sub(
+    let (_, table) = run_sub(
         ctx,
         arms,
         &subset,
@@ -1321,17 +1413,68 @@ fn run_mapping_null(
             .collect();
         losses.iter().sum::<f64>() / losses.len().max(1) as f64
     };
-    let shuffled_loss: Vec<f64> = names[1..].iter().map(|n| mean_loss(&table, n)).collect();
     let real_loss = mean_loss(main, of);
-    let comparison = empirical_p_value(real_loss, &shuffled_loss, Alternative::Less)?;
+    let per_fit = |fit: ControlFit| -> Result<NullDraws, EvalError> {
+        let arms = &by_fit[&fit];
+        let shuffled_loss: Vec<f64> = arms.iter().map(|(n, _)| mean_loss(&table, n)).collect();
+        let mut distinct: Vec<u64> = shuffled_loss.iter().map(|l| l.to_bits()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let counts: Vec<usize> = arms.iter().map(|(_, c)| *c).collect();
+        Ok(NullDraws {
+            comparison: empirical_p_value(real_loss, &shuffled_loss, Alternative::Less)?,
+            distinct_losses: distinct.len(),
+            degenerate_draws: counts.iter().filter(|c| **c > 0).count(),
+            degenerate_units: counts.iter().sum(),
+            shuffled_loss,
+        })
+    };
+    let frozen = per_fit(ControlFit::Frozen)?;
+    let refit = if spec.refit {
+        Some(per_fit(ControlFit::Refit)?)
+    } else {
+        None
+    };
     Ok(Some(MappingNullResult {
         of: of.to_string(),
         images: subset.len(),
-        shuffled_loss,
         real_loss,
-        comparison,
+        fit: Some(ControlFit::Frozen),
+        draws: frozen,
+        refit,
         seconds: start.elapsed().as_secs_f64(),
     }))
+}
+
+/// An arm's calibration as the results record it: its units and the degenerate ones.
+fn arm_calibration(arm: &str, r: &CircuitReplacement) -> ArmCalibration {
+    ArmCalibration {
+        arm: arm.to_string(),
+        calibration: r.calibration.describe(),
+        units: r.mapping.channels.len(),
+        degenerate: r
+            .mapping
+            .channels
+            .iter()
+            .zip(&r.calibration.degenerate)
+            .filter_map(|(c, d)| d.map(|why| DegenerateUnit { channel: *c, why }))
+            .collect(),
+    }
+}
+
+/// A console line for an arm with degenerate units.
+fn describe_degenerate(c: &ArmCalibration) -> String {
+    format!(
+        "{}: {} of {} units degenerate ({})",
+        c.arm,
+        c.degenerate.len(),
+        c.units,
+        c.degenerate
+            .iter()
+            .map(|d| format!("{}: {}", d.channel, d.why.describe()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 fn divergent_images(

@@ -20,6 +20,7 @@ pub mod setup;
 pub mod spec;
 pub mod summary;
 pub mod tuning;
+pub mod verdicts;
 
 use std::path::{Path, PathBuf};
 

@@ -59,8 +59,10 @@ fn kind_text(a: &crate::lab::ArmInfo) -> String {
         ArmKind::Ablate { ablation } => format!("{ablation:?} ablation").to_lowercase(),
         ArmKind::Replace { .. } => "circuit".into(),
         ArmKind::Control { control, .. } => match control {
-            Control::Shuffled { .. } => "control: shuffled mapping".into(),
-            Control::Rotated { degrees } => format!("control: rotated {degrees}°"),
+            Control::Shuffled { fit, .. } => format!("control: shuffled mapping{}", fit_text(*fit)),
+            Control::Rotated { degrees, fit } => {
+                format!("control: rotated {degrees}°{}", fit_text(*fit))
+            }
             Control::Relay { tap } => format!("control: relay of one {tap} channel"),
             Control::Readout { tap, window } => format!(
                 "bound: fitted linear readout of {tap} ({})",
@@ -82,6 +84,14 @@ fn kind_text(a: &crate::lab::ArmInfo) -> String {
     }
 }
 
+fn fit_text(fit: Option<crate::lab::ControlFit>) -> String {
+    match fit {
+        Some(crate::lab::ControlFit::Frozen) => ", circuit's calibration".into(),
+        Some(crate::lab::ControlFit::Refit) => ", refitted per neuron".into(),
+        None => String::new(),
+    }
+}
+
 fn estimate_text(e: &aann_stats::Estimate, digits: usize) -> String {
     format!(
         "{:.d$} [{:.d$}, {:.d$}]",
@@ -97,11 +107,22 @@ fn estimate_text(e: &aann_stats::Estimate, digits: usize) -> String {
 /// match the natural neurons position by position.
 pub fn card_table(r: &ExperimentResult) -> String {
     let mut s = String::new();
+    // Results that record calibrations get a column of degenerate units.
+    let with_calibrations = !r.calibrations.is_empty();
     let _ = writeln!(
         s,
-        "| arm | what | top-1 | top-5 | cross-entropy | KL(baseline ‖ arm) | CE gap recovered | KL gap recovered | units r / R² (test) |"
+        "| arm | what | top-1 | top-5 | cross-entropy | KL(baseline ‖ arm) | CE gap recovered | KL gap recovered | units r / R² (test) |{}",
+        if with_calibrations {
+            " degenerate units |"
+        } else {
+            ""
+        }
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---|---|---|---|---|{}",
+        if with_calibrations { "---|" } else { "" }
+    );
     // Against zero-ablation; a lineage arm against the zero-ablation of its own families,
     // named.
     let fraction =
@@ -130,9 +151,19 @@ pub fn card_table(r: &ExperimentResult) -> String {
             .map_or("-".into(), |f| {
                 format!("{:.2} / {:.2}", f.median_r, f.median_r2)
             });
+        let degenerate = if with_calibrations {
+            r.calibrations
+                .iter()
+                .find(|c| c.arm == a.name)
+                .map_or(" - |".into(), |c| {
+                    format!(" {} of {} |", c.degenerate.len(), c.units)
+                })
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |{degenerate}",
             a.name,
             kind_text(a),
             pct(c.top1_accuracy.point),
@@ -153,6 +184,9 @@ pub fn card_table(r: &ExperimentResult) -> String {
 /// difference circuit − control in cross-entropy and KL, and whether the circuit beats it
 /// (the interval excludes 0 on the circuit's side).
 pub fn controls_table(r: &ExperimentResult) -> String {
+    if !r.verdicts.rows.is_empty() {
+        return verdict_table(r);
+    }
     let mut s = String::new();
     if r.versus_controls.is_empty() {
         return s;
@@ -192,6 +226,173 @@ pub fn controls_table(r: &ExperimentResult) -> String {
                 "{:+.4} [{:+.4}, {:+.4}]",
                 k.point, k.ci.lo, k.ci.hi
             )),
+        );
+    }
+    s
+}
+
+/// The verdict table (Markdown): each circuit against each of its controls and the
+/// ablations, the paired difference in cross-entropy and KL with its interval and its
+/// Holm-adjusted p-value, and the verdict read from the adjusted p-values.
+fn verdict_table(r: &ExperimentResult) -> String {
+    use crate::verdicts::{VerdictRow, in_words};
+    let v = &r.verdicts;
+    let mut s = format!(
+        "Verdicts from Holm-adjusted p-values (family-wise α = {}; the family: {}). Intervals are the unadjusted {:.0}% paired t intervals.\n\n",
+        v.alpha,
+        v.family,
+        100.0 * r.summary.level
+    );
+    let _ = writeln!(
+        s,
+        "| circuit | against | Δ cross-entropy (circuit − it) | p (Holm) | Δ KL | p (Holm) | verdict |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let p_text = |row: Option<&VerdictRow>| {
+        row.and_then(|r| r.p_adjusted)
+            .map_or("-".into(), crate::summary::format_p)
+    };
+    let d_text = |row: Option<&VerdictRow>| {
+        row.map_or("-".into(), |r| {
+            let e = &r.difference;
+            format!("{:+.4} [{:+.4}, {:+.4}]", e.point, e.ci.lo, e.ci.hi)
+        })
+    };
+    let mut seen = std::collections::HashSet::new();
+    for row in &v.rows {
+        if !seen.insert((&row.circuit, &row.against)) {
+            continue;
+        }
+        let find = |m: aann_stats::Metric| {
+            v.rows
+                .iter()
+                .find(|x| x.circuit == row.circuit && x.against == row.against && x.metric == m)
+        };
+        let (ce, kl) = (
+            find(aann_stats::Metric::CrossEntropy),
+            find(aann_stats::Metric::KlFromBaseline),
+        );
+        let is_control = r.conditions.iter().any(|a| {
+            a.name == row.against && matches!(a.kind, crate::lab::ArmKind::Control { .. })
+        });
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.circuit,
+            row.against,
+            d_text(ce),
+            p_text(ce),
+            d_text(kl),
+            p_text(kl),
+            in_words(ce, kl, is_control)
+        );
+    }
+    s
+}
+
+/// Equivalence to the natural network (Markdown): the two-one-sided tests of every circuit
+/// and control, in cross-entropy and KL.
+pub fn equivalence_table(r: &ExperimentResult) -> String {
+    let rows = &r.verdicts.equivalence;
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
+    let mut s = format!(
+        "Equivalence to the natural network: a two-one-sided t test of whether the arm's mean difference from the baseline lies within {:.0}% of the zero-ablation's (the margin, in nats); {:.0}% intervals; equivalent when the Holm-adjusted p (over these {} tests) is below {}.\n\n",
+        100.0 * first.margin_fraction,
+        100.0 * first.test.difference.ci.level,
+        rows.len(),
+        r.verdicts.alpha
+    );
+    let _ = writeln!(
+        s,
+        "| arm | metric | margin | difference from baseline | p (Holm) | equivalent |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for row in rows {
+        let e = &row.test.difference;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.4} | {:+.4} [{:+.4}, {:+.4}] | {} | {} |",
+            row.arm,
+            if row.metric == aann_stats::Metric::CrossEntropy {
+                "CE"
+            } else {
+                "KL"
+            },
+            row.test.margin,
+            e.point,
+            e.ci.lo,
+            e.ci.hi,
+            crate::summary::format_p(row.p_adjusted),
+            if row.equivalent { "yes" } else { "no" }
+        );
+    }
+    s
+}
+
+/// Structure at the units (Markdown): each circuit's per-unit r against each of its
+/// controls', paired across the units.
+pub fn units_table(r: &ExperimentResult) -> String {
+    let rows: Vec<_> = r
+        .verdicts
+        .units
+        .iter()
+        .filter(|u| u.statistic == "r")
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "Structure at the units: each circuit's per-unit correlation with its natural neuron minus the other arm's, paired across the units (t interval; raw p).\n\n",
+    );
+    let _ = writeln!(
+        s,
+        "| circuit | against | split | Δ r (circuit − it) | p | units where the circuit is closer |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for u in rows {
+        let d = &u.comparison.difference;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:+.3} [{:+.3}, {:+.3}] | {} | {} of {} |",
+            u.circuit,
+            u.against,
+            u.split,
+            d.point,
+            d.ci.lo,
+            d.ci.hi,
+            u.comparison
+                .p_value
+                .map_or("-".into(), crate::summary::format_p),
+            u.circuit_better,
+            u.comparison.n
+        );
+    }
+    s
+}
+
+/// Arms whose calibration degenerated, and arms with identical numbers (Markdown).
+pub fn degenerate_text(r: &ExperimentResult) -> String {
+    let mut s = String::new();
+    for c in r.calibrations.iter().filter(|c| !c.degenerate.is_empty()) {
+        let _ = writeln!(
+            s,
+            "- Degenerate: {} has {} of {} units that no longer follow their input ({}).",
+            c.arm,
+            c.degenerate.len(),
+            c.units,
+            c.degenerate
+                .iter()
+                .map(|d| format!("{}: {}", d.channel, d.why.describe()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for (a, b) in &r.verdicts.identical_arms {
+        let _ = writeln!(
+            s,
+            "- Identical: {a} and {b} have the same loss on every test image."
         );
     }
     s
@@ -251,21 +452,44 @@ pub fn nulls_text(r: &ExperimentResult) -> String {
         );
     }
     if let Some(m) = &r.mapping_null {
-        let _ = writeln!(
-            s,
-            "- Replacement null: {} with its own unit mapping has a loss of {:.4} nats on the first {} test images; {} shuffles of the mapping (each calibrated the same way) have {:.4} on average (median {:.4}, best {:.4}); {} do as well: empirical p = {} ({:.0} s).",
+        let how = |fit: Option<crate::lab::ControlFit>| match fit {
+            Some(crate::lab::ControlFit::Frozen) => {
+                "derangements of the mapping, each through the circuit's own calibration"
+            }
+            Some(crate::lab::ControlFit::Refit) => "the same derangements refitted per neuron",
+            None => "shuffles of the mapping (each calibrated the same way)",
+        };
+        let draws = |d: &crate::experiment::NullDraws, fit| {
+            format!(
+                "{} {} have {:.4} on average (median {:.4}, best {:.4}; {} distinct, {} with degenerate units); {} do as well: empirical p = {}, the circuit at the {:.1}th percentile",
+                d.shuffled_loss.len(),
+                how(fit),
+                d.comparison.null_mean,
+                crate::circuits::median(&d.shuffled_loss),
+                d.comparison.null_min,
+                d.distinct_losses,
+                d.degenerate_draws,
+                d.comparison.as_or_more_extreme,
+                crate::summary::format_p(d.comparison.p_value),
+                d.comparison.percentile
+            )
+        };
+        let mut line = format!(
+            "- Replacement null: {} with its own unit mapping has a loss of {:.4} nats on {} test images; {}",
             m.of,
             m.real_loss,
             m.images,
-            m.shuffled_loss.len(),
-            m.comparison.null_mean,
-            crate::circuits::median(&m.shuffled_loss),
-            m.comparison.null_min,
-            m.comparison.as_or_more_extreme,
-            crate::summary::format_p(m.comparison.p_value),
-            m.seconds
+            draws(&m.draws, m.fit)
         );
+        if let Some(refit) = &m.refit {
+            line.push_str(&format!(
+                "; {}",
+                draws(refit, Some(crate::lab::ControlFit::Refit))
+            ));
+        }
+        let _ = writeln!(s, "{line} ({:.0} s).", m.seconds);
     }
+    s.push_str(&degenerate_text(r));
     s
 }
 
@@ -345,15 +569,16 @@ pub fn readme_tables(r: &ExperimentResult) -> String {
         r.spec.statistics.resamples,
         card_table(r)
     );
-    let controls = controls_table(r);
-    if !controls.is_empty() {
-        s.push('\n');
-        s.push_str(&controls);
-    }
-    let nulls = nulls_text(r);
-    if !nulls.is_empty() {
-        s.push('\n');
-        s.push_str(&nulls);
+    for part in [
+        controls_table(r),
+        equivalence_table(r),
+        units_table(r),
+        nulls_text(r),
+    ] {
+        if !part.is_empty() {
+            s.push('\n');
+            s.push_str(&part);
+        }
     }
     s
 }
@@ -373,6 +598,16 @@ pub fn markdown(r: &ExperimentResult) -> String {
     if !controls.is_empty() {
         let _ = writeln!(s, "\n### Circuits against their controls\n");
         s.push_str(&controls);
+    }
+    let equivalence = equivalence_table(r);
+    if !equivalence.is_empty() {
+        let _ = writeln!(s, "\n### Equivalence to the natural network\n");
+        s.push_str(&equivalence);
+    }
+    let units = units_table(r);
+    if !units.is_empty() {
+        let _ = writeln!(s, "\n### Structure at the units\n");
+        s.push_str(&units);
     }
     let nulls = nulls_text(r);
     if !nulls.is_empty() {
@@ -600,10 +835,10 @@ fn mapping_null_svg(r: &ExperimentResult) -> Option<String> {
         &format!(
             "{}: {} shuffled unit mappings (grey) vs its own (red), p = {}",
             m.of.trim_start_matches("replace-"),
-            m.shuffled_loss.len(),
-            crate::summary::format_p(m.comparison.p_value)
+            m.draws.shuffled_loss.len(),
+            crate::summary::format_p(m.draws.comparison.p_value)
         ),
-        &m.shuffled_loss,
+        &m.draws.shuffled_loss,
         m.real_loss,
         "mean cross-entropy (nats)",
         false,

@@ -237,6 +237,11 @@ pub struct ControlsSpec {
     /// Each neuron given the unit of its orientation turned by these angles (degrees).
     #[serde(default)]
     pub rotations: Vec<i64>,
+    /// How the shuffled and rotated controls are calibrated, each reported for every
+    /// circuit: `frozen` (the circuit's own gain and bias: only the mapping differs) and
+    /// `refit` (one positive gain and bias per neuron, moment-matched to the neuron).
+    #[serde(default = "both_fits")]
+    pub fits: Vec<crate::lab::ControlFit>,
     /// Relay from this tap: every neuron replaced by the one channel of it that best
     /// predicts the neuron at its own position on the tune split (e.g.
     /// `inception_3a_output`, what the upstream circuit reads).
@@ -303,6 +308,10 @@ fn default_ridge() -> f64 {
     1e-3
 }
 
+fn both_fits() -> Vec<crate::lab::ControlFit> {
+    crate::lab::ControlFit::BOTH.to_vec()
+}
+
 fn moments() -> aann_circuits::CalibrationFit {
     aann_circuits::CalibrationFit::Moments
 }
@@ -321,6 +330,10 @@ pub struct MappingNullSpec {
     /// Evaluate on the first N test images (0: all).
     #[serde(default)]
     pub images: usize,
+    /// Each draw is a derangement driven through the circuit's own calibration (frozen);
+    /// with `refit`, the same draws refitted like the refit controls run beside them.
+    #[serde(default = "yes")]
+    pub refit: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -332,6 +345,15 @@ pub struct StatisticsSpec {
     pub seed: u64,
     #[serde(default = "default_level")]
     pub level: f64,
+    /// The equivalence margin: a circuit is "equivalent to the natural network" in a metric
+    /// when a two-one-sided test puts its mean difference from the baseline within this
+    /// fraction of the zero-ablation's difference (0.2: within a fifth of the gap).
+    #[serde(default = "default_margin")]
+    pub equivalence_margin: f64,
+}
+
+fn default_margin() -> f64 {
+    0.2
 }
 
 fn default_resamples() -> usize {
@@ -348,6 +370,7 @@ impl Default for StatisticsSpec {
             resamples: 2000,
             seed: 0,
             level: 0.95,
+            equivalence_margin: default_margin(),
         }
     }
 }

@@ -42,6 +42,10 @@ pub enum StatsError {
         got: usize,
     },
 
+    /// A parameter outside its range (named in the message).
+    #[error("{0}")]
+    InvalidParameter(String),
+
     /// A NaN or infinite value where a finite number is required.
     #[error("{what}[{index}] is not finite ({value})")]
     NonFinite {

@@ -60,6 +60,7 @@ mod bootstrap;
 mod error;
 mod estimate;
 mod mean;
+mod multiplicity;
 mod null;
 mod outcomes;
 mod proportion;
@@ -75,7 +76,11 @@ pub use bootstrap::{
 };
 pub use error::{Result, StatsError};
 pub use estimate::{Estimate, Interval, IntervalMethod};
-pub use mean::{MeanComparison, compare_means, mean_with_ci, nonnegative_mean_with_ci};
+pub use mean::{
+    Equivalence, MeanComparison, compare_means, equivalence_test, mean_with_ci,
+    nonnegative_mean_with_ci,
+};
+pub use multiplicity::holm_adjust;
 pub use null::{
     Alternative, NullComparison, empirical_p_value, matched_channel_sets, random_channel_sets,
 };

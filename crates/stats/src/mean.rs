@@ -191,9 +191,105 @@ pub fn compare_means(a: &[f64], b: &[f64], level: f64) -> Result<MeanComparison>
     })
 }
 
+/// A two-one-sided test (TOST, Schuirmann 1987) of equivalence for paired samples: is the
+/// mean difference `b − a` within `(−margin, margin)`?
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Equivalence {
+    pub n: usize,
+    /// The equivalence margin, in the samples' units.
+    pub margin: f64,
+    /// The mean difference `b − a` with its `1 − 2α` paired t interval (the interval that
+    /// lies inside `(−margin, margin)` exactly when both one-sided tests reject at α).
+    pub difference: Estimate,
+    /// One-sided p of `H0: mean ≤ −margin`.
+    pub p_lower: f64,
+    /// One-sided p of `H0: mean ≥ margin`.
+    pub p_upper: f64,
+    /// The TOST p-value, `max(p_lower, p_upper)`.
+    pub p_value: f64,
+}
+
+/// TOST of `E[b − a] ∈ (−margin, margin)` at level `alpha` (the interval reported is the
+/// `1 − 2·alpha` paired t interval).
+///
+/// Errors: fewer than two pairs, different lengths, non-finite values, a margin that is
+/// not positive and finite, or `alpha` outside (0, 0.5).
+pub fn equivalence_test(a: &[f64], b: &[f64], margin: f64, alpha: f64) -> Result<Equivalence> {
+    check_same_length(a.len(), b.len(), "equivalence_test(a, b)")?;
+    check_finite(a, "a")?;
+    check_finite(b, "b")?;
+    if !(margin.is_finite() && margin > 0.0) {
+        return Err(StatsError::InvalidParameter(format!(
+            "an equivalence margin must be positive and finite, not {margin}"
+        )));
+    }
+    if !(alpha > 0.0 && alpha < 0.5) {
+        return Err(StatsError::InvalidLevel(1.0 - 2.0 * alpha));
+    }
+    let n = a.len();
+    if n < 2 {
+        return Err(StatsError::TooFewObservations {
+            what: "equivalence test".to_string(),
+            needed: 2,
+            got: n,
+        });
+    }
+    let differences: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+    let (mean, sd) = mean_and_sd(&differences);
+    let df = (n - 1) as f64;
+    let se = sd / (n as f64).sqrt();
+    // P(T ≥ t) for the upper tail.
+    let upper_tail = |t: f64| {
+        let two = t_two_sided_p(t, df) / 2.0;
+        if t >= 0.0 { two } else { 1.0 - two }
+    };
+    let (p_lower, p_upper) = if se > 0.0 {
+        (
+            upper_tail((mean + margin) / se),
+            1.0 - upper_tail((mean - margin) / se),
+        )
+    } else {
+        let inside = |x: bool| if x { 0.0 } else { 1.0 };
+        (inside(mean > -margin), inside(mean < margin))
+    };
+    Ok(Equivalence {
+        n,
+        margin,
+        difference: Estimate {
+            point: mean,
+            ci: t_interval(mean, sd, n, 1.0 - 2.0 * alpha),
+            method: IntervalMethod::PairedStudentT,
+        },
+        p_lower,
+        p_upper,
+        p_value: p_lower.max(p_upper),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// TOST: with d = b − a = (0.1, 0.3, −0.1, 0.2, 0.0, 0.15) and margin 0.25 the two
+    /// one-sided t tests (df 5) give P(T ≥ 6.143) = 0.0008306 and P(T ≤ −2.429) = 0.02974
+    /// (Simpson's rule on the t density).
+    #[test]
+    fn tost_matches_two_one_sided_t_tests_in_r() {
+        let a = [0.0; 6];
+        let b = [0.1, 0.3, -0.1, 0.2, 0.0, 0.15];
+        let e = equivalence_test(&a, &b, 0.25, 0.05).unwrap();
+        assert!((e.p_lower - 0.0008306).abs() < 2e-6, "{e:?}");
+        assert!((e.p_upper - 0.02974).abs() < 2e-5, "{e:?}");
+        assert_eq!(e.p_value, e.p_upper);
+        // The 90% interval lies inside the margin exactly when both tests reject at 5%.
+        assert!(e.difference.ci.lo > -0.25 && e.difference.ci.hi < 0.25);
+        assert!((e.difference.ci.level - 0.9).abs() < 1e-12);
+        // A narrower margin is not met.
+        let tight = equivalence_test(&a, &b, 0.12, 0.05).unwrap();
+        assert!(tight.p_value > 0.05 && tight.difference.ci.hi > 0.12);
+        assert!(equivalence_test(&a, &b, 0.0, 0.05).is_err());
+        assert!(equivalence_test(&a, &b, 0.25, 0.5).is_err());
+    }
 
     /// R: qt(0.975, c(30, 100, 999, 1000)) = 2.042272, 1.983972, 1.962341,
     /// 1.962339; for huge df the quantile tends to qnorm(0.975) = 1.959964.

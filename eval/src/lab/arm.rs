@@ -51,8 +51,14 @@ pub enum ArmKind {
     },
     /// A random channel set of the family's size, zero-ablated (the null distribution).
     NullSet { index: usize },
-    /// A shuffle of a circuit's unit mapping (the replacement null).
-    MappingNull { of: String, index: usize },
+    /// A shuffle of a circuit's unit mapping (the replacement null), calibrated as `fit`
+    /// says (none in results written before the two calibrations existed).
+    MappingNull {
+        of: String,
+        index: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fit: Option<super::ControlFit>,
+    },
     /// The lineage study: the family one level down (the one the circuits read, e.g. the
     /// early curves of inception_3a) removed, alone (`upper` none) or together with the
     /// target family. Its fractions are taken against the arm with both removals
@@ -177,17 +183,19 @@ impl Arm {
         arm
     }
 
-    /// Shuffle `index` of the circuit arm `of`'s unit mapping.
+    /// Shuffle `index` of the circuit arm `of`'s unit mapping, calibrated as `fit` says.
     pub fn mapping_null(
         of: &str,
         index: usize,
+        fit: super::ControlFit,
         tap: Tap,
         replacement: Arc<CircuitReplacement>,
     ) -> Self {
-        let mut arm = Arm::replace(format!("{of}~null-{index:03}"), tap, replacement);
+        let mut arm = Arm::replace(format!("{of}~null-{fit}-{index:03}"), tap, replacement);
         arm.kind = ArmKind::MappingNull {
             of: of.to_string(),
             index,
+            fit: Some(fit),
         };
         arm
     }

@@ -2,39 +2,98 @@
 //! structure. A hand-written circuit that does no better than these has not shown that its
 //! orientation structure, arrangement or motif matter.
 //!
-//! - **shuffled**: the circuit's units assigned to the natural neurons by a seeded random
-//!   permutation (the right units, the wrong neurons);
-//! - **rotated**: every neuron given the unit of its orientation turned by 90° or 180°;
+//! - **shuffled**: the circuit's units assigned to the natural neurons by a seeded
+//!   derangement (the right units, every neuron fed another's);
+//! - **rotated**: every neuron given the unit of its orientation turned by 90° or 180°
+//!   within the circuit's rotation group;
 //! - **relay**: every neuron replaced by the one channel of the circuit's input layer that
 //!   best predicts it at its own position on the tune split, calibrated like the circuit
 //!   (the trivial baseline a hand-written circuit must beat).
 //!
-//! Every control is calibrated on the same images with the same fit as the circuit.
+//! The shuffled and rotated controls (and the replacement null's draws) come in two
+//! calibrations ([`ControlFit`]): **frozen**, through the circuit's own gains and biases, so
+//! that the control differs from the circuit only in which unit feeds which neuron; and
+//! **refit**, one positive gain and a bias per neuron moment-matched to the neuron
+//! (`CalibrationFit::PositiveMoments`), so that a wrong unit gives the neuron's distribution
+//! at the wrong places. Neither can quietly become a constant: every unit is diagnosed
+//! (`aann_circuits::diagnose`) and a degenerate control is reported as such, never as beaten.
+//! The relay is calibrated on the same images with the circuits' fit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
-    Accounting, Circuit, Periodicity, RotationGroup, UnitMapping, accounting::DataDerived,
+    Accounting, Calibration, CalibrationFit, Circuit, CircuitReplacement, Periodicity,
+    RotationGroup, UnitMapping, accounting::DataDerived,
 };
 use aann_data::{ImageSet, Preprocess, stable_key_hash};
 use aann_model::{Tap, Variant};
 
 use super::{Session, host_values};
 use crate::EvalError;
-use crate::circuits::for_each_recorded_batch;
+use crate::circuits::{CalibrationData, for_each_recorded_batch};
 use crate::means::describe_set;
+
+/// How a structure control is put on the neurons' scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlFit {
+    /// Through the controlled circuit's own calibration, unchanged.
+    Frozen,
+    /// Refitted per neuron, gain held positive, moment-matched to the neuron.
+    Refit,
+}
+
+impl ControlFit {
+    pub const BOTH: [ControlFit; 2] = [ControlFit::Frozen, ControlFit::Refit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ControlFit::Frozen => "frozen",
+            ControlFit::Refit => "refit",
+        }
+    }
+
+    /// `mapping` driven through `circuit`'s units on the calibration data, calibrated this way.
+    pub fn calibrate(
+        self,
+        circuit: &CircuitReplacement,
+        mapping: &UnitMapping,
+        data: &CalibrationData,
+    ) -> Calibration {
+        match self {
+            ControlFit::Frozen => data.freeze(mapping, &circuit.calibration),
+            ControlFit::Refit => data.calibrate(mapping, true, CalibrationFit::PositiveMoments),
+        }
+    }
+}
+
+impl std::fmt::Display for ControlFit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// What a control is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "control", rename_all = "snake_case")]
 pub enum Control {
-    /// The circuit's units assigned to the neurons by a seeded random permutation.
-    Shuffled { seed: u64 },
+    /// The circuit's units assigned to the neurons by a seeded derangement. `fit`: how it
+    /// is calibrated (none in results written before the two calibrations existed, when the
+    /// circuit's own fit was redone on the wrong mapping).
+    Shuffled {
+        seed: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fit: Option<ControlFit>,
+    },
     /// Every neuron given the unit of its orientation turned by `degrees`.
-    Rotated { degrees: i64 },
+    Rotated {
+        degrees: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fit: Option<ControlFit>,
+    },
     /// Every neuron replaced by the best single channel of the relay tap.
     Relay { tap: String },
     /// The upper bound: a linear readout of `tap` fitted to every neuron on tune + dev
@@ -52,8 +111,8 @@ impl Control {
     /// The arm's name, e.g. `replace-curves-from-upstream~shuffled`.
     pub fn arm_name(&self, of: &str) -> String {
         match self {
-            Control::Shuffled { .. } => format!("{of}~shuffled"),
-            Control::Rotated { degrees } => format!("{of}~rot{degrees}"),
+            Control::Shuffled { fit, .. } => format!("{of}~shuffled{}", fit_suffix(*fit)),
+            Control::Rotated { degrees, fit } => format!("{of}~rot{degrees}{}", fit_suffix(*fit)),
             Control::Relay { .. } => "control-relay".into(),
             Control::Readout {
                 tap,
@@ -70,21 +129,58 @@ impl Control {
     }
 }
 
-/// A seeded permutation of the mapping's units over its neurons (never the identity when
-/// the units differ).
-pub fn shuffled_mapping(mapping: &UnitMapping, seed: u64) -> UnitMapping {
+fn fit_suffix(fit: Option<ControlFit>) -> String {
+    fit.map_or(String::new(), |f| format!("-{f}"))
+}
+
+/// A seeded permutation of the mapping's units over its neurons in which no neuron keeps
+/// its own unit (a derangement of the unit values: where two neurons share a unit, neither
+/// gets it back). `avoid` lists unit vectors already drawn, never drawn again. Seeded
+/// shuffles are tried in turn; where no derangement exists (one unit for most neurons), the
+/// draw with the fewest neurons left on their own unit is taken.
+pub fn deranged_mapping(
+    mapping: &UnitMapping,
+    seed: u64,
+    avoid: &HashSet<Vec<usize>>,
+) -> UnitMapping {
     let k = mapping.units.len();
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by_key(|i| stable_key_hash(seed, &i.to_string()));
-    let mut units: Vec<usize> = order.iter().map(|i| mapping.units[*i]).collect();
-    if units == mapping.units && k > 1 {
-        units.rotate_left(1);
+    let mut best: Option<(usize, Vec<usize>)> = None;
+    for attempt in 0..4096u64 {
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by_key(|i| stable_key_hash(seed, &format!("{attempt}:{i}")));
+        let units: Vec<usize> = order.iter().map(|i| mapping.units[*i]).collect();
+        if avoid.contains(&units) {
+            continue;
+        }
+        let kept = units
+            .iter()
+            .zip(&mapping.units)
+            .filter(|(a, b)| a == b)
+            .count();
+        if best.as_ref().is_none_or(|(b, _)| kept < *b) {
+            best = Some((kept, units));
+        }
+        if kept == 0 {
+            break;
+        }
     }
     UnitMapping {
         channels: mapping.channels.clone(),
-        units,
+        units: best.map_or_else(|| mapping.units.clone(), |b| b.1),
         orientations: mapping.orientations.clone(),
     }
+}
+
+/// `count` deranged mappings, all different, seeded from `seed` (the replacement null).
+pub fn derangements(mapping: &UnitMapping, seed: u64, count: usize) -> Vec<UnitMapping> {
+    let mut seen: HashSet<Vec<usize>> = HashSet::from([mapping.units.clone()]);
+    (0..count)
+        .map(|i| {
+            let m = deranged_mapping(mapping, seed.wrapping_add(i as u64), &seen);
+            seen.insert(m.units.clone());
+            m
+        })
+        .collect()
 }
 
 /// Every neuron replaced by one channel of `tap`, position by position.
@@ -277,27 +373,139 @@ mod tests {
     }
 
     #[test]
-    fn a_shuffle_permutes_the_units_and_depends_on_its_seed() {
+    fn a_derangement_moves_every_neuron_and_depends_on_its_seed() {
         let m = mapping();
-        let a = shuffled_mapping(&m, 1);
+        let none = HashSet::new();
+        let a = deranged_mapping(&m, 1, &none);
         let mut sorted = a.units.clone();
         sorted.sort();
         assert_eq!(sorted, m.units, "the same units, permuted");
-        assert_ne!(a.units, m.units);
+        assert!(a.units.iter().zip(&m.units).all(|(x, y)| x != y), "{a:?}");
         assert_eq!(a.channels, m.channels);
-        assert_eq!(shuffled_mapping(&m, 1), a, "seeded");
-        let others: Vec<UnitMapping> = (2..6).map(|s| shuffled_mapping(&m, s)).collect();
+        assert_eq!(deranged_mapping(&m, 1, &none), a, "seeded");
+        let others: Vec<UnitMapping> = (2..6).map(|s| deranged_mapping(&m, s, &none)).collect();
         assert!(others.iter().any(|o| o.units != a.units));
+    }
+
+    #[test]
+    fn the_null_draws_are_all_different_derangements() {
+        // 17 neurons on 16 units, two sharing one (as curves-3b on a 16-unit circuit).
+        let m = UnitMapping {
+            channels: (0..17).collect(),
+            units: (0..16).chain([3]).collect(),
+            orientations: vec![0.0; 17],
+        };
+        let draws = derangements(&m, 7, 300);
+        let distinct: HashSet<&Vec<usize>> = draws.iter().map(|d| &d.units).collect();
+        assert_eq!(distinct.len(), 300);
+        for d in &draws {
+            assert!(d.units.iter().zip(&m.units).all(|(x, y)| x != y));
+            assert_ne!(d.units, m.units);
+        }
+        // Five neurons on two units: no derangement exists; the fewest are left in place.
+        let crowded = UnitMapping {
+            channels: (0..5).collect(),
+            units: vec![0, 0, 0, 0, 1],
+            orientations: vec![0.0; 5],
+        };
+        let d = deranged_mapping(&crowded, 0, &HashSet::new());
+        let kept = d
+            .units
+            .iter()
+            .zip(&crowded.units)
+            .filter(|(a, b)| a == b)
+            .count();
+        assert_eq!(kept, 3, "{d:?}");
+    }
+
+    fn recorded(units: Vec<Vec<f32>>, natural: Vec<Vec<f32>>) -> CalibrationData {
+        CalibrationData {
+            units,
+            natural: natural.into_iter().enumerate().collect(),
+            split: "fixture".into(),
+        }
+    }
+
+    /// The collapse the card suffered: a control whose unit is anti-correlated with its
+    /// neuron. Refitting it the circuit's way (moments) ends at a constant: the control would
+    /// equal mean-ablation. Now such a unit is flagged, the frozen control keeps the
+    /// circuit's gain and the refit control a positive one: neither is a constant.
+    #[test]
+    fn an_anti_correlated_control_is_flagged_and_is_no_mean_ablation() {
+        let n = 2000;
+        let a: Vec<f32> = (0..n)
+            .map(|i| ((i * 61 % n) as f32 - 1000.0) / 300.0)
+            .collect();
+        let b: Vec<f32> = (0..n)
+            .map(|i| ((i * 97 % n) as f32 - 1000.0) / 300.0)
+            .collect();
+        // Neuron 0 follows unit 0, neuron 1 follows unit 1; the units are anti-correlated.
+        let y0: Vec<f32> = a.iter().map(|v| v.max(0.0)).collect();
+        let y1: Vec<f32> = a.iter().map(|v| (-v).max(0.0) + 0.01 * b[0]).collect();
+        let data = recorded(
+            vec![a.clone(), a.iter().map(|v| -v).collect()],
+            vec![y0, y1],
+        );
+        let right = UnitMapping {
+            channels: vec![0, 1],
+            units: vec![0, 1],
+            orientations: vec![0.0, 180.0],
+        };
+        let circuit_fit = data.calibrate(&right, true, CalibrationFit::Moments);
+        assert_eq!(circuit_fit.degenerate_count(), 0, "{circuit_fit:?}");
+        let swapped = UnitMapping {
+            units: vec![1, 0],
+            ..right.clone()
+        };
+        // The old control: the circuit's fit redone on the wrong mapping is a constant, and
+        // says so.
+        let redone = data.calibrate(&swapped, true, CalibrationFit::Moments);
+        assert_eq!(redone.gains, [0.0, 0.0]);
+        assert_eq!(redone.degenerate_count(), 2);
+        let circuit = CircuitReplacement {
+            circuit: std::sync::Arc::new(Relay {
+                tap: Tap::INPUT,
+                variant: Variant::Bvlc,
+                channels: vec![0, 1],
+                correlations: vec![1.0, 1.0],
+                split: "fixture".into(),
+                device: Default::default(),
+            }),
+            mapping: right,
+            calibration: circuit_fit.clone(),
+            device: Default::default(),
+        };
+        let frozen = ControlFit::Frozen.calibrate(&circuit, &swapped, &data);
+        assert_eq!(frozen.gains, circuit_fit.gains);
+        assert_eq!(frozen.biases, circuit_fit.biases);
+        let refit = ControlFit::Refit.calibrate(&circuit, &swapped, &data);
+        assert!(refit.gains.iter().all(|g| *g > 0.0), "{refit:?}");
+        assert_eq!(refit.degenerate_count(), 0, "{refit:?}");
+        assert_eq!(refit.fit, CalibrationFit::PositiveMoments);
+        assert_eq!(refit.scope, "neuron");
     }
 
     #[test]
     fn control_names_say_what_they_control() {
         assert_eq!(
-            Control::Rotated { degrees: 90 }.arm_name("replace-x"),
-            "replace-x~rot90"
+            Control::Rotated {
+                degrees: 90,
+                fit: Some(ControlFit::Refit)
+            }
+            .arm_name("replace-x"),
+            "replace-x~rot90-refit"
         );
         assert_eq!(
-            Control::Shuffled { seed: 0 }.arm_name("replace-x"),
+            Control::Shuffled {
+                seed: 0,
+                fit: Some(ControlFit::Frozen)
+            }
+            .arm_name("replace-x"),
+            "replace-x~shuffled-frozen"
+        );
+        // Results written before the two calibrations keep their names.
+        assert_eq!(
+            Control::Shuffled { seed: 0, fit: None }.arm_name("replace-x"),
             "replace-x~shuffled"
         );
     }

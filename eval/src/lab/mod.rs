@@ -21,7 +21,7 @@ pub mod replace;
 pub mod session;
 
 pub use arm::{Ablation, Arm, ArmInfo, ArmKind, Removal};
-pub use controls::Control;
+pub use controls::{Control, ControlFit};
 pub use provenance::{Provenance, RESULTS_VERSION};
 pub use replace::{FitSets, build_replacement, build_replacement_with_data, remapped};
 pub use session::{DeviceChoice, Session, SessionConfig, WeightsChoice};

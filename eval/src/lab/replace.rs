@@ -9,7 +9,7 @@ use aann_circuits::{Circuit, CircuitReplacement, PixelStage, UnitMapping};
 use aann_data::{ImageSet, Preprocess};
 use aann_model::Family;
 
-use super::Session;
+use super::{ControlFit, Session};
 use crate::EvalError;
 use crate::circuits::{CalibrationData, CircuitChoice, build_circuit, upstream_tap};
 use crate::means::describe_set;
@@ -134,15 +134,14 @@ pub fn build_replacement_with_data(
 }
 
 /// The same circuit with another mapping of its units onto the neurons, calibrated on the
-/// same data with the same scope and fit (the shuffled and rotated controls, the
-/// replacement null).
+/// same data as `fit` says (the shuffled and rotated controls, the replacement null).
 pub fn remapped(
     replacement: &CircuitReplacement,
     mapping: UnitMapping,
     data: &CalibrationData,
+    fit: ControlFit,
 ) -> Arc<CircuitReplacement> {
-    let per_neuron = replacement.calibration.scope == "neuron";
-    let calibration = data.calibrate(&mapping, per_neuron, replacement.calibration.fit);
+    let calibration = fit.calibrate(replacement, &mapping, data);
     Arc::new(CircuitReplacement {
         circuit: replacement.circuit.clone(),
         mapping,
