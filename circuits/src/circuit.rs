@@ -316,6 +316,7 @@ impl CalibrationFit {
         let mut degenerate = diagnose(x, y, gain, bias);
         if self == CalibrationFit::PositiveMoments
             && degenerate.is_none()
+            && gain > 0.0
             && gain >= 0.999_999 * gain_bound(x, y)
         {
             degenerate = Some(Degeneracy::GainClipped);
@@ -353,6 +354,8 @@ pub enum Degeneracy {
     ConstantOutput,
     /// The gain reached its bound ([`GAIN_BOUND`] × the ratio of the deviations).
     GainClipped,
+    /// The neuron, the gain or the bias is not a finite number.
+    NotFinite,
 }
 
 impl Degeneracy {
@@ -363,6 +366,7 @@ impl Degeneracy {
             Degeneracy::NonPositiveGain => "gain ≤ 0 (a constant)",
             Degeneracy::ConstantOutput => "constant output",
             Degeneracy::GainClipped => "gain clipped",
+            Degeneracy::NotFinite => "not finite",
         }
     }
 }
@@ -401,10 +405,13 @@ fn gain_bound(x: &[f32], y: &[f32]) -> f64 {
 }
 
 /// The stated rule by which every calibrated unit of every arm is judged, on the images it
-/// was fitted on: a flat input first, then a gain ≤ 0, then an output whose deviation is
-/// below 1% of the neuron's. A neuron that itself never varies is not held against the unit.
+/// was fitted on: a number that is not finite first, then a flat input, then a gain ≤ 0,
+/// then an output whose deviation is below 1% of the neuron's. A neuron that itself never varies is not held against the unit.
 pub fn diagnose(x: &[f32], y: &[f32], gain: f64, bias: f64) -> Option<Degeneracy> {
     let (_, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
+    if !(sy.is_finite() && gain.is_finite() && bias.is_finite()) {
+        return Some(Degeneracy::NotFinite);
+    }
     if sy == 0.0 {
         return None;
     }
@@ -416,6 +423,41 @@ pub fn diagnose(x: &[f32], y: &[f32], gain: f64, bias: f64) -> Option<Degeneracy
     }
     let (_, so) = mean_sd(&mut x.iter().map(|a| (gain * f64::from(*a) + bias).max(0.0)));
     (so < 0.01 * sy).then_some(Degeneracy::ConstantOutput)
+}
+
+/// The inputs of a unit sorted, with suffix sums: the mean and deviation of
+/// `ReLU(g · x + b)` for any `g > 0` and `b` in `O(log n)` (the positions above `−b/g` by
+/// binary search, their sums of `x` and `x²` from the suffix sums).
+struct SortedInput {
+    x: Vec<f64>,
+    /// `s1[i] = Σ_{j ≥ i} x_j`, `s2[i] = Σ_{j ≥ i} x_j²` (one more entry, 0, at the end).
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+}
+
+impl SortedInput {
+    fn new(x: &[f32]) -> Self {
+        let mut x: Vec<f64> = x.iter().map(|v| f64::from(*v)).collect();
+        x.sort_by(f64::total_cmp);
+        let n = x.len();
+        let (mut s1, mut s2) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+        for i in (0..n).rev() {
+            s1[i] = s1[i + 1] + x[i];
+            s2[i] = s2[i + 1] + x[i] * x[i];
+        }
+        SortedInput { x, s1, s2 }
+    }
+
+    /// Mean and population deviation of `ReLU(g · x + b)`, `g > 0`.
+    fn moments(&self, g: f64, b: f64) -> (f64, f64) {
+        let n = self.x.len().max(1) as f64;
+        let i = self.x.partition_point(|v| g * v + b <= 0.0);
+        let k = (self.x.len() - i) as f64;
+        let sum = g * self.s1[i] + b * k;
+        let sq = g * g * self.s2[i] + 2.0 * g * b * self.s1[i] + b * b * k;
+        let m = sum / n;
+        (m, (sq / n - m * m).max(0.0).sqrt())
+    }
 }
 
 /// `y ≈ ReLU(g · x + b)` with the output's mean and standard deviation matched to `y`'s and
@@ -436,20 +478,19 @@ pub fn fit_relu_positive_moments(x: &[f32], y: &[f32]) -> (f64, f64, f64) {
             .sum::<f64>()
             / n
     };
-    if x.is_empty() || is_flat(x) || sy == 0.0 {
+    if x.is_empty() || is_flat(x) || !(sy > 0.0) {
         return (0.0, my, mse(0.0, my));
     }
     let bound = GAIN_BOUND * sy / sx;
-    let reach = x.iter().fold(0f64, |m, v| m.max(f64::from(v.abs())));
-    let out =
-        |g: f64, b: f64| mean_sd(&mut x.iter().map(move |a| (g * f64::from(*a) + b).max(0.0)));
+    let sorted = SortedInput::new(x);
+    let reach = sorted.x[0].abs().max(sorted.x[sorted.x.len() - 1].abs());
     // The bias that gives the neuron's mean at gain `g` (bisection: every position clipped
     // at the low end, every one above the mean at the high end).
     let mean_bias = |g: f64| {
         let (mut lo, mut hi) = (-g * reach - 1.0, my + g * reach + 1.0);
         for _ in 0..100 {
             let mid = 0.5 * (lo + hi);
-            if out(g, mid).0 < my {
+            if sorted.moments(g, mid).0 < my {
                 lo = mid;
             } else {
                 hi = mid;
@@ -459,9 +500,9 @@ pub fn fit_relu_positive_moments(x: &[f32], y: &[f32]) -> (f64, f64, f64) {
     };
     let mut g = sy / sx;
     let mut b = mean_bias(g);
-    for _ in 0..20 {
+    for _ in 0..50 {
         let g0 = g;
-        let (_, sp) = out(g, b);
+        let (_, sp) = sorted.moments(g, b);
         g = if sp > 0.0 {
             (g * sy / sp).min(bound)
         } else {
@@ -623,7 +664,7 @@ mod tests {
     #[test]
     fn a_neuron_too_sparse_for_its_unit_gets_a_clipped_gain_and_says_so() {
         // The neuron fires at 2 positions in 2,000 (mean/deviation 0.03); a uniform input
-        // would need a gain of about 10⁶ × sd(y)/sd(x) to match that: the bound holds it.
+        // would need a gain of about 10⁴ × sd(y)/sd(x) to match that: the bound holds it.
         let x: Vec<f32> = (0..2000)
             .map(|i| ((i * 37 % 2000) as f32 - 1000.0) / 1000.0)
             .collect();
@@ -646,7 +687,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Whatever the data, no fit returns a (nearly) constant output without saying why.
+        /// Whatever the data, no fit returns a (nearly) constant output without saying why;
+        /// an unflagged positive moment fit has the neuron's mean and deviation; a neuron that
+        /// never varies is never held against its unit.
         #[test]
         fn no_fit_is_silently_constant(
             xs in proptest::collection::vec(-50.0f32..50.0, 20..200),
@@ -659,18 +702,64 @@ mod tests {
                 .enumerate()
                 .map(|(i, v)| (slope * v + offset + noise * (((i * 7919) % 13) as f32 / 6.0 - 1.0)).max(0.0))
                 .collect();
+            let (my, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
             for fit in [CalibrationFit::LeastSquares, CalibrationFit::Moments, CalibrationFit::PositiveMoments] {
                 let u = fit.fit_unit(&xs, &y);
-                let (_, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
-                let (_, so) = mean_sd(&mut xs.iter().map(|a| (u.gain * f64::from(*a) + u.bias).max(0.0)));
+                let (mo, so) = mean_sd(&mut xs.iter().map(|a| (u.gain * f64::from(*a) + u.bias).max(0.0)));
                 proptest::prop_assert!(u.gain.is_finite() && u.bias.is_finite());
                 if sy > 0.0 && so < 0.01 * sy {
                     proptest::prop_assert!(u.degenerate.is_some(), "{fit:?} {u:?}");
                 }
+                if sy == 0.0 {
+                    proptest::prop_assert!(u.degenerate.is_none(), "{fit:?} {u:?}");
+                }
                 if fit == CalibrationFit::PositiveMoments {
                     proptest::prop_assert!(u.gain >= 0.0);
+                    if u.degenerate.is_none() && sy > 0.0 {
+                        proptest::prop_assert!((mo - my).abs() <= 1e-6 * my.max(1.0), "{mo} {my}");
+                        proptest::prop_assert!((so - sy).abs() <= 1e-2 * sy, "{so} {sy}");
+                    }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_neuron_that_never_varies_and_a_nan_are_judged_by_the_rule() {
+        let x: Vec<f32> = (0..100).map(|i| i as f32).collect();
+        let still = vec![1.5f32; 100];
+        for fit in [CalibrationFit::Moments, CalibrationFit::PositiveMoments] {
+            assert_eq!(fit.fit_unit(&x, &still).degenerate, None, "{fit:?}");
+        }
+        let mut y: Vec<f32> = x.iter().map(|v| v * 0.5).collect();
+        y[7] = f32::NAN;
+        assert_eq!(diagnose(&x, &y, 1.0, 0.0), Some(Degeneracy::NotFinite));
+        assert_eq!(diagnose(&x, &x, f64::NAN, 0.0), Some(Degeneracy::NotFinite));
+    }
+
+    #[test]
+    fn the_sorted_moments_equal_the_direct_ones() {
+        let x: Vec<f32> = (0..997)
+            .map(|i| ((i * 389 % 997) as f32 - 400.0) / 37.0)
+            .collect();
+        let sorted = SortedInput::new(&x);
+        for (g, b) in [
+            (1.0, 0.0),
+            (0.3, 2.5),
+            (4.0, -30.0),
+            (2.0, -1e6),
+            (0.5, 1e3),
+        ] {
+            let direct = mean_sd(&mut x.iter().map(|a| (g * f64::from(*a) + b).max(0.0)));
+            let fast = sorted.moments(g, b);
+            assert!(
+                (direct.0 - fast.0).abs() <= 1e-9 * direct.0.abs().max(1.0),
+                "{direct:?} {fast:?}"
+            );
+            assert!(
+                (direct.1 - fast.1).abs() <= 1e-6 * direct.1.abs().max(1.0),
+                "{direct:?} {fast:?}"
+            );
         }
     }
 }

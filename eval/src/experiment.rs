@@ -29,7 +29,7 @@ use crate::circuits::CalibrationData;
 use crate::circuits::{CircuitChoice, TuningComparison, compare_tuning, median};
 use crate::evaluator::Evaluator;
 use crate::lab::arm::into_conditions;
-use crate::lab::controls::{deranged_mapping, derangements, fit_relay};
+use crate::lab::controls::{derangements, fit_relay, shuffled_control};
 use crate::lab::faithfulness::{self, Faithfulness};
 use crate::lab::lineage::{UpperCircuit, lineage_arms};
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
@@ -434,6 +434,20 @@ pub fn run_experiment(
             "run.tuning_orientations must be at least 1".into(),
         ));
     }
+    let st = &spec.statistics;
+    if !(st.level > 0.5 && st.level < 1.0) {
+        return Err(EvalError::Spec(format!(
+            "statistics.level = {}: expected a confidence level between 0.5 and 1 (e.g. 0.95)",
+            st.level
+        )));
+    }
+    if !(st.equivalence_margin > 0.0 && st.equivalence_margin.is_finite()) {
+        return Err(EvalError::Spec(format!(
+            "statistics.equivalence_margin = {}: expected a positive fraction of the \
+             zero-ablation's gap (e.g. 0.2)",
+            st.equivalence_margin
+        )));
+    }
 
     let model = session.model();
     let calibration_set = calibration_set_of(spec, &tune);
@@ -504,7 +518,7 @@ pub fn run_experiment(
             let fit = Some(how);
             if spec.controls.shuffled {
                 let seed = spec.statistics.seed;
-                let mapping = deranged_mapping(&replacement.mapping, seed, &HashSet::new());
+                let mapping = shuffled_control(&replacement.mapping, seed);
                 wrong.push((Control::Shuffled { seed, fit }, mapping, how));
             }
             for degrees in &spec.controls.rotations {
@@ -1356,7 +1370,7 @@ fn run_mapping_null(
         vec![ControlFit::Frozen]
     };
     // The same derangements under each calibration, all different from one another.
-    let draws = derangements(&replacement.mapping, spec.seed, spec.shuffles);
+    let draws = derangements(&replacement.mapping, spec.seed, spec.shuffles)?;
     let mut arms = Vec::new();
     // Per calibration, each draw's arm name and its number of degenerate units.
     let mut by_fit: HashMap<ControlFit, Vec<(String, usize)>> = HashMap::new();

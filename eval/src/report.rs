@@ -459,16 +459,23 @@ pub fn nulls_text(r: &ExperimentResult) -> String {
             Some(crate::lab::ControlFit::Refit) => "the same derangements refitted per neuron",
             None => "shuffles of the mapping (each calibrated the same way)",
         };
-        let draws = |d: &crate::experiment::NullDraws, fit| {
+        let draws = |d: &crate::experiment::NullDraws, fit: Option<crate::lab::ControlFit>| {
+            // Results written before draws were checked say nothing of their distinctness.
+            let checked = if fit.is_some() {
+                format!(
+                    "; {} distinct, {} with degenerate units",
+                    d.distinct_losses, d.degenerate_draws
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{} {} have {:.4} on average (median {:.4}, best {:.4}; {} distinct, {} with degenerate units); {} do as well: empirical p = {}, the circuit at the {:.1}th percentile",
+                "{} {} have {:.4} on average (median {:.4}, best {:.4}{checked}); {} do as well: empirical p = {}, the circuit at the {:.1}th percentile",
                 d.shuffled_loss.len(),
                 how(fit),
                 d.comparison.null_mean,
                 crate::circuits::median(&d.shuffled_loss),
                 d.comparison.null_min,
-                d.distinct_losses,
-                d.degenerate_draws,
                 d.comparison.as_or_more_extreme,
                 crate::summary::format_p(d.comparison.p_value),
                 d.comparison.percentile

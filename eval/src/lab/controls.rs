@@ -137,12 +137,13 @@ fn fit_suffix(fit: Option<ControlFit>) -> String {
 /// its own unit (a derangement of the unit values: where two neurons share a unit, neither
 /// gets it back). `avoid` lists unit vectors already drawn, never drawn again. Seeded
 /// shuffles are tried in turn; where no derangement exists (one unit for most neurons), the
-/// draw with the fewest neurons left on their own unit is taken.
+/// draw with the fewest neurons left on their own unit is taken. `None` when every draw
+/// tried was in `avoid`.
 pub fn deranged_mapping(
     mapping: &UnitMapping,
     seed: u64,
     avoid: &HashSet<Vec<usize>>,
-) -> UnitMapping {
+) -> Option<UnitMapping> {
     let k = mapping.units.len();
     let mut best: Option<(usize, Vec<usize>)> = None;
     for attempt in 0..4096u64 {
@@ -164,23 +165,40 @@ pub fn deranged_mapping(
             break;
         }
     }
-    UnitMapping {
+    best.map(|(_, units)| UnitMapping {
         channels: mapping.channels.clone(),
-        units: best.map_or_else(|| mapping.units.clone(), |b| b.1),
+        units,
         orientations: mapping.orientations.clone(),
-    }
+    })
 }
 
-/// `count` deranged mappings, all different, seeded from `seed` (the replacement null).
-pub fn derangements(mapping: &UnitMapping, seed: u64, count: usize) -> Vec<UnitMapping> {
+/// The shuffled control's mapping: a derangement, seeded.
+pub fn shuffled_control(mapping: &UnitMapping, seed: u64) -> UnitMapping {
+    deranged_mapping(mapping, seed, &HashSet::new()).expect("nothing to avoid: a draw is found")
+}
+
+/// `count` deranged mappings, all different from one another and from the circuit's own,
+/// seeded from `seed` (the replacement null). Refused when the mapping has fewer distinct
+/// rearrangements than that (a family of one or two neurons, or one unit for all).
+pub fn derangements(
+    mapping: &UnitMapping,
+    seed: u64,
+    count: usize,
+) -> Result<Vec<UnitMapping>, EvalError> {
     let mut seen: HashSet<Vec<usize>> = HashSet::from([mapping.units.clone()]);
-    (0..count)
-        .map(|i| {
-            let m = deranged_mapping(mapping, seed.wrapping_add(i as u64), &seen);
-            seen.insert(m.units.clone());
-            m
-        })
-        .collect()
+    let mut draws = Vec::with_capacity(count);
+    for i in 0..count {
+        let m = deranged_mapping(mapping, seed.wrapping_add(i as u64), &seen).ok_or_else(|| {
+            EvalError::Spec(format!(
+                "mapping_null.shuffles = {count}: only {i} different rearrangements of the unit \
+                 mapping {:?} were found; ask for fewer",
+                mapping.units
+            ))
+        })?;
+        seen.insert(m.units.clone());
+        draws.push(m);
+    }
+    Ok(draws)
 }
 
 /// Every neuron replaced by one channel of `tap`, position by position.
@@ -376,14 +394,14 @@ mod tests {
     fn a_derangement_moves_every_neuron_and_depends_on_its_seed() {
         let m = mapping();
         let none = HashSet::new();
-        let a = deranged_mapping(&m, 1, &none);
+        let a = deranged_mapping(&m, 1, &none).unwrap();
         let mut sorted = a.units.clone();
         sorted.sort();
         assert_eq!(sorted, m.units, "the same units, permuted");
         assert!(a.units.iter().zip(&m.units).all(|(x, y)| x != y), "{a:?}");
         assert_eq!(a.channels, m.channels);
-        assert_eq!(deranged_mapping(&m, 1, &none), a, "seeded");
-        let others: Vec<UnitMapping> = (2..6).map(|s| deranged_mapping(&m, s, &none)).collect();
+        assert_eq!(shuffled_control(&m, 1), a, "seeded");
+        let others: Vec<UnitMapping> = (2..6).map(|s| shuffled_control(&m, s)).collect();
         assert!(others.iter().any(|o| o.units != a.units));
     }
 
@@ -395,7 +413,7 @@ mod tests {
             units: (0..16).chain([3]).collect(),
             orientations: vec![0.0; 17],
         };
-        let draws = derangements(&m, 7, 300);
+        let draws = derangements(&m, 7, 300).unwrap();
         let distinct: HashSet<&Vec<usize>> = draws.iter().map(|d| &d.units).collect();
         assert_eq!(distinct.len(), 300);
         for d in &draws {
@@ -408,7 +426,7 @@ mod tests {
             units: vec![0, 0, 0, 0, 1],
             orientations: vec![0.0; 5],
         };
-        let d = deranged_mapping(&crowded, 0, &HashSet::new());
+        let d = shuffled_control(&crowded, 0);
         let kept = d
             .units
             .iter()
@@ -416,6 +434,11 @@ mod tests {
             .filter(|(a, b)| a == b)
             .count();
         assert_eq!(kept, 3, "{d:?}");
+        // Only 5 different arrangements of [0, 0, 0, 0, 1] exist, one of them the
+        // circuit's own: asking for 5 draws is refused, naming the count found.
+        let err = derangements(&crowded, 0, 5).unwrap_err().to_string();
+        assert!(err.contains("only 4 different"), "{err}");
+        assert_eq!(derangements(&crowded, 0, 4).unwrap().len(), 4);
     }
 
     fn recorded(units: Vec<Vec<f32>>, natural: Vec<Vec<f32>>) -> CalibrationData {
@@ -441,7 +464,11 @@ mod tests {
             .collect();
         // Neuron 0 follows unit 0, neuron 1 follows unit 1; the units are anti-correlated.
         let y0: Vec<f32> = a.iter().map(|v| v.max(0.0)).collect();
-        let y1: Vec<f32> = a.iter().map(|v| (-v).max(0.0) + 0.01 * b[0]).collect();
+        let y1: Vec<f32> = a
+            .iter()
+            .zip(&b)
+            .map(|(v, w)| ((-v).max(0.0) + 0.05 * w).max(0.0))
+            .collect();
         let data = recorded(
             vec![a.clone(), a.iter().map(|v| -v).collect()],
             vec![y0, y1],
