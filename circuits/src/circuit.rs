@@ -408,8 +408,8 @@ fn gain_bound(x: &[f32], y: &[f32]) -> f64 {
 /// was fitted on: a number that is not finite first, then a flat input, then a gain ≤ 0,
 /// then an output whose deviation is below 1% of the neuron's. A neuron that itself never varies is not held against the unit.
 pub fn diagnose(x: &[f32], y: &[f32], gain: f64, bias: f64) -> Option<Degeneracy> {
-    let (_, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
-    if !(sy.is_finite() && gain.is_finite() && bias.is_finite()) {
+    let (my, sy) = mean_sd(&mut y.iter().map(|v| f64::from(*v)));
+    if !(my.is_finite() && sy.is_finite() && gain.is_finite() && bias.is_finite()) {
         return Some(Degeneracy::NotFinite);
     }
     if sy == 0.0 {
