@@ -478,7 +478,7 @@ pub fn fit_relu_positive_moments(x: &[f32], y: &[f32]) -> (f64, f64, f64) {
             .sum::<f64>()
             / n
     };
-    if x.is_empty() || is_flat(x) || !(sy > 0.0) {
+    if x.is_empty() || is_flat(x) || sy.is_nan() || sy <= 0.0 {
         return (0.0, my, mse(0.0, my));
     }
     let bound = GAIN_BOUND * sy / sx;

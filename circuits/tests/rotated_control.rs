@@ -33,7 +33,7 @@ fn tuning(circuit: &PixelCurveCircuit, device: &Device) -> Vec<Vec<f32>> {
     let batch = Tensor::<4>::from_data(TensorData::new(planes, [n, 3, s, s]), device);
     let units = circuit.units(&HashMap::from([(Tap::INPUT, batch)]));
     let [_, k, h, w] = units.dims();
-    let v = units.into_data().to_vec::<f32>().unwrap();
+    let v = units.into_data().try_to_vec::<f32>().unwrap();
     (0..k)
         .map(|u| {
             (0..n)

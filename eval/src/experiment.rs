@@ -435,13 +435,13 @@ pub fn run_experiment(
         ));
     }
     let st = &spec.statistics;
-    if !(st.level > 0.5 && st.level < 1.0) {
+    if st.level.is_nan() || st.level <= 0.5 || st.level >= 1.0 {
         return Err(EvalError::Spec(format!(
             "statistics.level = {}: expected a confidence level between 0.5 and 1 (e.g. 0.95)",
             st.level
         )));
     }
-    if !(st.equivalence_margin > 0.0 && st.equivalence_margin.is_finite()) {
+    if !st.equivalence_margin.is_finite() || st.equivalence_margin <= 0.0 {
         return Err(EvalError::Spec(format!(
             "statistics.equivalence_margin = {}: expected a positive fraction of the \
              zero-ablation's gap (e.g. 0.2)",

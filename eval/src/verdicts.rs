@@ -150,7 +150,7 @@ pub fn judge(inputs: &VerdictInputs<'_>) -> Result<Verdicts, EvalError> {
                 circuit: v.b.clone(),
                 against: v.a.clone(),
                 metric,
-                difference: m.difference.clone(),
+                difference: m.difference,
                 p_value: if degenerate_control { None } else { m.p_value },
                 p_adjusted: None,
                 verdict: Judgement::DegenerateControl,
@@ -216,7 +216,7 @@ fn equivalence(inputs: &VerdictInputs<'_>) -> Result<Vec<EquivalenceRow>, EvalEr
                 continue;
             };
             let gap = mean(&z) - mean(&b);
-            if !(gap > 0.0) {
+            if gap.is_nan() || gap <= 0.0 {
                 continue;
             }
             let margin = inputs.equivalence_margin * gap;
