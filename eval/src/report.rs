@@ -238,7 +238,7 @@ fn verdict_table(r: &ExperimentResult) -> String {
     use crate::verdicts::{VerdictRow, in_words};
     let v = &r.verdicts;
     let mut s = format!(
-        "Verdicts from Holm-adjusted p-values (family-wise α = {}; the family: {}). Intervals are the unadjusted {:.0}% paired t intervals.\n\n",
+        "Verdicts from Holm-adjusted p-values (family-wise α = {:.3}; the family: {}). Intervals are the unadjusted {:.0}% paired t intervals.\n\n",
         v.alpha,
         v.family,
         100.0 * r.summary.level
@@ -298,7 +298,7 @@ pub fn equivalence_table(r: &ExperimentResult) -> String {
         return String::new();
     };
     let mut s = format!(
-        "Equivalence to the natural network: a two-one-sided t test of whether the arm's mean difference from the baseline lies within {:.0}% of the zero-ablation's (the margin, in nats); {:.0}% intervals; equivalent when the Holm-adjusted p (over these {} tests) is below {}.\n\n",
+        "Equivalence to the natural network: a two-one-sided t test of whether the arm's mean difference from the baseline lies within {:.0}% of the zero-ablation's (the margin, in nats); {:.0}% intervals; equivalent when the Holm-adjusted p (over these {} tests) is below {:.3}.\n\n",
         100.0 * first.margin_fraction,
         100.0 * first.test.difference.ci.level,
         rows.len(),
@@ -331,43 +331,54 @@ pub fn equivalence_table(r: &ExperimentResult) -> String {
     s
 }
 
-/// Structure at the units (Markdown): each circuit's per-unit r against each of its
-/// controls', paired across the units.
+/// Structure at the units (Markdown): one row per circuit and split, one column per other
+/// arm (the relay, each structure control): the circuit's per-unit r minus the other's,
+/// paired across the units, with its t interval and the units where the circuit is closer.
 pub fn units_table(r: &ExperimentResult) -> String {
-    let rows: Vec<_> = r
-        .verdicts
-        .units
-        .iter()
-        .filter(|u| u.statistic == "r")
-        .collect();
+    let rows: Vec<_> = r.verdicts.units.iter().filter(|u| u.statistic == "r").collect();
     if rows.is_empty() {
         return String::new();
     }
+    // The other arm named relative to its circuit: `~shuffled-frozen`, `control-relay`.
+    let column = |u: &crate::verdicts::UnitComparison| {
+        u.against
+            .strip_prefix(u.circuit.as_str())
+            .unwrap_or(&u.against)
+            .to_string()
+    };
+    let mut columns: Vec<String> = Vec::new();
+    let mut lines: Vec<(String, String)> = Vec::new();
+    for u in &rows {
+        let c = column(u);
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+        let line = (u.circuit.clone(), u.split.clone());
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
     let mut s = String::from(
-        "Structure at the units: each circuit's per-unit correlation with its natural neuron minus the other arm's, paired across the units (t interval; raw p).\n\n",
+        "Structure at the units: each circuit's per-unit correlation r with its natural neuron minus the other arm's, paired across the units (mean [95% t interval], units where the circuit is closer).\n\n",
     );
-    let _ = writeln!(
-        s,
-        "| circuit | against | split | Δ r (circuit − it) | p | units where the circuit is closer |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|");
-    for u in rows {
-        let d = &u.comparison.difference;
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {:+.3} [{:+.3}, {:+.3}] | {} | {} of {} |",
-            u.circuit,
-            u.against,
-            u.split,
-            d.point,
-            d.ci.lo,
-            d.ci.hi,
-            u.comparison
-                .p_value
-                .map_or("-".into(), crate::summary::format_p),
-            u.circuit_better,
-            u.comparison.n
-        );
+    let _ = writeln!(s, "| circuit | split | {} |", columns.join(" | "));
+    let _ = writeln!(s, "|---|---|{}", "---|".repeat(columns.len()));
+    for (circuit, split) in lines {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                rows.iter()
+                    .find(|u| u.circuit == circuit && u.split == split && column(u) == *c)
+                    .map_or("-".into(), |u| {
+                        let d = &u.comparison.difference;
+                        format!(
+                            "{:+.2} [{:+.2}, {:+.2}], {}/{}",
+                            d.point, d.ci.lo, d.ci.hi, u.circuit_better, u.comparison.n
+                        )
+                    })
+            })
+            .collect();
+        let _ = writeln!(s, "| {circuit} | {split} | {} |", cells.join(" | "));
     }
     s
 }

@@ -130,7 +130,7 @@ pub struct VerdictInputs<'a> {
 /// The verdict tables: Holm over the circuit-versus-control family, TOST equivalence, the
 /// per-unit comparisons and the identical arms.
 pub fn judge(inputs: &VerdictInputs<'_>) -> Result<Verdicts, EvalError> {
-    let alpha = 1.0 - inputs.level;
+    let alpha = alpha_of(inputs.level);
     let degenerate: HashMap<&str, usize> = inputs
         .calibrations
         .iter()
@@ -185,8 +185,13 @@ pub fn judge(inputs: &VerdictInputs<'_>) -> Result<Verdicts, EvalError> {
     })
 }
 
-/// TOST of every circuit and control against the baseline, in cross-entropy and KL, the
-/// margin a fraction of the zero-ablation's mean difference.
+/// `1 − level`, rounded to 12 digits (0.05, not 0.050000000000000044).
+fn alpha_of(level: f64) -> f64 {
+    ((1.0 - level) * 1e12).round() / 1e12
+}
+
+/// TOST of every circuit, the relay and the fitted bounds against the baseline, in
+/// cross-entropy and KL, the margin a fraction of the zero-ablation's mean difference.
 fn equivalence(inputs: &VerdictInputs<'_>) -> Result<Vec<EquivalenceRow>, EvalError> {
     let by_name: HashMap<&str, &ConditionOutcomes> =
         inputs.outcomes.iter().map(|o| (o.name(), o)).collect();
@@ -196,13 +201,19 @@ fn equivalence(inputs: &VerdictInputs<'_>) -> Result<Vec<EquivalenceRow>, EvalEr
     ) else {
         return Ok(Vec::new());
     };
-    let alpha = 1.0 - inputs.level;
+    let alpha = alpha_of(inputs.level);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let mut rows = Vec::new();
-    let judged = inputs
-        .arms
-        .iter()
-        .filter(|a| matches!(a.kind, ArmKind::Replace { .. } | ArmKind::Control { .. }));
+    let judged = inputs.arms.iter().filter(|a| {
+        matches!(
+            a.kind,
+            ArmKind::Replace { .. }
+                | ArmKind::Control {
+                    control: crate::lab::Control::Relay { .. } | crate::lab::Control::Readout { .. },
+                    ..
+                }
+        )
+    });
     for arm in judged {
         let Some(o) = by_name.get(arm.name.as_str()) else {
             continue;
