@@ -1483,11 +1483,7 @@ fn describe_degenerate(c: &ArmCalibration) -> String {
         c.arm,
         c.degenerate.len(),
         c.units,
-        c.degenerate
-            .iter()
-            .map(|d| format!("{}: {}", d.channel, d.why.describe()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        c.degenerate_units()
     )
 }
 

@@ -335,7 +335,12 @@ pub fn equivalence_table(r: &ExperimentResult) -> String {
 /// arm (the relay, each structure control): the circuit's per-unit r minus the other's,
 /// paired across the units, with its t interval and the units where the circuit is closer.
 pub fn units_table(r: &ExperimentResult) -> String {
-    let rows: Vec<_> = r.verdicts.units.iter().filter(|u| u.statistic == "r").collect();
+    let rows: Vec<_> = r
+        .verdicts
+        .units
+        .iter()
+        .filter(|u| u.statistic == "r")
+        .collect();
     if rows.is_empty() {
         return String::new();
     }
@@ -393,11 +398,7 @@ pub fn degenerate_text(r: &ExperimentResult) -> String {
             c.arm,
             c.degenerate.len(),
             c.units,
-            c.degenerate
-                .iter()
-                .map(|d| format!("{}: {}", d.channel, d.why.describe()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            c.degenerate_units()
         );
     }
     for (a, b) in &r.verdicts.identical_arms {

@@ -39,6 +39,17 @@ pub struct ArmCalibration {
     pub degenerate: Vec<DegenerateUnit>,
 }
 
+impl ArmCalibration {
+    /// The degenerate units in words: `326: gain clipped, 9: constant output`.
+    pub fn degenerate_units(&self) -> String {
+        self.degenerate
+            .iter()
+            .map(|d| format!("{}: {}", d.channel, d.why.describe()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// One degenerate unit: the natural channel it stands in for, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DegenerateUnit {
@@ -209,7 +220,8 @@ fn equivalence(inputs: &VerdictInputs<'_>) -> Result<Vec<EquivalenceRow>, EvalEr
             a.kind,
             ArmKind::Replace { .. }
                 | ArmKind::Control {
-                    control: crate::lab::Control::Relay { .. } | crate::lab::Control::Readout { .. },
+                    control: crate::lab::Control::Relay { .. }
+                        | crate::lab::Control::Readout { .. },
                     ..
                 }
         )
