@@ -450,7 +450,7 @@ pub fn nulls_text(r: &ExperimentResult) -> String {
     if let Some(n) = &r.null {
         let _ = writeln!(
             s,
-            "- Channel null: zero-ablating the family raises the loss by {:+.4} nats on the first {} test images; {} random {}sets of {} channels raise it by {:+.4} on average (max {:+.4}); {} of them are as harmful: empirical p = {} ({:.0} s in this run).",
+            "- Channel null: zero-ablating the family raises the loss by {:+.4} nats on {} test images; {} random {}sets of {} channels raise it by {:+.4} on average (max {:+.4}); {} of them are as harmful: empirical p = {} ({:.0} s in this run).",
             n.family_loss_increase,
             n.images,
             n.sets.len(),
