@@ -513,31 +513,39 @@ pub fn run_experiment(
     let mut controls: Vec<(String, Arc<CircuitReplacement>)> = Vec::new();
     for (name, replacement) in &replacements {
         let data = &calibration_data[name];
-        let mut wrong: Vec<(Control, UnitMapping, ControlFit)> = Vec::new();
-        for &how in &spec.controls.fits {
-            let fit = Some(how);
-            if spec.controls.shuffled {
-                let seed = spec.statistics.seed;
-                let mapping = shuffled_control(&replacement.mapping, seed);
-                wrong.push((Control::Shuffled { seed, fit }, mapping, how));
-            }
-            for degrees in &spec.controls.rotations {
-                let mapping = UnitMapping::by_orientation_turned(
-                    &family,
-                    replacement.circuit.as_ref(),
-                    *degrees as f64,
-                )
-                .map_err(EvalError::Spec)?;
-                wrong.push((
-                    Control::Rotated {
+        // The wrong mappings, each then calibrated every way the spec asks.
+        let mut wrong: Vec<(Option<i64>, UnitMapping)> = Vec::new();
+        if spec.controls.shuffled {
+            wrong.push((
+                None,
+                shuffled_control(&replacement.mapping, spec.statistics.seed),
+            ));
+        }
+        for degrees in &spec.controls.rotations {
+            let mapping = UnitMapping::by_orientation_turned(
+                &family,
+                replacement.circuit.as_ref(),
+                *degrees as f64,
+            )
+            .map_err(EvalError::Spec)?;
+            wrong.push((Some(*degrees), mapping));
+        }
+        let wrong = spec.controls.fits.iter().flat_map(|&how| {
+            wrong.iter().map(move |(turn, mapping)| {
+                let fit = Some(how);
+                let control = match turn {
+                    None => Control::Shuffled {
+                        seed: spec.statistics.seed,
+                        fit,
+                    },
+                    Some(degrees) => Control::Rotated {
                         degrees: *degrees,
                         fit,
                     },
-                    mapping,
-                    how,
-                ));
-            }
-        }
+                };
+                (control, mapping.clone(), how)
+            })
+        });
         for (control, mapping, how) in wrong {
             let r = remapped(replacement, mapping, data, how);
             let arm = Arm::control(control, Some(name.clone()), tap, r.clone());
