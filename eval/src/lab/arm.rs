@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use aann_circuits::CircuitReplacement;
 use aann_model::{ChannelSet, Condition, Edit, Intervention, Tap, Variant};
 
+/// The unmodified network's arm name in records and reports: every experiment's first arm.
+pub const BASELINE: &str = "baseline";
+
 /// How a family's channels are removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,7 +116,7 @@ pub struct ArmInfo {
 impl ArmInfo {
     pub fn baseline() -> Self {
         ArmInfo {
-            name: "baseline".into(),
+            name: BASELINE.into(),
             kind: ArmKind::Baseline,
             description: "none".into(),
         }

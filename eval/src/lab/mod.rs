@@ -20,7 +20,7 @@ pub mod readout;
 pub mod replace;
 pub mod session;
 
-pub use arm::{Ablation, Arm, ArmInfo, ArmKind, Removal};
+pub use arm::{Ablation, Arm, ArmInfo, ArmKind, BASELINE, Removal};
 pub use controls::{Control, ControlFit};
 pub use provenance::{Provenance, RESULTS_VERSION};
 pub use replace::{FitSets, build_replacement, build_replacement_with_data, remapped};
