@@ -1,8 +1,8 @@
 //! aann: artificial artificial neural networks.
 //!
-//! This facade re-exports the workspace crates so that a researcher can depend on one crate.
+//! This facade re-exports the library crates so that a researcher can depend on one crate;
+//! the command line (`aann`, in `apps/cli`) is built on it and is not part of it.
 pub use aann_circuits as circuits;
-pub use aann_cli as cli;
 pub use aann_data as data;
 pub use aann_eval as eval;
 pub use aann_model as model;

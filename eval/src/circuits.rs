@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
@@ -13,12 +12,11 @@ use aann_circuits::{
     PixelCurveCircuit, PixelStage, UnitCalibration, UnitMapping, UpstreamCircuitSpec,
     UpstreamCurveCircuit,
 };
-use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
-use aann_model::{
-    ChannelSet, Condition, Edit, Family, Halt, InceptionV1, Intervention, Recorder, Tap,
-};
+use aann_data::ImageSet;
+use aann_model::{ChannelSet, Condition, Edit, Family, InceptionV1, Intervention, Tap};
 
 use crate::EvalError;
+use crate::lab::Feed;
 use crate::means::{ActivationStats, describe_set};
 use crate::tuning::{TuningGrid, TuningSpec, tune};
 
@@ -206,96 +204,6 @@ pub fn upstream_tap(choice: &CircuitChoice, base: &Path) -> Result<Option<Tap>, 
     }
 }
 
-/// Run `model` over `set` in batches, recording `reads` (and the input, as [`Tap::INPUT`])
-/// and stopping after the last of them; `visit` gets each batch's entries and taps.
-pub fn for_each_recorded_batch(
-    model: &InceptionV1,
-    set: &ImageSet,
-    preprocess: &Preprocess,
-    reads: &[Tap],
-    batch_size: usize,
-    mut visit: impl FnMut(&[aann_data::ImageEntry], &HashMap<Tap, Tensor<4>>) -> Result<(), EvalError>,
-) -> Result<(), EvalError> {
-    for batch in prefetch(
-        set,
-        *preprocess,
-        PrefetchConfig {
-            batch_size,
-            batches_ahead: 1,
-            start: 0,
-            threads: None,
-        },
-    )? {
-        if batch.entries.is_empty() {
-            continue;
-        }
-        let input = Tensor::<4>::from_data(
-            TensorData::new(batch.pixels.clone(), batch.shape()),
-            model.device(),
-        );
-        let mut recorder = Recorder::until_last(reads);
-        if let Err(Halt::Invalid(msg)) = model.run(Tap::INPUT, input.clone(), &mut recorder) {
-            return Err(EvalError::Results(msg));
-        }
-        let mut taps: HashMap<Tap, Tensor<4>> = recorder.recorded;
-        taps.insert(Tap::INPUT, input);
-        visit(&batch.entries, &taps)?;
-    }
-    Ok(())
-}
-
-/// Fit the circuit's output gain and bias so its units match the natural channels on a
-/// tune set: one pair for the whole family (`per_neuron = false`), or one per neuron.
-/// At most `max_points` (position, neuron) pairs per neuron are used, spread over images.
-#[allow(clippy::too_many_arguments)]
-pub fn calibrate(
-    model: &InceptionV1,
-    circuit: &dyn Circuit,
-    mapping: &UnitMapping,
-    target: Tap,
-    set: &ImageSet,
-    preprocess: &Preprocess,
-    per_neuron: bool,
-    batch_size: usize,
-) -> Result<Calibration, EvalError> {
-    calibrate_with(
-        model,
-        circuit,
-        mapping,
-        target,
-        set,
-        preprocess,
-        per_neuron,
-        CalibrationFit::LeastSquares,
-        batch_size,
-    )
-}
-
-/// [`calibrate`] with a choice of fit (least squares, or matched moments).
-#[allow(clippy::too_many_arguments)]
-pub fn calibrate_with(
-    model: &InceptionV1,
-    circuit: &dyn Circuit,
-    mapping: &UnitMapping,
-    target: Tap,
-    set: &ImageSet,
-    preprocess: &Preprocess,
-    per_neuron: bool,
-    fit: CalibrationFit,
-    batch_size: usize,
-) -> Result<Calibration, EvalError> {
-    let data = CalibrationData::record(
-        model,
-        circuit,
-        target,
-        &mapping.channels,
-        set,
-        preprocess,
-        batch_size,
-    )?;
-    Ok(data.calibrate(mapping, per_neuron, fit))
-}
-
 /// Every unit of a circuit and every natural neuron of a family, position by position, on
 /// the calibration images: recorded once, so that any mapping of units onto neurons (the
 /// circuit's own, and the shuffled or rotated controls) is calibrated on the same data with
@@ -312,14 +220,13 @@ pub struct CalibrationData {
 impl CalibrationData {
     /// Record `circuit`'s units and the natural `channels` at `target` over `set`.
     pub fn record(
-        model: &InceptionV1,
+        feed: &Feed<'_>,
         circuit: &dyn Circuit,
         target: Tap,
         channels: &[usize],
         set: &ImageSet,
-        preprocess: &Preprocess,
-        batch_size: usize,
     ) -> Result<Self, EvalError> {
+        let model = feed.model();
         let units_c = circuit.unit_count();
         let target_c = target.channels(model.variant());
         let mut units: Vec<Vec<f32>> = vec![Vec::new(); units_c];
@@ -327,7 +234,7 @@ impl CalibrationData {
             channels.iter().map(|c| (*c, Vec::new())).collect();
         let mut reads = circuit.reads();
         reads.push(target);
-        for_each_recorded_batch(model, set, preprocess, &reads, batch_size, |_, taps| {
+        feed.recorded(set, &reads, |_, taps| {
             let u = circuit.units(taps);
             let nat = taps[&target].clone();
             let [n, _, h, w] = nat.dims();

@@ -14,16 +14,15 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{Calibration, CircuitReplacement, UnitMapping};
-use aann_data::{ImageSet, Preprocess};
-use aann_model::{Family, InceptionV1, Tap};
+use aann_data::ImageSet;
+use aann_model::{Family, Tap};
 
 use crate::EvalError;
-use crate::circuits::for_each_recorded_batch;
 use crate::evaluator::Evaluator;
 use crate::experiment::{calibration_set_of, open_set, preprocess_of, session_config};
 use crate::lab::arm::into_conditions;
 use crate::lab::replace::build_circuit_of;
-use crate::lab::{Arm, DeviceChoice, Session, SessionConfig};
+use crate::lab::{Arm, DeviceChoice, Feed, Session, SessionConfig};
 use crate::means::describe_set;
 use crate::metrics::ImageRecord;
 use crate::records::read_records;
@@ -304,14 +303,8 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
     let tap = family.tap()?;
     let model = session.model();
     let calibration_set = calibration_set_of(&spec, &tune);
-    let circuit = build_circuit_of(
-        &session,
-        &spec.circuits[index],
-        &repo,
-        &calibration_set,
-        &preprocess,
-        spec.run.batch_size,
-    )?;
+    let feed = Feed::new(&session, preprocess, spec.run.batch_size);
+    let circuit = build_circuit_of(&feed, &spec.circuits[index], &repo, &calibration_set)?;
     if mapping.units.iter().any(|u| *u >= circuit.unit_count()) {
         return Err(EvalError::Results(format!(
             "the recorded unit mapping of `{condition}` does not fit the circuit the spec builds now ({} units): was the circuit changed since the run?",
@@ -353,13 +346,11 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
                 );
             }
             run_in_memory(
-                model,
+                &feed,
                 &evaluator,
                 &images,
-                &preprocess,
                 &session.class_order()?,
                 &RunOptions {
-                    batch_size: spec.run.batch_size,
                     progress: options.progress,
                     ..Default::default()
                 },
@@ -411,10 +402,9 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
     let name = |c: usize| synsets.short_name(c).unwrap_or("?").to_string();
     let listed_keys: Vec<&str> = ranked.iter().map(|(n, _)| n.image.as_str()).collect();
     let listed_set = images.filter(|e| listed_keys.contains(&e.key.as_str()));
-    let listed_diffs = neuron_differences(model, &replacement, tap, &listed_set, &preprocess)?;
+    let listed_diffs = neuron_differences(&feed, &replacement, tap, &listed_set)?;
     let reference_set = images.limit(options.reference_images);
-    let reference_diffs =
-        neuron_differences(model, &replacement, tap, &reference_set, &preprocess)?;
+    let reference_diffs = neuron_differences(&feed, &replacement, tap, &reference_set)?;
 
     let listed: Vec<ErrorImage> = ranked
         .iter()
@@ -523,12 +513,12 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
 
 /// Per image (by key), every replaced neuron's natural and artificial activation compared.
 fn neuron_differences(
-    model: &InceptionV1,
+    feed: &Feed<'_>,
     replacement: &CircuitReplacement,
     target: Tap,
     set: &ImageSet,
-    preprocess: &Preprocess,
 ) -> Result<HashMap<String, Vec<NeuronDifference>>, EvalError> {
+    let model = feed.model();
     let mapping = &replacement.mapping;
     let k = mapping.channels.len();
     let mut reads = replacement.circuit.reads();
@@ -536,7 +526,7 @@ fn neuron_differences(
     let index: Vec<i64> = mapping.channels.iter().map(|c| *c as i64).collect();
     let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), model.device());
     let mut out = HashMap::new();
-    for_each_recorded_batch(model, set, preprocess, &reads, 8, |entries, taps| {
+    feed.recorded(set, &reads, |entries, taps| {
         let natural = taps[&target].clone().select(1, index.clone());
         let artificial = replacement.outputs(taps);
         let [n, _, h, w] = natural.dims();

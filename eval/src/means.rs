@@ -2,13 +2,14 @@
 //! deviation (to express responses in σ above the dataset mean, and for mean-ablation),
 //! and donor pools for resample-ablation.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
-use aann_model::{ChannelMeans, DonorPool, InceptionV1, MeansProvenance, ModelError, Tap};
+use aann_data::ImageSet;
+use aann_model::{ChannelMeans, DonorPool, MeansProvenance, ModelError, Tap};
 
 use crate::EvalError;
+use crate::lab::feed::{Feed, Flow};
 use crate::run::progress_bar;
 
 /// Mean and standard deviation of every channel of a tap over images and positions, and
@@ -77,14 +78,12 @@ fn to_f64(t: Tensor<4>) -> Vec<f64> {
 
 /// Per-channel statistics of `tap` over `set` (natural network, prefix only).
 pub fn activation_stats(
-    model: &InceptionV1,
+    feed: &Feed<'_>,
     set: &ImageSet,
-    preprocess: &Preprocess,
     tap: Tap,
     per_position: bool,
-    batch_size: usize,
-    progress: bool,
 ) -> Result<ActivationStats, EvalError> {
+    let model = feed.model();
     let variant = model.variant();
     let c = tap.channels(variant);
     let mut sum = vec![0f64; c];
@@ -95,27 +94,13 @@ pub fn activation_stats(
     let bar = progress_bar(
         set.len() as u64,
         &format!("statistics of {}", tap.name(variant)),
-        progress,
+        feed.progress(),
     );
-    let batches = prefetch(
-        set,
-        *preprocess,
-        PrefetchConfig {
-            batch_size,
-            batches_ahead: 2,
-            start: 0,
-            threads: Some(1),
-        },
-    )?;
-    for batch in batches {
-        bar.inc(batch.attempted as u64);
-        if batch.entries.is_empty() {
-            continue;
-        }
-        let input = Tensor::<4>::from_data(
-            TensorData::new(batch.pixels.clone(), batch.shape()),
-            model.device(),
-        );
+    feed.batches(set, |fed| {
+        bar.inc(fed.batch.attempted as u64);
+        let Some(input) = fed.input else {
+            return Ok(Flow::Continue);
+        };
         let mut acts = model.activations(input, &[tap])?;
         let x = acts
             .remove(&tap)
@@ -142,7 +127,8 @@ pub fn activation_stats(
                 *a += b;
             }
         }
-    }
+        Ok(Flow::Continue)
+    })?;
     bar.finish_and_clear();
     if images == 0 {
         return Err(EvalError::Results(format!(
@@ -173,36 +159,18 @@ pub fn activation_stats(
 
 /// Natural activations at `tap` of the images of `set`, as a donor pool.
 pub fn donor_pool(
-    model: &InceptionV1,
+    feed: &Feed<'_>,
     set: &ImageSet,
-    preprocess: &Preprocess,
     tap: Tap,
     seed: u64,
-    batch_size: usize,
 ) -> Result<DonorPool, EvalError> {
     let mut keys = Vec::new();
     let mut parts = Vec::new();
-    for batch in prefetch(
-        set,
-        *preprocess,
-        PrefetchConfig {
-            batch_size,
-            batches_ahead: 1,
-            start: 0,
-            threads: Some(1),
-        },
-    )? {
-        if batch.entries.is_empty() {
-            continue;
-        }
-        let input = Tensor::<4>::from_data(
-            TensorData::new(batch.pixels.clone(), batch.shape()),
-            model.device(),
-        );
-        let mut acts = model.activations(input, &[tap])?;
-        parts.push(acts.remove(&tap).expect("recorded"));
-        keys.extend(batch.entries.iter().map(|e| e.key.clone()));
-    }
+    feed.recorded(set, &[tap], |entries, taps| {
+        parts.push(taps[&tap].clone());
+        keys.extend(entries.iter().map(|e| e.key.clone()));
+        Ok(())
+    })?;
     if keys.len() < 2 {
         return Err(EvalError::Results(format!(
             "resample-ablation needs at least 2 donor images; {} has {}",

@@ -125,24 +125,23 @@ pub fn card_table(r: &ExperimentResult) -> String {
     );
     // Against zero-ablation; a lineage arm against the zero-ablation of its own families,
     // named.
-    let fraction =
-        |arm: &str, metric: &str| {
-            let text = |f: &crate::experiment::FractionRow| match &f.result.fraction {
-                Some(e) => format!("{} [{}, {}]", pct(e.point), pct(e.ci.lo), pct(e.ci.hi)),
-                None => "undefined".into(),
-            };
-            if let Some(f) = r.fractions.iter().find(|f| {
-                f.condition == arm && f.relative_to == "zero-ablate" && f.metric == metric
-            }) {
-                return text(f);
-            }
-            r.lineage
-                .iter()
-                .find(|f| f.condition == arm && f.metric == metric)
-                .map_or("-".into(), |f| {
-                    format!("{} (of {})", text(f), f.relative_to)
-                })
+    let fraction = |arm: &str, metric: &str| {
+        let text = |f: &crate::experiment::FractionRow| match &f.result.fraction {
+            Some(e) => format!("{} [{}, {}]", pct(e.point), pct(e.ci.lo), pct(e.ci.hi)),
+            None => "undefined".into(),
         };
+        if let Some(f) = r.fractions.iter().find(|f| {
+            f.condition == arm && f.relative_to == "zero-ablate" && f.metric.name() == metric
+        }) {
+            return text(f);
+        }
+        r.lineage
+            .iter()
+            .find(|f| f.condition == arm && f.metric.name() == metric)
+            .map_or("-".into(), |f| {
+                format!("{} (of {})", text(f), f.relative_to)
+            })
+    };
     for (a, c) in r.conditions.iter().zip(&r.summary.conditions) {
         let fit = r
             .faithfulness
@@ -417,7 +416,9 @@ pub fn nulls_text(r: &ExperimentResult) -> String {
         r.fractions
             .iter()
             .find(|f| {
-                f.condition == arm && f.relative_to == "zero-ablate" && f.metric == "cross_entropy"
+                f.condition == arm
+                    && f.relative_to == "zero-ablate"
+                    && f.metric.name() == "cross_entropy"
             })
             .and_then(|f| f.result.fraction.as_ref())
             .map(|e| e.point)
@@ -562,7 +563,7 @@ pub fn fraction_rows_table(rows: &[crate::experiment::FractionRow]) -> String {
     for (c, rel) in keys {
         let get = |m: &str| {
             rows.iter()
-                .find(|f| f.condition == c && f.relative_to == rel && f.metric == m)
+                .find(|f| f.condition == c && f.relative_to == rel && f.metric.name() == m)
                 .map_or("-".into(), fraction_text)
         };
         let _ = writeln!(
@@ -921,7 +922,7 @@ pub fn card_svg(r: &ExperimentResult) -> String {
     let rows: Vec<IntervalRow> = r
         .fractions
         .iter()
-        .filter(|f| f.relative_to == "zero-ablate" && f.metric == "cross_entropy")
+        .filter(|f| f.relative_to == "zero-ablate" && f.metric.name() == "cross_entropy")
         .enumerate()
         .filter_map(|(i, f)| {
             let e = f.result.fraction.as_ref()?;
@@ -1125,6 +1126,7 @@ table{{border-collapse:collapse;margin:.6em 0;font-size:.92em}} td,th{{border:1p
                     f.condition,
                     f.relative_to,
                     f.metric
+                        .name()
                         .replace("_accuracy", "")
                         .replace("cross_entropy", "CE")
                 ),

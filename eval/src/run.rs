@@ -3,23 +3,22 @@
 use std::path::Path;
 use std::time::Instant;
 
-use burn::tensor::{Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use aann_data::{ClassOrder, ImageSet, PrefetchConfig, Preprocess, prefetch};
-use aann_model::InceptionV1;
+use aann_data::{ClassOrder, ImageSet, content_digest};
 
 use crate::EvalError;
 use crate::evaluator::Evaluator;
+use crate::lab::arm::into_conditions;
+use crate::lab::feed::{Feed, Flow};
+use crate::lab::{Arm, ArmInfo};
+use crate::means::describe_set;
 use crate::metrics::{ImageRecord, OutputClasses};
-use crate::records::{FailureRecord, RecordStore, RunManifest};
+use crate::records::{FailureRecord, RecordStore, RunManifest, discard_run, merge_shards};
 
-/// How to run.
+/// How a run goes besides its feed (which holds the batch size and the preprocessing).
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    pub batch_size: usize,
-    /// Threads decoding images ahead of the model.
-    pub decode_threads: usize,
     /// Show a progress bar on stderr.
     pub progress: bool,
     /// Stop (as if interrupted) after this many batches: for tests of resumption.
@@ -90,8 +89,6 @@ impl std::str::FromStr for Shard {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            batch_size: 16,
-            decode_threads: 1,
             progress: true,
             stop_after_batches: None,
             shard: None,
@@ -152,36 +149,22 @@ struct BatchRecords {
     attempted: usize,
 }
 
-/// The one loop that runs conditions over images: decode ahead, evaluate every condition
-/// of each batch with prefix reuse, turn logits into records, hand each batch to `sink`
+/// The loop that runs conditions over images: the feed's batches, every condition of each
+/// evaluated with prefix reuse, logits turned into records, each batch handed to `sink`
 /// (which returns `false` to stop early). Records of the results folder and the in-memory
 /// runs of claims both come from here.
 fn evaluate_batches(
-    model: &InceptionV1,
+    feed: &Feed<'_>,
     evaluator: &Evaluator<'_>,
     set: &ImageSet,
-    preprocess: &Preprocess,
     order: &ClassOrder,
-    options: &RunOptions,
     mut sink: impl FnMut(usize, BatchRecords) -> Result<bool, EvalError>,
 ) -> Result<(), EvalError> {
-    if set.is_empty() {
-        return Ok(());
-    }
     let names: Vec<String> = evaluator.condition_names();
     let classes = OutputClasses::new(order);
     let outputs = classes.num_outputs();
-    let batches = prefetch(
-        set,
-        *preprocess,
-        PrefetchConfig {
-            batch_size: options.batch_size,
-            batches_ahead: 2,
-            start: 0,
-            threads: Some(options.decode_threads.max(1)),
-        },
-    )?;
-    for (i, batch) in batches.enumerate() {
+    feed.batches(set, |fed| {
+        let batch = fed.batch;
         let failures = batch
             .failures
             .iter()
@@ -192,11 +175,7 @@ fn evaluate_batches(
             })
             .collect();
         let mut records = Vec::with_capacity(batch.entries.len() * names.len());
-        if !batch.entries.is_empty() {
-            let input = Tensor::<4>::from_data(
-                TensorData::new(batch.pixels.clone(), batch.shape()),
-                model.device(),
-            );
+        if let Some(input) = fed.input {
             let keys: Vec<String> = batch.entries.iter().map(|e| e.key.clone()).collect();
             let logits: Vec<Vec<f32>> = evaluator
                 .evaluate(input, &keys)?
@@ -212,35 +191,31 @@ fn evaluate_batches(
             }
         }
         let go_on = sink(
-            i,
+            fed.index,
             BatchRecords {
                 records,
                 failures,
                 attempted: batch.attempted,
             },
         )?;
-        if !go_on {
-            break;
-        }
-    }
-    Ok(())
+        Ok(if go_on { Flow::Continue } else { Flow::Stop })
+    })
 }
 
 /// Evaluate every condition of `evaluator` on `set`, keeping the records in memory (for
 /// measurements that need no results folder, such as claims). Returns the records and the
 /// number of images that failed to decode.
 pub fn run_in_memory(
-    model: &InceptionV1,
+    feed: &Feed<'_>,
     evaluator: &Evaluator<'_>,
     set: &ImageSet,
-    preprocess: &Preprocess,
     order: &ClassOrder,
     options: &RunOptions,
 ) -> Result<(Vec<ImageRecord>, usize), EvalError> {
     let bar = progress_bar(set.len() as u64, "evaluating", options.progress);
     let mut records = Vec::new();
     let mut failures = 0;
-    evaluate_batches(model, evaluator, set, preprocess, order, options, |_, b| {
+    evaluate_batches(feed, evaluator, set, order, |_, b| {
         failures += b.failures.len();
         records.extend(b.records);
         bar.inc(b.attempted as u64);
@@ -252,12 +227,10 @@ pub fn run_in_memory(
 
 /// Evaluate every condition of `evaluator` on `set`, appending records to `out_dir`.
 /// Images already complete in the folder are skipped; the manifest must match.
-#[allow(clippy::too_many_arguments)]
 pub fn run_conditions(
-    model: &InceptionV1,
+    feed: &Feed<'_>,
     evaluator: &Evaluator<'_>,
     set: &ImageSet,
-    preprocess: &Preprocess,
     order: &ClassOrder,
     manifest: &RunManifest,
     out_dir: &Path,
@@ -266,7 +239,7 @@ pub fn run_conditions(
     let mut store = RecordStore::open(out_dir, manifest)?;
     let names: Vec<String> = evaluator.condition_names();
     let part = match options.shard {
-        Some(shard) => shard.of(set, options.batch_size),
+        Some(shard) => shard.of(set, feed.batch_size),
         None => set.clone(),
     };
     let todo = part.filter(|e| !store.is_complete(&e.key, &names));
@@ -280,33 +253,113 @@ pub fn run_conditions(
         seconds: 0.0,
         interrupted: false,
     };
-    evaluate_batches(
-        model,
-        evaluator,
-        &todo,
-        preprocess,
-        order,
-        options,
-        |i, b| {
-            if options.stop_after_batches == Some(i) {
-                stats.interrupted = true;
-                return Ok(false);
-            }
-            for f in b.failures {
-                store.append_failure(f)?;
-                stats.failures += 1;
-            }
-            let images = b.records.len() / names.len().max(1);
-            // Only the pairs the folder lacks are written (an image may be partly done).
-            store.append(&b.records)?;
-            stats.images_evaluated += images;
-            bar.inc(b.attempted as u64);
-            Ok(true)
-        },
-    )?;
+    evaluate_batches(feed, evaluator, &todo, order, |i, b| {
+        if options.stop_after_batches == Some(i) {
+            stats.interrupted = true;
+            return Ok(false);
+        }
+        for f in b.failures {
+            store.append_failure(f)?;
+            stats.failures += 1;
+        }
+        let images = b.records.len() / names.len().max(1);
+        // Only the pairs the folder lacks are written (an image may be partly done).
+        store.append(&b.records)?;
+        stats.images_evaluated += images;
+        bar.inc(b.attempted as u64);
+        Ok(true)
+    })?;
     bar.finish_and_clear();
     stats.seconds = start.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// A run of typed arms: the arms as the results describe them (baseline first), their
+/// names, and what the run did.
+pub struct ArmsRun {
+    pub arms: Vec<ArmInfo>,
+    pub names: Vec<String>,
+    pub stats: RunStats,
+}
+
+/// The one way to run arms into a results folder (the experiment, its nulls, `aann
+/// ablate`): the arms become conditions with prefix reuse, the folder's manifest says what
+/// was run (`settings`: whatever else decides the records), and every arm is evaluated on
+/// every image of `set` not already recorded there.
+pub fn run_arms(
+    feed: &Feed<'_>,
+    arms: Vec<Arm>,
+    set: &ImageSet,
+    order: &ClassOrder,
+    out: &Path,
+    settings: serde_json::Value,
+    options: &RunOptions,
+) -> Result<ArmsRun, EvalError> {
+    let session = feed.session;
+    let variant = session.variant();
+    let (conditions, arm_info) = into_conditions(arms, variant);
+    let evaluator =
+        Evaluator::new(feed.model(), conditions)?.with_arms_per_pass(options.arms_per_pass);
+    let names = evaluator.condition_names();
+    let manifest = RunManifest::new(
+        variant.name(),
+        session.weights_sha256(),
+        describe_set(set),
+        &content_digest(set)?,
+        &feed.preprocess,
+        arm_info.clone(),
+        settings,
+    );
+    if options.progress {
+        eprintln!(
+            "{} conditions × {} images; shared prefix up to {}; results in {}",
+            names.len(),
+            set.len(),
+            evaluator.checkpoint().name(variant),
+            out.display()
+        );
+    }
+    let stats = run_conditions(feed, &evaluator, set, order, &manifest, out, options)?;
+    if options.progress && stats.images_resumed > 0 {
+        eprintln!(
+            "resumed: {} image(s) already had every record in {}; {} evaluated now",
+            stats.images_resumed,
+            out.display(),
+            stats.images_evaluated
+        );
+    }
+    Ok(ArmsRun {
+        arms: arm_info,
+        names,
+        stats,
+    })
+}
+
+/// A results folder made ready for a run: its records discarded (`fresh`), or the folders
+/// of a sharded run's jobs united in it (`merge`).
+pub fn prepare_folder(
+    out: &Path,
+    fresh: bool,
+    merge: &[std::path::PathBuf],
+    progress: bool,
+) -> Result<(), EvalError> {
+    if fresh {
+        discard_run(out)?;
+    }
+    if !merge.is_empty() {
+        let merged = merge_shards(out, merge)?;
+        if progress {
+            eprintln!(
+                "merged {} shard folder(s) into {}: {} records ({} already there), {} undecodable image(s)",
+                merge.len(),
+                out.display(),
+                merged.records,
+                merged.duplicates,
+                merged.failures
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 use std::sync::Arc;
 
 use aann_data::{ClassOrder, GroundTruth, ImageSet, Synsets, Unlabelled};
+use aann_eval::lab::Feed;
 use aann_eval::lab::{Ablation, ArmInfo, ArmKind};
 use aann_eval::records::read_records;
 use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
@@ -314,6 +315,18 @@ fn a_replacement_reads_the_earlier_tap_as_its_condition_edited_it() {
     prefix_reuse_max_difference(&evaluator, input, &keys);
 }
 
+/// A session on BVLC's real weights, its statistics cached in `cache`.
+fn session(cache: &std::path::Path) -> aann_eval::lab::Session {
+    use aann_eval::lab::{Session, SessionConfig, WeightsChoice};
+    Session::open(&SessionConfig {
+        weights: WeightsChoice::Path(shared_data().join("googlenet-bvlc/params")),
+        data_root: Some(shared_data()),
+        cache_dir: Some(cache.to_path_buf()),
+        ..SessionConfig::new(Variant::Bvlc)
+    })
+    .unwrap()
+}
+
 fn manifest(set: &ImageSet) -> RunManifest {
     let zero = ArmInfo {
         name: "zero".into(),
@@ -335,23 +348,23 @@ fn manifest(set: &ImageSet) -> RunManifest {
 
 #[test]
 fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
-    let model = model();
+    let cache = tempfile::tempdir().unwrap();
+    let session = session(cache.path());
+    let model = session.model();
     let (set, order) = val_images(6);
     let conds = vec![conditions().remove(0)];
-    let evaluator = Evaluator::new(&model, conds).unwrap();
-    let pre = Variant::Bvlc.preprocess();
+    let evaluator = Evaluator::new(model, conds).unwrap();
+    let feed = Feed::new(&session, Variant::Bvlc.preprocess(), 2);
     let opts = RunOptions {
-        batch_size: 2,
         progress: false,
         ..Default::default()
     };
 
     let whole = tempfile::tempdir().unwrap();
     run_conditions(
-        &model,
+        &feed,
         &evaluator,
         &set,
-        &pre,
         &order,
         &manifest(&set),
         whole.path(),
@@ -365,10 +378,9 @@ fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
         ..opts.clone()
     };
     let first = run_conditions(
-        &model,
+        &feed,
         &evaluator,
         &set,
-        &pre,
         &order,
         &manifest(&set),
         parts.path(),
@@ -383,10 +395,9 @@ fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
     text.push_str("{\"image\":\"ILSVRC2012_val_0000");
     std::fs::write(&path, text).unwrap();
     let second = run_conditions(
-        &model,
+        &feed,
         &evaluator,
         &set,
-        &pre,
         &order,
         &manifest(&set),
         parts.path(),
@@ -396,10 +407,9 @@ fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
     assert_eq!((second.images_resumed, second.images_evaluated), (4, 2));
     // Running again finds nothing to do.
     let third = run_conditions(
-        &model,
+        &feed,
         &evaluator,
         &set,
-        &pre,
         &order,
         &manifest(&set),
         parts.path(),
@@ -422,15 +432,8 @@ fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
 /// the same size from one folder never share an entry, and a repeated request hits it.
 #[test]
 fn two_subsets_of_one_size_never_share_cached_statistics() {
-    use aann_eval::lab::{Session, SessionConfig, WeightsChoice};
     let cache = tempfile::tempdir().unwrap();
-    let session = Session::open(&SessionConfig {
-        weights: WeightsChoice::Path(shared_data().join("googlenet-bvlc/params")),
-        data_root: Some(shared_data()),
-        cache_dir: Some(cache.path().to_path_buf()),
-        ..SessionConfig::new(Variant::Bvlc)
-    })
-    .unwrap();
+    let session = session(cache.path());
     let (set, _) = val_images(8);
     let first = set.limit(4);
     let second = set.skip(4);

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aann_circuits::CircuitReplacement;
-use aann_data::{ClassOrder, ImageSet, OpenOptions, Preprocess, Synsets, Unlabelled};
-use aann_model::{ChannelSet, Condition, Edit, Family, InceptionV1, Intervention, Tap, Variant};
+use aann_data::{ClassOrder, ImageSet, OpenOptions, Synsets, Unlabelled};
+use aann_model::{ChannelSet, Condition, Edit, Family, Intervention, Tap, Variant};
 use aann_stats::{
     BootstrapConfig, BootstrapInterval, Estimate, Metric, PairedBootstrap, compare_conditions,
 };
@@ -25,7 +25,9 @@ use crate::circuits::{median, pearson, replacement_condition};
 use crate::evaluator::Evaluator;
 use crate::expanded::{ExpandedBlock, expansion_block, positive_axis};
 use crate::experiment::{check_disjoint, open_set};
-use crate::lab::{DeviceChoice, FitSets, Session, SessionConfig, WeightsChoice, build_replacement};
+use crate::lab::{
+    DeviceChoice, Feed, FitSets, Session, SessionConfig, WeightsChoice, build_replacement,
+};
 use crate::means::{ActivationStats, describe_set};
 use crate::metrics::ImageRecord;
 use crate::run::RunOptions;
@@ -856,8 +858,9 @@ fn build(
     };
     let upstream = ctx.image_set(upstream_set, "upstream normaliser", false)?;
     let set = ctx.image_set(calibration_set, "calibration", false)?;
+    let feed = Feed::new(model, ctx.file.model.preprocess(), ctx.batch());
     let replacement = build_replacement(
-        model,
+        &feed,
         &spec,
         &family,
         &repo,
@@ -865,8 +868,6 @@ fn build(
             upstream: &upstream,
             calibration: &set,
         },
-        &ctx.file.model.preprocess(),
-        ctx.batch(),
     )?;
     let (circuit, mapping, calibration) = (
         &replacement.circuit,
@@ -1014,22 +1015,18 @@ fn circuit_correlation(ctx: &mut Context<'_>, c: &CircuitCorrelation, thr: &str)
 /// Evaluate conditions (baseline first) over an image set, keeping the records in memory
 /// (through the one runner, [`crate::run::run_in_memory`]).
 fn run_in_memory(
-    model: &InceptionV1,
+    feed: &Feed<'_>,
     conditions: Vec<Condition>,
     set: &ImageSet,
-    preprocess: &Preprocess,
     order: &ClassOrder,
-    batch_size: usize,
     progress: bool,
 ) -> Result<(Vec<ImageRecord>, Vec<String>, usize), Unavailable> {
-    let evaluator = Evaluator::new(model, conditions)?;
+    let evaluator = Evaluator::new(feed.model(), conditions)?;
     let options = RunOptions {
-        batch_size,
         progress,
         ..Default::default()
     };
-    let (records, failures) =
-        crate::run::run_in_memory(model, &evaluator, set, preprocess, order, &options)?;
+    let (records, failures) = crate::run::run_in_memory(feed, &evaluator, set, order, &options)?;
     Ok((records, evaluator.condition_names(), failures))
 }
 
@@ -1123,13 +1120,12 @@ fn ablation_effect(ctx: &mut Context<'_>, c: &AblationEffect, thr: &str) -> Meas
         None => {
             let (edit, note) =
                 ablation_edit(ctx, &model, c.ablation, tap, &channels, &means, &test)?;
+            let feed = Feed::new(&model, ctx.file.model.preprocess(), ctx.batch());
             let (records, names, failures) = run_in_memory(
-                model.model(),
+                &feed,
                 vec![Condition::new("ablated", vec![edit])],
                 &test,
-                &ctx.file.model.preprocess(),
                 &order,
-                ctx.batch(),
                 ctx.options.progress,
             )?;
             let run = Rc::new(Records {
@@ -1217,16 +1213,15 @@ fn fraction_recovered(ctx: &mut Context<'_>, c: &FractionRecoveredClaim, thr: &s
         channels: channels.clone(),
         intervention: Intervention::Replace(built.replacement.clone()),
     };
+    let feed = Feed::new(&model, ctx.file.model.preprocess(), ctx.batch());
     let (records, names, failures) = run_in_memory(
-        model.model(),
+        &feed,
         vec![
             Condition::new("ablated", vec![edit]),
             Condition::new("replaced", vec![replace]),
         ],
         &test,
-        &ctx.file.model.preprocess(),
         &order,
-        ctx.batch(),
         ctx.options.progress,
     )?;
     let (images, outcomes) = outcomes_by_condition(&records, &names)?;

@@ -28,12 +28,13 @@ use aann_circuits::{
     Accounting, Calibration, CalibrationFit, Circuit, CircuitReplacement, Periodicity,
     RotationGroup, UnitMapping, accounting::DataDerived,
 };
-use aann_data::{ImageSet, Preprocess, stable_key_hash};
+use aann_data::{ImageSet, stable_key_hash};
 use aann_model::{Tap, Variant};
 
-use super::{Session, host_values};
+use super::host_values;
 use crate::EvalError;
-use crate::circuits::{CalibrationData, for_each_recorded_batch};
+use crate::circuits::CalibrationData;
+use crate::lab::Feed;
 use crate::means::describe_set;
 
 /// How a structure control is put on the neurons' scale.
@@ -253,14 +254,13 @@ impl Circuit for Relay {
 /// For each natural channel of `target`, the channel of `tap` (on the same grid) whose
 /// activation correlates best with it, position by position, over `set`.
 pub fn fit_relay(
-    session: &Session,
+    feed: &Feed<'_>,
     set: &ImageSet,
-    preprocess: &Preprocess,
     tap: Tap,
     target: Tap,
     channels: &[usize],
-    batch: usize,
 ) -> Result<Relay, EvalError> {
+    let session = feed.session;
     let variant = session.variant();
     let c = tap.channels(variant);
     let k = channels.len();
@@ -272,48 +272,41 @@ pub fn fit_relay(
     let device = session.model().device().clone();
     let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
     let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
-    for_each_recorded_batch(
-        session.model(),
-        set,
-        preprocess,
-        &[tap, target],
-        batch,
-        |_, taps| {
-            let x = taps[&tap].clone();
-            let y = taps[&target].clone();
-            let [n, _, h, w] = x.dims();
-            let [_, t, hy, wy] = y.dims();
-            if (h, w) != (hy, wy) || t != tc {
-                return Err(EvalError::Spec(format!(
-                    "a relay needs {} on the grid of {} ({h}×{w} vs {hy}×{wy})",
-                    tap.name(variant),
-                    target.name(variant)
-                )));
-            }
-            let y = y.select(1, index.clone());
-            let m = n * h * w;
-            let xm = x.swap_dims(0, 1).reshape([c, m]);
-            let ym = y.swap_dims(0, 1).reshape([k, m]);
-            let cross = host(xm.clone().matmul(ym.clone().transpose()))?;
-            let xs = host(xm.clone().sum_dim(1))?;
-            let xss = host((xm.clone() * xm).sum_dim(1))?;
-            let ys = host(ym.clone().sum_dim(1))?;
-            let yss = host((ym.clone() * ym).sum_dim(1))?;
-            for i in 0..c {
-                sx[i] += xs[i];
-                sxx[i] += xss[i];
-                for j in 0..k {
-                    sxy[i * k + j] += cross[i * k + j];
-                }
-            }
+    feed.recorded(set, &[tap, target], |_, taps| {
+        let x = taps[&tap].clone();
+        let y = taps[&target].clone();
+        let [n, _, h, w] = x.dims();
+        let [_, t, hy, wy] = y.dims();
+        if (h, w) != (hy, wy) || t != tc {
+            return Err(EvalError::Spec(format!(
+                "a relay needs {} on the grid of {} ({h}×{w} vs {hy}×{wy})",
+                tap.name(variant),
+                target.name(variant)
+            )));
+        }
+        let y = y.select(1, index.clone());
+        let m = n * h * w;
+        let xm = x.swap_dims(0, 1).reshape([c, m]);
+        let ym = y.swap_dims(0, 1).reshape([k, m]);
+        let cross = host(xm.clone().matmul(ym.clone().transpose()))?;
+        let xs = host(xm.clone().sum_dim(1))?;
+        let xss = host((xm.clone() * xm).sum_dim(1))?;
+        let ys = host(ym.clone().sum_dim(1))?;
+        let yss = host((ym.clone() * ym).sum_dim(1))?;
+        for i in 0..c {
+            sx[i] += xs[i];
+            sxx[i] += xss[i];
             for j in 0..k {
-                sy[j] += ys[j];
-                syy[j] += yss[j];
+                sxy[i * k + j] += cross[i * k + j];
             }
-            count += m as f64;
-            Ok(())
-        },
-    )?;
+        }
+        for j in 0..k {
+            sy[j] += ys[j];
+            syy[j] += yss[j];
+        }
+        count += m as f64;
+        Ok(())
+    })?;
     if count == 0.0 {
         return Err(EvalError::Results(format!(
             "no image of {} could be used to fit the relay",

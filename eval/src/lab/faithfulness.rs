@@ -10,12 +10,13 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::CircuitReplacement;
-use aann_data::{ImageSet, Preprocess};
+use aann_data::ImageSet;
 use aann_model::Tap;
 
-use super::{Session, host_values};
+use super::host_values;
 use crate::EvalError;
-use crate::circuits::{for_each_recorded_batch, median};
+use crate::circuits::median;
+use crate::lab::Feed;
 use crate::means::describe_set;
 
 /// One replaced unit against its natural neuron.
@@ -70,14 +71,13 @@ impl Sums {
 /// r and R² of every unit of every replacement against the natural neurons at `target`,
 /// over `set` (one pass of the model: the replacements read what it recorded).
 pub fn measure(
-    session: &Session,
+    feed: &Feed<'_>,
     split: &str,
     replacements: &[(String, Arc<CircuitReplacement>)],
     target: Tap,
     set: &ImageSet,
-    preprocess: &Preprocess,
-    batch: usize,
 ) -> Result<Vec<Faithfulness>, EvalError> {
+    let session = feed.session;
     if replacements.is_empty() || set.is_empty() {
         return Ok(Vec::new());
     }
@@ -94,43 +94,36 @@ pub fn measure(
         .iter()
         .map(|(n, r)| (n.clone(), vec![Sums::default(); r.mapping.channels.len()]))
         .collect();
-    for_each_recorded_batch(
-        session.model(),
-        set,
-        preprocess,
-        &reads,
-        batch,
-        |_, taps| {
-            for (name, replacement) in replacements {
-                let channels = &replacement.mapping.channels;
-                let k = channels.len();
-                let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
-                let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
-                let natural = taps[&target].clone().select(1, index);
-                let artificial = replacement.outputs(taps);
-                let [n, _, h, w] = natural.dims();
-                let y = host_values(natural)?;
-                let x = host_values(artificial)?;
-                let unit_sums = sums.get_mut(name).expect("one entry per arm");
-                for img in 0..n {
-                    for (j, s) in unit_sums.iter_mut().enumerate() {
-                        let at = (img * k + j) * h * w;
-                        for p in at..at + h * w {
-                            let (a, b) = (f64::from(x[p]), f64::from(y[p]));
-                            s.n += 1.0;
-                            s.x += a;
-                            s.y += b;
-                            s.xx += a * a;
-                            s.yy += b * b;
-                            s.xy += a * b;
-                            s.sse += (a - b) * (a - b);
-                        }
+    feed.recorded(set, &reads, |_, taps| {
+        for (name, replacement) in replacements {
+            let channels = &replacement.mapping.channels;
+            let k = channels.len();
+            let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
+            let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
+            let natural = taps[&target].clone().select(1, index);
+            let artificial = replacement.outputs(taps);
+            let [n, _, h, w] = natural.dims();
+            let y = host_values(natural)?;
+            let x = host_values(artificial)?;
+            let unit_sums = sums.get_mut(name).expect("one entry per arm");
+            for img in 0..n {
+                for (j, s) in unit_sums.iter_mut().enumerate() {
+                    let at = (img * k + j) * h * w;
+                    for p in at..at + h * w {
+                        let (a, b) = (f64::from(x[p]), f64::from(y[p]));
+                        s.n += 1.0;
+                        s.x += a;
+                        s.y += b;
+                        s.xx += a * a;
+                        s.yy += b * b;
+                        s.xy += a * b;
+                        s.sse += (a - b) * (a - b);
                     }
                 }
             }
-            Ok(())
-        },
-    )?;
+        }
+        Ok(())
+    })?;
     let images = describe_set(set);
     Ok(replacements
         .iter()

@@ -8,12 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use aann_circuits::CircuitReplacement;
-use aann_data::Preprocess;
 use aann_model::{ChannelSet, Edit, Intervention, Tap};
 
 use super::arm::{Arm, Removal};
+use super::feed::Feed;
 use super::replace::{FitSets, build_replacement};
-use super::session::Session;
 use crate::EvalError;
 use crate::spec::LineageSpec;
 
@@ -45,18 +44,15 @@ pub struct UpperCircuit<'a> {
 
 /// Build the lineage arms of `spec` under the target family (`target_tap`,
 /// `target_channels`); the lower circuit is fitted on `fit` like the experiment's circuits.
-#[allow(clippy::too_many_arguments)]
 pub fn lineage_arms(
-    session: &Session,
+    feed: &Feed<'_>,
     spec: &LineageSpec,
     repo: &Path,
     fit: FitSets<'_>,
-    preprocess: &Preprocess,
-    batch: usize,
-    target_tap: Tap,
-    target_channels: &ChannelSet,
+    (target_tap, target_channels): (Tap, &ChannelSet),
     circuits: &[UpperCircuit<'_>],
 ) -> Result<Lineage, EvalError> {
+    let session = feed.session;
     let variant = session.variant();
     let lower = session.family(&repo.join(&spec.family), "lineage.family")?;
     let lower_tap = lower.tap()?;
@@ -68,8 +64,7 @@ pub fn lineage_arms(
             target_tap.name(variant)
         )));
     }
-    let replacement =
-        build_replacement(session, &spec.circuit, &lower, repo, fit, preprocess, batch)?;
+    let replacement = build_replacement(feed, &spec.circuit, &lower, repo, fit)?;
     if let Some(read) = replacement
         .circuit
         .reads()

@@ -14,6 +14,7 @@
 pub mod arm;
 pub mod controls;
 pub mod faithfulness;
+pub mod feed;
 pub mod lineage;
 pub mod provenance;
 pub mod readout;
@@ -22,6 +23,7 @@ pub mod session;
 
 pub use arm::{Ablation, Arm, ArmInfo, ArmKind, BASELINE, Removal};
 pub use controls::{Control, ControlFit};
+pub use feed::{Feed, Flow};
 pub use provenance::{Provenance, RESULTS_VERSION};
 pub use replace::{FitSets, build_replacement, build_replacement_with_data, remapped};
 pub use session::{DeviceChoice, Session, SessionConfig, WeightsChoice};

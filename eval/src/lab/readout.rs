@@ -13,12 +13,12 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use aann_circuits::accounting::DataDerived;
 use aann_circuits::{Accounting, Circuit, Periodicity, RotationGroup};
-use aann_data::{ImageSet, Preprocess};
+use aann_data::ImageSet;
 use aann_model::{Tap, Variant};
 
-use super::{Session, host_values};
+use super::host_values;
 use crate::EvalError;
-use crate::circuits::for_each_recorded_batch;
+use crate::lab::Feed;
 use crate::means::describe_set;
 
 /// Positions of each image used for the fit: every `STRIDE`-th row and column.
@@ -254,18 +254,16 @@ fn window_features(
 
 /// Fit the readout of `target`'s `channels` from `tap` over `window` on `sets`, with ridge
 /// `lambda` (relative to the mean diagonal of the normal equations).
-#[allow(clippy::too_many_arguments)]
 pub fn fit_readout(
-    session: &Session,
+    feed: &Feed<'_>,
     sets: &[&ImageSet],
-    preprocess: &Preprocess,
     tap: Tap,
     window: Window,
     target: Tap,
     channels: &[usize],
     lambda: f64,
-    batch: usize,
 ) -> Result<LinearReadout, EvalError> {
+    let session = feed.session;
     let variant = session.variant();
     let c = tap.channels(variant);
     let k = channels.len();
@@ -280,13 +278,7 @@ pub fn fit_readout(
     let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
     let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
     for set in sets {
-        for_each_recorded_batch(
-            session.model(),
-            set,
-            preprocess,
-            &[tap, target],
-            batch,
-            |_, taps| {
+        feed.recorded(set, &[tap, target], |_, taps| {
                 let x = pooled(taps[&tap].clone(), &window);
                 let y = taps[&target].clone().select(1, index.clone());
                 let [n, _, xh, xw] = x.dims();

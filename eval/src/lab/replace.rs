@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use aann_circuits::{Circuit, CircuitReplacement, PixelStage, UnitMapping};
-use aann_data::{ImageSet, Preprocess};
+use aann_data::ImageSet;
 use aann_model::Family;
 
-use super::{ControlFit, Session};
+use super::{ControlFit, Feed};
 use crate::EvalError;
 use crate::circuits::{CalibrationData, CircuitChoice, build_circuit, upstream_tap};
 use crate::means::describe_set;
@@ -18,15 +18,14 @@ use crate::spec::CircuitSpec;
 /// Build a circuit as `spec` describes it. Family and override paths resolve against
 /// `repo`; upstream normalisers come from the (cached) statistics of `upstream_set`.
 pub fn build_circuit_of(
-    session: &Session,
+    feed: &Feed<'_>,
     spec: &CircuitSpec,
     repo: &Path,
     upstream_set: &ImageSet,
-    preprocess: &Preprocess,
-    batch: usize,
 ) -> Result<Arc<dyn Circuit>, EvalError> {
+    let session = feed.session;
     let upstream_stats = match upstream_tap(&spec.choice, repo)? {
-        Some(up) => Some(session.stats(upstream_set, preprocess, up, batch)?),
+        Some(up) => Some(feed.stats(upstream_set, up)?),
         None => None,
     };
     let override_text = spec
@@ -63,28 +62,25 @@ impl<'a> FitSets<'a> {
 
 /// Build, map and calibrate the replacement of `family` that `spec` describes.
 pub fn build_replacement(
-    session: &Session,
+    feed: &Feed<'_>,
     spec: &CircuitSpec,
     family: &Family,
     repo: &Path,
     sets: FitSets<'_>,
-    preprocess: &Preprocess,
-    batch: usize,
 ) -> Result<Arc<CircuitReplacement>, EvalError> {
-    Ok(build_replacement_with_data(session, spec, family, repo, sets, preprocess, batch)?.0)
+    Ok(build_replacement_with_data(feed, spec, family, repo, sets)?.0)
 }
 
 /// [`build_replacement`], also returning the recorded calibration data, so that controls
 /// (other mappings of the same units) are calibrated on the same data.
 pub fn build_replacement_with_data(
-    session: &Session,
+    feed: &Feed<'_>,
     spec: &CircuitSpec,
     family: &Family,
     repo: &Path,
     sets: FitSets<'_>,
-    preprocess: &Preprocess,
-    batch: usize,
 ) -> Result<(Arc<CircuitReplacement>, CalibrationData), EvalError> {
+    let session = feed.session;
     let calibration_set = sets.calibration;
     if let CircuitChoice::Pixels { stage, .. } = &spec.choice {
         let (models, replaces) = (stage.models(), family.tap()?);
@@ -103,7 +99,7 @@ pub fn build_replacement_with_data(
             )));
         }
     }
-    let circuit = build_circuit_of(session, spec, repo, sets.upstream, preprocess, batch)?;
+    let circuit = build_circuit_of(feed, spec, repo, sets.upstream)?;
     let mapping = UnitMapping::by_orientation(family, circuit.as_ref()).map_err(EvalError::Spec)?;
     if session.progress {
         eprintln!(
@@ -113,13 +109,11 @@ pub fn build_replacement_with_data(
         );
     }
     let data = CalibrationData::record(
-        session.model(),
+        feed,
         circuit.as_ref(),
         family.tap()?,
         &mapping.channels,
         calibration_set,
-        preprocess,
-        batch,
     )?;
     let calibration = data.calibrate(&mapping, spec.calibration.per_neuron(), spec.fit);
     Ok((

@@ -226,15 +226,8 @@ impl Session {
         {
             return Ok(stats);
         }
-        let stats = activation_stats(
-            self.model(),
-            set,
-            preprocess,
-            tap,
-            false,
-            batch_size,
-            self.progress,
-        )?;
+        let feed = crate::lab::Feed::new(self, *preprocess, batch_size);
+        let stats = activation_stats(&feed, set, tap, false)?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| EvalError::write(dir, e))?;
         }

@@ -7,13 +7,10 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
-use aann_eval::lab::arm::into_conditions;
-use aann_eval::lab::{Ablation, Arm};
+use aann_eval::lab::{Ablation, Arm, Feed};
 use aann_eval::means::{describe_set, donor_pool};
-use aann_eval::records::{discard_run, merge_shards};
-use aann_eval::run::Shard;
+use aann_eval::run::{RunOptions, Shard, prepare_folder, run_arms};
 use aann_eval::summary::{RecordTable, summarize};
-use aann_eval::{Evaluator, RunManifest, RunOptions, run_conditions};
 use aann_model::{ChannelSet, Intervention, Tap};
 
 use crate::common::{ModelArgs, cli_path};
@@ -103,144 +100,59 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
     let variant = args.model.model;
     let root = args.model.data_root();
     let tap = Tap::parse(&args.tap, variant)?;
-    let spec = ChannelSet::parse(&args.channels, &cli_path(std::path::Path::new(".")))?;
-    let channels = spec.channels;
-    channels.check_range(tap, variant)?;
-    if let Some((path, family)) = &spec.family {
-        anyhow::ensure!(
-            family.model == variant && family.tap()? == tap,
-            "family file {} is for {} at {}, not {} at {}",
-            path.display(),
-            family.model,
-            family.tap,
-            variant,
-            args.tap
-        );
-    }
+    let channels = channels_of(&args, tap)?;
     let mut set = open_set(&args.data, args.labels.as_ref(), &root)?;
     if let Some(n) = args.limit {
         set = set.limit(n);
     }
     let order = root.class_order(variant)?;
-    let preprocess = args.geometry.preprocess(variant)?;
     let session = args.model.open()?;
-    let model = session.model();
-
+    let feed = Feed::new(
+        &session,
+        args.geometry.preprocess(variant)?,
+        args.batch_size,
+    );
     let reference = match &args.reference {
         Some(p) => open_set(p, None, &root)?,
         None => set.clone(),
     }
     .limit(args.reference_limit);
-    let mut arms = Vec::new();
-    for mode in &args.mode {
-        let (ablation, intervention) = match mode {
-            AblationMode::Zero => (Ablation::Zero, Intervention::ZeroAblate),
-            AblationMode::Mean => {
-                eprintln!(
-                    "computing channel means of {} on {}",
-                    args.tap,
-                    describe_set(&reference)
-                );
-                let stats = session.stats(&reference, &preprocess, tap, args.batch_size)?;
-                (
-                    Ablation::Mean,
-                    Intervention::MeanAblate(Arc::new(
-                        stats.uniform_means(session.weights_sha256()),
-                    )),
-                )
-            }
-            AblationMode::Resample => {
-                eprintln!(
-                    "collecting donor activations from {}",
-                    describe_set(&reference)
-                );
-                (
-                    Ablation::Resample,
-                    Intervention::ResampleAblate(Arc::new(donor_pool(
-                        model,
-                        &reference,
-                        &preprocess,
-                        tap,
-                        args.seed,
-                        args.batch_size,
-                    )?)),
-                )
-            }
-        };
-        arms.push(Arm::ablate(ablation, tap, channels.clone(), intervention));
-    }
-    let (conditions, arm_info) = into_conditions(arms, variant);
-    let evaluator = Evaluator::new(model, conditions)?;
-    let names: Vec<String> = evaluator.condition_names();
-    let digest = aann_data::content_digest(&set)?;
+    let arms = arms(&args, &feed, tap, &channels, &reference)?;
     let reference_digest = aann_data::content_digest(&reference)?;
-    let manifest = RunManifest::new(
-        variant.name(),
-        session.weights_sha256(),
-        describe_set(&set),
-        &digest,
-        &preprocess,
-        arm_info,
-        serde_json::json!({
-            "reference_images_sha256": reference_digest.list_sha256,
-            "seed": args.seed,
-            "batch_size": args.batch_size,
-        }),
-    );
+    let names: Vec<&str> = arms.iter().map(|a| a.name()).collect();
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(format!(
             "ablate-{}-{}-{}-{}",
             variant,
             args.tap,
-            names[1..].join("+"),
+            names.join("+"),
             &aann_weights::sha256_hex(
                 format!(
                     "{channels}|{}|{}|{}",
-                    manifest.images_sha256, reference_digest.list_sha256, args.seed
+                    aann_data::content_digest(&set)
+                        .map(|d| d.list_sha256)
+                        .unwrap_or_default(),
+                    reference_digest.list_sha256,
+                    args.seed
                 )
                 .as_bytes()
             )[..16]
         ))
     });
-    if args.fresh {
-        discard_run(&out)?;
-    }
-    eprintln!(
-        "{} conditions × {} images; shared prefix up to {}; results in {}",
-        names.len(),
-        set.len(),
-        evaluator.checkpoint().name(variant),
-        out.display()
-    );
-    if !args.merge.is_empty() {
-        let merged = merge_shards(
-            &out,
-            &args.merge.iter().map(|p| cli_path(p)).collect::<Vec<_>>(),
-        )?;
-        eprintln!(
-            "merged {} shard folder(s) into {}: {} records ({} already there)",
-            args.merge.len(),
-            out.display(),
-            merged.records,
-            merged.duplicates
-        );
-    }
+    let merge: Vec<PathBuf> = args.merge.iter().map(|p| cli_path(p)).collect();
+    prepare_folder(&out, args.fresh, &merge, true)?;
     let options = RunOptions {
-        batch_size: args.batch_size,
         progress: !args.model.session.quiet,
         shard: args.shard,
         ..Default::default()
     };
-    let stats = run_conditions(
-        model,
-        &evaluator,
-        &set,
-        &preprocess,
-        &order,
-        &manifest,
-        &out,
-        &options,
-    )?;
+    let settings = serde_json::json!({
+        "reference_images_sha256": reference_digest.list_sha256,
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+    });
+    let run = run_arms(&feed, arms, &set, &order, &out, settings, &options)?;
+    let (stats, names) = (run.stats, run.names);
     eprintln!(
         "evaluated {} images in {:.1} s ({:.2} images/s; {} resumed from earlier runs; {} failed to decode)",
         stats.images_evaluated,
@@ -281,4 +193,63 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&summary)?,
     )?;
     Ok(())
+}
+
+/// The channels to ablate, checked against the tap (and against a family file's own tap).
+fn channels_of(args: &AblateArgs, tap: Tap) -> anyhow::Result<ChannelSet> {
+    let variant = args.model.model;
+    let spec = ChannelSet::parse(&args.channels, &cli_path(std::path::Path::new(".")))?;
+    spec.channels.check_range(tap, variant)?;
+    if let Some((path, family)) = &spec.family {
+        anyhow::ensure!(
+            family.model == variant && family.tap()? == tap,
+            "family file {} is for {} at {}, not {} at {}",
+            path.display(),
+            family.model,
+            family.tap,
+            variant,
+            args.tap
+        );
+    }
+    Ok(spec.channels)
+}
+
+/// One ablation arm per `--mode`: zero, mean (the reference images' channel means) or
+/// resample (donors from the reference images).
+fn arms(
+    args: &AblateArgs,
+    feed: &Feed<'_>,
+    tap: Tap,
+    channels: &ChannelSet,
+    reference: &ImageSet,
+) -> anyhow::Result<Vec<Arm>> {
+    let mut arms = Vec::new();
+    for mode in &args.mode {
+        let (ablation, intervention) = match mode {
+            AblationMode::Zero => (Ablation::Zero, Intervention::ZeroAblate),
+            AblationMode::Mean => {
+                eprintln!(
+                    "computing channel means of {} on {}",
+                    args.tap,
+                    describe_set(reference)
+                );
+                let stats = feed.stats(reference, tap)?;
+                let means = stats.uniform_means(feed.session.weights_sha256());
+                (Ablation::Mean, Intervention::MeanAblate(Arc::new(means)))
+            }
+            AblationMode::Resample => {
+                eprintln!(
+                    "collecting donor activations from {}",
+                    describe_set(reference)
+                );
+                let pool = donor_pool(feed, reference, tap, args.seed)?;
+                (
+                    Ablation::Resample,
+                    Intervention::ResampleAblate(Arc::new(pool)),
+                )
+            }
+        };
+        arms.push(Arm::ablate(ablation, tap, channels.clone(), intervention));
+    }
+    Ok(arms)
 }

@@ -5,12 +5,17 @@ use aann_testkit::{shared_data, test_cache};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The repository's root (this crate lives in `apps/cli`).
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// `aann ARGS` from the repository root, with the shared data and a cache folder that
 /// persists across the tests of one run (weights are converted once).
 fn aann(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aann"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(repo())
         .env("AANN_DATA", shared_data())
         .env("AANN_CACHE", test_cache())
         .output()
@@ -647,7 +652,7 @@ fn the_curves_experiment_runs_resumes_and_explains_its_errors() {
 
     // One setting of one arm changed (the first circuit's fit): the folder's records are
     // not reused under it; --fresh starts over.
-    let spec = std::fs::read_to_string("eval/experiments/curves-bvlc.toml").unwrap();
+    let spec = std::fs::read_to_string(repo().join("eval/experiments/curves-bvlc.toml")).unwrap();
     let changed = dir.path().join("changed.toml");
     std::fs::write(
         &changed,
@@ -827,7 +832,7 @@ fn the_lucid_experiment_runs_on_the_fixture() {
 /// channels.
 #[test]
 fn every_shipped_family_file_is_valid() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/families");
+    let root = repo().join("circuits/families");
     let mut seen = 0;
     for model in std::fs::read_dir(&root).unwrap() {
         for file in std::fs::read_dir(model.unwrap().path()).unwrap() {
@@ -835,7 +840,7 @@ fn every_shipped_family_file_is_valid() {
             if path.extension().and_then(|e| e.to_str()) != Some("toml") {
                 continue;
             }
-            let family = aann::model::Family::load(&path)
+            let family = aann_model::Family::load(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let tap = family
                 .tap()
@@ -860,7 +865,7 @@ fn every_shipped_family_file_is_valid() {
 /// number in README cannot drift from the run it came from.
 #[test]
 fn readme_tables_are_regenerated_from_the_committed_results() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let mut blocks = 0;
     for part in readme.split("<!-- tables: ").skip(1) {
         let (path, rest) = part
@@ -870,7 +875,7 @@ fn readme_tables_are_regenerated_from_the_committed_results() {
             .split_once("<!-- end tables -->")
             .expect("a tables block is closed");
         assert!(
-            Path::new(path).is_file(),
+            repo().join(path).is_file(),
             "README's tables come from {path}, which must be committed"
         );
         let dir = tempfile::tempdir().unwrap();
@@ -884,7 +889,7 @@ fn readme_tables_are_regenerated_from_the_committed_results() {
             "README's tables differ from `aann tables {path}`: regenerate them"
         );
         // The figure beside the summary is the one the summary draws.
-        let committed = Path::new(path).with_extension("svg");
+        let committed = repo().join(path).with_extension("svg");
         assert_eq!(
             std::fs::read_to_string(&committed).unwrap(),
             std::fs::read_to_string(&svg).unwrap(),

@@ -108,6 +108,10 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    // The reports, from the result alone.
+    aann_eval::report::write_reports(&result, std::path::Path::new(&spec.run.out), |t| {
+        session.portable(t)
+    })?;
     if result.images_resumed > 0 {
         println!(
             "resumed {}: {} test image(s) reused from the earlier run, {} evaluated now",
@@ -125,7 +129,7 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
         .fractions
         .iter()
         .chain(&result.lineage)
-        .filter(|f| f.metric == "cross_entropy")
+        .filter(|f| f.metric == aann_stats::Metric::CrossEntropy)
     {
         println!(
             "{:<36} vs {:<12} CE fraction recovered: {}",

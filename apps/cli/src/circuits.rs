@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use aann_circuits::CalibrationFit;
 use aann_data::{ImageSet, OpenOptions, Rescale, Resize, Unlabelled};
 use aann_eval::circuits::{CircuitChoice, CircuitKind, compare_tuning, median};
-use aann_eval::lab::{FitSets, build_replacement, faithfulness};
+use aann_eval::lab::{Feed, FitSets, build_replacement, faithfulness};
 use aann_eval::plot::{Axis, PolarSeries, heatmap_svg, polar_svg};
 use aann_eval::spec::{CalibrationScope, CircuitSpec};
 use aann_eval::tuning::TuningSpec;
@@ -223,25 +223,17 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
             .as_deref()
             .map(|p| cli_path(p).display().to_string()),
     };
+    let feed = Feed::new(&session, preprocess, 16);
     let replacement = build_replacement(
-        &session,
+        &feed,
         &spec,
         &family,
         &cli_path(&args.root),
         FitSets::same(&calibration_set),
-        &preprocess,
-        16,
     )?;
     // The units on natural dev images: where a person comparing circuits may look.
-    let units = faithfulness::measure(
-        &session,
-        "dev",
-        &[(replacement.circuit.name(), replacement.clone())],
-        target,
-        &dev,
-        &preprocess,
-        16,
-    )?;
+    let named = [(replacement.circuit.name(), replacement.clone())];
+    let units = faithfulness::measure(&feed, "dev", &named, target, &dev)?;
     let circuit = replacement.circuit.clone();
     let stats = args.stats.load(&session, target)?;
     let spec = TuningSpec::curves();

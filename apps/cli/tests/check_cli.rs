@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use aann::model::Family;
+use aann_model::Family;
 use aann_testkit::{shared_data, test_cache};
 
+/// The repository's root (this crate lives in `apps/cli`).
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn aann(args: &[&str]) -> (bool, String, String) {
@@ -19,6 +20,7 @@ fn aann(args: &[&str]) -> (bool, String, String) {
 fn aann_code(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aann"))
         .args(args)
+        .current_dir(repo())
         .arg("--data-root")
         .arg(shared_data())
         .arg("--cache-dir")
@@ -108,7 +110,7 @@ fn lucid_claims_without_the_trained_weights_are_skipped_not_passed() {
     let (code, stdout, stderr) = aann_code(&args);
     assert_eq!(
         code,
-        Some(i32::from(aann::cli::EXIT_NOTHING_CHECKED)),
+        Some(i32::from(aann_cli::EXIT_NOTHING_CHECKED)),
         "{stdout}\n{stderr}"
     );
     assert!(stderr.contains("nothing was checked"), "{stderr}");

@@ -1,0 +1,135 @@
+//! A feed: how images go through the network. It carries the session (the model on its
+//! device), the preprocessing and the batch size, and owns the one batched loop — decode
+//! ahead, make the input tensor, hand each batch to a closure — that the experiment, its
+//! nulls, calibration, faithfulness, statistics, claims and the command line all use.
+
+use std::collections::HashMap;
+
+use burn::tensor::{Tensor, TensorData};
+
+use aann_data::{Batch, ImageEntry, ImageSet, PrefetchConfig, Preprocess, prefetch};
+use aann_model::{InceptionV1, Tap};
+
+use crate::EvalError;
+use crate::lab::Session;
+use crate::means::ActivationStats;
+
+/// Whether the loop goes on after a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// One batch as the loop hands it over: the decoded images (and those that failed) and,
+/// when any decoded, their input tensor.
+pub struct Fed<'b> {
+    /// The batch's position among the set's batches.
+    pub index: usize,
+    pub batch: &'b Batch,
+    /// `None` when no image of the batch decoded.
+    pub input: Option<Tensor<4>>,
+}
+
+/// The session's model, fed images preprocessed one way in batches of one size.
+#[derive(Clone, Copy)]
+pub struct Feed<'s> {
+    pub session: &'s Session,
+    pub preprocess: Preprocess,
+    pub batch_size: usize,
+    /// Decode threads: `None` shares the model's pool; `Some(n)`, a pool of `n` of its own.
+    pub decode_threads: Option<usize>,
+}
+
+impl<'s> Feed<'s> {
+    pub fn new(session: &'s Session, preprocess: Preprocess, batch_size: usize) -> Self {
+        Feed {
+            session,
+            preprocess,
+            batch_size: batch_size.max(1),
+            decode_threads: Some(1),
+        }
+    }
+
+    /// The same feed with `threads` decoding ahead of the model.
+    pub fn decoding_with(self, threads: Option<usize>) -> Self {
+        Feed {
+            decode_threads: threads,
+            ..self
+        }
+    }
+
+    pub fn model(&self) -> &'s InceptionV1 {
+        self.session.model()
+    }
+
+    /// Whether progress bars are shown.
+    pub fn progress(&self) -> bool {
+        self.session.progress
+    }
+
+    /// Per-channel statistics of `tap` over `set` (cached by the session).
+    pub fn stats(&self, set: &ImageSet, tap: Tap) -> Result<ActivationStats, EvalError> {
+        self.session
+            .stats(set, &self.preprocess, tap, self.batch_size)
+    }
+
+    /// The one batched loop: `set` decoded ahead in batches, each handed to `visit` with its
+    /// input tensor, until the set ends or `visit` says stop.
+    pub fn batches(
+        &self,
+        set: &ImageSet,
+        mut visit: impl FnMut(Fed<'_>) -> Result<Flow, EvalError>,
+    ) -> Result<(), EvalError> {
+        if set.is_empty() {
+            return Ok(());
+        }
+        let batches = prefetch(
+            set,
+            self.preprocess,
+            PrefetchConfig {
+                batch_size: self.batch_size,
+                batches_ahead: 2,
+                start: 0,
+                threads: self.decode_threads,
+            },
+        )?;
+        for (index, batch) in batches.enumerate() {
+            let input = (!batch.entries.is_empty()).then(|| {
+                Tensor::<4>::from_data(
+                    TensorData::new(batch.pixels.clone(), batch.shape()),
+                    self.model().device(),
+                )
+            });
+            if visit(Fed {
+                index,
+                batch: &batch,
+                input,
+            })? == Flow::Stop
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The loop, recording `reads` (and the input, as [`Tap::INPUT`]) and stopping the
+    /// forward pass after the last of them; `visit` gets each decoded batch's entries and
+    /// taps.
+    pub fn recorded(
+        &self,
+        set: &ImageSet,
+        reads: &[Tap],
+        mut visit: impl FnMut(&[ImageEntry], &HashMap<Tap, Tensor<4>>) -> Result<(), EvalError>,
+    ) -> Result<(), EvalError> {
+        self.batches(set, |fed| {
+            let Some(input) = fed.input else {
+                return Ok(Flow::Continue);
+            };
+            let mut taps = self.model().activations(input.clone(), reads)?;
+            taps.insert(Tap::INPUT, input);
+            visit(&fed.batch.entries, &taps)?;
+            Ok(Flow::Continue)
+        })
+    }
+}
