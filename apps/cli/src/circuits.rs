@@ -7,11 +7,12 @@ use clap::{Args, Subcommand};
 
 use aann_circuits::CalibrationFit;
 use aann_data::{ImageSet, OpenOptions, Rescale, Resize, Unlabelled};
-use aann_eval::circuits::{CircuitChoice, CircuitKind, compare_tuning, median};
+use aann_eval::circuits::{CircuitChoice, CircuitKind, TuningComparison, compare_tuning, median};
 use aann_eval::lab::{Feed, FitSets, build_replacement, faithfulness};
-use aann_eval::plot::{Axis, PolarSeries, heatmap_svg, polar_svg};
+use aann_eval::plot::{PolarSeries, polar_svg};
+use aann_eval::report::{tuning_heatmap, tuning_scale};
 use aann_eval::spec::{CalibrationScope, CircuitSpec};
-use aann_eval::tuning::TuningSpec;
+use aann_eval::tuning::{TuningGrid, TuningSpec};
 use aann_model::{Family, Variant};
 
 use crate::common::{ModelArgs, cli_path, parse_variant};
@@ -185,28 +186,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     );
     let target = family.tap()?;
     let session = args.model.open()?;
-    let model = session.model();
-    let root = &session.root;
-    let dir = match &args.stats.stats_from {
-        Some(p) => cli_path(p),
-        None => root.require("imagenet-val/images", "natural images")?,
-    };
-    let natural = ImageSet::open(
-        &dir,
-        &root.synsets()?,
-        &OpenOptions {
-            ground_truth: None,
-            unlabelled: Unlabelled::Allow,
-        },
-    )?;
-    let calibration_set = natural.limit(args.calibration_images);
-    let dev = natural.skip(args.dev_skip).limit(args.dev_images);
-    if !dev.is_empty() {
-        aann_data::check_disjoint(
-            ("calibration", &aann_data::split_digest(&calibration_set)?),
-            ("dev", &aann_data::split_digest(&dev)?),
-        )?;
-    }
+    let (calibration_set, dev) = compare_sets(&args, &session)?;
     let mut preprocess = variant.preprocess();
     preprocess.resize = Resize {
         rescale: Rescale::ShorterSide(args.shorter_side),
@@ -234,15 +214,18 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     // The units on natural dev images: where a person comparing circuits may look.
     let named = [(replacement.circuit.name(), replacement.clone())];
     let units = faithfulness::measure(&feed, "dev", &named, target, &dev)?;
-    let circuit = replacement.circuit.clone();
     let stats = args.stats.load(&session, target)?;
-    let spec = TuningSpec::curves();
-    let (natural, artificial, comparisons) =
-        compare_tuning(model, target, replacement.clone(), &spec, &stats)?;
+    let (natural, artificial, comparisons) = compare_tuning(
+        session.model(),
+        target,
+        replacement.clone(),
+        &TuningSpec::curves(),
+        &stats,
+    )?;
     std::fs::create_dir_all(&args.out)?;
     println!(
         "{} standing in for {} ({} neurons); calibration {:?}",
-        circuit.name(),
+        replacement.circuit.name(),
         args.family.display(),
         comparisons.len(),
         replacement.calibration.scope
@@ -255,12 +238,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         "{:>8} {:>10} {:>6} {:>10} {:>10} {:>8} {:>8}",
         "channel", "natural°", "unit", "unit°", "tuning r", "dev r", "dev R²"
     );
-    let max = natural
-        .sigma
-        .iter()
-        .chain(artificial.sigma.iter())
-        .flatten()
-        .fold(1.0f32, |m, v| m.max(*v));
+    let max = tuning_scale(&natural, &artificial);
     for (k, c) in comparisons.iter().enumerate() {
         let fit = on_dev.and_then(|f| f.units.iter().find(|u| u.channel == c.channel));
         let (r, r2) = fit.map_or(("-".to_string(), "-".to_string()), |u| {
@@ -276,55 +254,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
             r,
             r2
         );
-        for (label, grid) in [("natural", &natural), ("artificial", &artificial)] {
-            std::fs::write(
-                args.out.join(format!("{}-{label}.svg", c.channel)),
-                heatmap_svg(
-                    &format!(
-                        "{} {}:{} {label} (r = {:.2})",
-                        variant, natural.tap, c.channel, c.correlation
-                    ),
-                    grid.map(k),
-                    Axis {
-                        values: &grid.spec.orientations,
-                        label: "orientation (°)",
-                    },
-                    Axis {
-                        values: &grid.spec.values,
-                        label: "radius",
-                    },
-                    (0.0, f64::from(max)),
-                    "σ",
-                ),
-            )?;
-        }
-        let curve = |g: &aann_eval::tuning::TuningGrid| {
-            g.spec
-                .orientations
-                .iter()
-                .copied()
-                .zip(g.radial_curve(k))
-                .collect()
-        };
-        std::fs::write(
-            args.out.join(format!("{}-radial.svg", c.channel)),
-            polar_svg(
-                &format!("{}:{} radial tuning", natural.tap, c.channel),
-                &[
-                    PolarSeries {
-                        name: "natural",
-                        colour: "#1f77b4",
-                        points: curve(&natural),
-                    },
-                    PolarSeries {
-                        name: "artificial",
-                        colour: "#ff7f0e",
-                        points: curve(&artificial),
-                    },
-                ],
-                &[],
-            ),
-        )?;
+        draw_channel(&args.out, variant, (&natural, &artificial), k, c, max)?;
     }
     let rs: Vec<f64> = comparisons.iter().map(|c| c.correlation).collect();
     println!("median tuning r = {:.3}", median(&rs));
@@ -338,7 +268,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     std::fs::write(
         args.out.join("comparison.json"),
         serde_json::to_string_pretty(&serde_json::json!({
-            "circuit": circuit.name(),
+            "circuit": replacement.circuit.name(),
             "family": args.family,
             "calibration": replacement.calibration,
             "accounting": replacement.accounting(),
@@ -348,6 +278,85 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
             "natural": natural,
             "artificial": artificial,
         }))?,
+    )?;
+    Ok(())
+}
+
+/// The calibration images and the dev images of a comparison, checked disjoint.
+fn compare_sets(
+    args: &CompareArgs,
+    session: &aann_eval::lab::Session,
+) -> anyhow::Result<(ImageSet, ImageSet)> {
+    let root = &session.root;
+    let dir = match &args.stats.stats_from {
+        Some(p) => cli_path(p),
+        None => root.require("imagenet-val/images", "natural images")?,
+    };
+    let natural = ImageSet::open(
+        &dir,
+        &root.synsets()?,
+        &OpenOptions {
+            ground_truth: None,
+            unlabelled: Unlabelled::Allow,
+        },
+    )?;
+    let calibration_set = natural.limit(args.calibration_images);
+    let dev = natural.skip(args.dev_skip).limit(args.dev_images);
+    if !dev.is_empty() {
+        aann_data::check_disjoint(
+            ("calibration", &aann_data::split_digest(&calibration_set)?),
+            ("dev", &aann_data::split_digest(&dev)?),
+        )?;
+    }
+    Ok((calibration_set, dev))
+}
+
+/// One neuron's natural and artificial tuning maps (`k`-th of the family) and their radial
+/// curves, as SVG files in `out`.
+fn draw_channel(
+    out: &Path,
+    variant: Variant,
+    (natural, artificial): (&TuningGrid, &TuningGrid),
+    k: usize,
+    c: &TuningComparison,
+    max: f32,
+) -> anyhow::Result<()> {
+    for (label, grid) in [("natural", natural), ("artificial", artificial)] {
+        let title = format!(
+            "{} {}:{} {label} (r = {:.2})",
+            variant, natural.tap, c.channel, c.correlation
+        );
+        std::fs::write(
+            out.join(format!("{}-{label}.svg", c.channel)),
+            tuning_heatmap(&title, grid, k, max),
+        )?;
+    }
+    let curve = |g: &TuningGrid| {
+        g.spec
+            .orientations
+            .iter()
+            .copied()
+            .zip(g.radial_curve(k))
+            .collect()
+    };
+    std::fs::write(
+        out.join(format!("{}-radial.svg", c.channel)),
+        polar_svg(
+            &format!("{}:{} radial tuning", natural.tap, c.channel),
+            &[
+                PolarSeries {
+                    name: "natural",
+                    colour: "#1f77b4",
+                    points: curve(natural),
+                },
+                PolarSeries {
+                    name: "artificial",
+                    colour: "#ff7f0e",
+                    points: curve(artificial),
+                },
+            ],
+            &[],
+        ),
     )?;
     Ok(())
 }
