@@ -5,12 +5,15 @@
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use aann_data::ImageSet;
+use std::path::PathBuf;
+
+use aann_data::{ContentDigest, ImageSet, Preprocess, content_digest};
 use aann_model::{ChannelMeans, DonorPool, MeansProvenance, ModelError, Tap};
 
 use crate::EvalError;
+use crate::lab::Session;
 use crate::lab::feed::{Feed, Flow};
-use crate::run::progress_bar;
+use crate::lab::feed::progress_bar;
 
 /// Mean and standard deviation of every channel of a tap over images and positions, and
 /// optionally the mean at every position.
@@ -185,7 +188,56 @@ pub fn donor_pool(
     })
 }
 
-/// A short description of an image set for provenance: its source and size.
-pub fn describe_set(set: &ImageSet) -> String {
-    format!("{} ({} images)", set.source(), set.len())
+pub use crate::lab::feed::describe_set;
+
+/// Per-channel statistics of `tap` over `set`, through the session's cache, keyed by what
+/// they are computed from: the images' contents (after skip and limit), the
+/// preprocessing, the weights' checksum and the tap. Two different subsets of one folder
+/// never share an entry.
+pub fn stats(feed: &Feed<'_>, set: &ImageSet, tap: Tap) -> Result<ActivationStats, EvalError> {
+    let digest = content_digest(set)?;
+    let path = stats_cache_path(feed.session, &digest, &feed.preprocess, tap);
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(stats) = serde_json::from_str::<ActivationStats>(&text)
+    {
+        return Ok(stats);
+    }
+    let stats = activation_stats(feed, set, tap, false)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| EvalError::write(dir, e))?;
+    }
+    let tmp = aann_weights::cache::unique_temporary(&path);
+    std::fs::write(
+        &tmp,
+        serde_json::to_string(&stats).expect("stats serialise"),
+    )
+    .map_err(|e| EvalError::write(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| EvalError::write(&path, e))?;
+    Ok(stats)
+}
+
+/// Where [`stats`] caches the statistics of a set with this content.
+pub fn stats_cache_path(
+    session: &Session,
+    digest: &ContentDigest,
+    preprocess: &Preprocess,
+    tap: Tap,
+) -> PathBuf {
+    let variant = session.variant();
+    let key = format!(
+        "{}|{}|{}|{:?}",
+        digest.list_sha256,
+        tap.name(variant),
+        session.weights_sha256(),
+        preprocess
+    );
+    let hash = aann_weights::sha256_hex(key.as_bytes());
+    let sha = session.weights_sha256();
+    session.cache_dir.join("stats").join(format!(
+        "{}-{}-{}-{}.json",
+        variant,
+        &sha[..sha.len().min(12)],
+        tap.name(variant),
+        &hash[..24]
+    ))
 }

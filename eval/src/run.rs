@@ -3,16 +3,16 @@
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use aann_data::{ClassOrder, ImageSet, content_digest};
 
 use crate::EvalError;
 use crate::evaluator::Evaluator;
 use crate::lab::arm::into_conditions;
+pub use crate::lab::feed::progress_bar;
 use crate::lab::feed::{Feed, Flow};
 use crate::lab::{Arm, ArmInfo};
-use crate::means::describe_set;
+use crate::lab::feed::describe_set;
 use crate::metrics::{ImageRecord, OutputClasses};
 use crate::records::{FailureRecord, RecordStore, RunManifest, discard_run, merge_shards};
 
@@ -119,26 +119,6 @@ impl RunStats {
             0.0
         }
     }
-}
-
-/// A progress bar with images/s and ETA, hidden when not wanted.
-pub fn progress_bar(len: u64, message: &str, visible: bool) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(
-        Some(len),
-        if visible {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} images ({per_sec}, ETA {eta})",
-        )
-        .expect("valid template"),
-    );
-    bar.set_message(message.to_string());
-    bar
 }
 
 /// One evaluated batch: its records (every condition of every decoded image, baseline

@@ -439,8 +439,9 @@ fn two_subsets_of_one_size_never_share_cached_statistics() {
     let second = set.skip(4);
     let preprocess = Variant::Bvlc.preprocess();
     let tap = Tap::mixed(Block::B3a);
-    let a = session.stats(&first, &preprocess, tap, 4).unwrap();
-    let b = session.stats(&second, &preprocess, tap, 4).unwrap();
+    let feed = Feed::new(&session, preprocess, 4);
+    let a = aann_eval::means::stats(&feed, &first, tap).unwrap();
+    let b = aann_eval::means::stats(&feed, &second, tap).unwrap();
     assert_eq!(a.images, 4);
     assert_eq!(b.images, 4);
     assert_ne!(a.mean, b.mean, "different images give different means");
@@ -449,7 +450,7 @@ fn two_subsets_of_one_size_never_share_cached_statistics() {
         .count();
     assert_eq!(entries, 2, "one cache entry per subset");
     // The same subset again is read from the cache, unchanged.
-    assert_eq!(session.stats(&first, &preprocess, tap, 4).unwrap(), a);
+    assert_eq!(aann_eval::means::stats(&feed, &first, tap).unwrap(), a);
     // Read back exactly (floats round-trip through the JSON cache).
-    assert_eq!(session.stats(&second, &preprocess, tap, 4).unwrap(), b);
+    assert_eq!(aann_eval::means::stats(&feed, &second, tap).unwrap(), b);
 }

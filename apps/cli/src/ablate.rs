@@ -233,7 +233,7 @@ fn arms(
                     args.tap,
                     describe_set(reference)
                 );
-                let stats = feed.stats(reference, tap)?;
+                let stats = aann_eval::means::stats(feed, reference, tap)?;
                 let means = stats.uniform_means(feed.session.weights_sha256());
                 (Ablation::Mean, Intervention::MeanAblate(Arc::new(means)))
             }

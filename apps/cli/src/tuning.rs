@@ -49,7 +49,7 @@ impl StatsArgs {
         .with_context(|| format!("opening {}", dir.display()))?
         .limit(self.stats_images);
         let preprocess = session.variant().preprocess();
-        Ok(session.stats(&set, &preprocess, tap, 16)?)
+        Ok(aann_eval::means::stats(&aann_eval::lab::Feed::new(session, preprocess, 16), &set, tap)?)
     }
 }
 

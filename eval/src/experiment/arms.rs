@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aann_circuits::CircuitReplacement;
 use aann_model::Intervention;
 
-use super::controls::{readouts, relay, structure_controls};
+use super::controls::{Named, readouts, relay, structure_controls};
 use super::inputs::Inputs;
 use crate::EvalError;
 use crate::circuits::CalibrationData;
@@ -17,9 +17,6 @@ use crate::lab::{Ablation, Arm, Feed, FitSets, build_replacement_with_data};
 use crate::means::donor_pool;
 use crate::spec::ExperimentSpec;
 use crate::verdicts::{ArmCalibration, DegenerateUnit};
-
-/// A replacement standing in for the family, with the name of its arm.
-pub type Named = (String, Arc<CircuitReplacement>);
 
 /// Every arm of the experiment, in the order of the records, with what later stages need
 /// of them.

@@ -10,7 +10,6 @@ use aann_circuits::{Calibration, Circuit, CircuitReplacement, UnitMapping};
 use aann_data::ImageSet;
 use aann_model::Tap;
 
-use super::arms::Named;
 use super::inputs::Inputs;
 use crate::EvalError;
 use crate::circuits::CalibrationData;
@@ -18,6 +17,9 @@ use crate::lab::controls::{fit_relay, shuffled_control};
 use crate::lab::readout::{Window, fit_readout};
 use crate::lab::{Arm, Control, Feed, remapped};
 use crate::spec::ExperimentSpec;
+
+/// A replacement standing in for the family, with the name of its arm.
+pub type Named = (String, Arc<CircuitReplacement>);
 
 /// A control's arm and the replacement that realises it.
 pub type ControlArm = (Arm, Arc<CircuitReplacement>);

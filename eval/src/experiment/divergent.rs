@@ -6,7 +6,7 @@ use std::path::Path;
 
 use aann_data::{ImageSet, Synsets};
 
-use super::arms::Named;
+use super::controls::Named;
 use super::result::DivergentImage;
 use crate::EvalError;
 use crate::lab::{Ablation, BASELINE};

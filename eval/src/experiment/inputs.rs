@@ -90,7 +90,7 @@ impl Inputs {
         let calibration = calibration_set_of(spec, &tune);
         let calibration_digest = content_digest(&calibration)?;
         let feed = Feed::new(session, preprocess, spec.run.batch_size);
-        let stats = feed.stats(&calibration, tap)?;
+        let stats = crate::means::stats(&feed, &calibration, tap)?;
         let files = spec_files(spec, &repo)?;
         Ok(Inputs {
             order: session.class_order()?,

@@ -11,7 +11,8 @@ use aann_circuits::CircuitReplacement;
 use aann_data::ImageSet;
 use aann_stats::{Alternative, empirical_p_value, matched_channel_sets, random_channel_sets};
 
-use super::arms::{Named, Plan};
+use super::arms::Plan;
+use super::controls::Named;
 use super::evaluate::MainRun;
 use super::inputs::Inputs;
 use super::result::{MappingNullResult, NullDraws, NullResult};

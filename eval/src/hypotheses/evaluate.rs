@@ -313,7 +313,8 @@ impl<'a> Context<'a> {
             return Ok(s.clone());
         }
         let set = self.image_set(set_spec, role, false)?;
-        let stats = model.stats(&set, &self.file.model.preprocess(), tap, self.batch())?;
+        let feed = Feed::new(&model, self.file.model.preprocess(), self.batch());
+        let stats = crate::means::stats(&feed, &set, tap)?;
         let stats = Rc::new(stats);
         self.stats.insert(key, stats.clone());
         Ok(stats)

@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 
 use burn::tensor::{Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use aann_data::{Batch, ImageEntry, ImageSet, PrefetchConfig, Preprocess, prefetch};
 use aann_model::{InceptionV1, Tap};
 
 use crate::EvalError;
 use crate::lab::Session;
-use crate::means::ActivationStats;
 
 /// Whether the loop goes on after a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,12 +66,6 @@ impl<'s> Feed<'s> {
     /// Whether progress bars are shown.
     pub fn progress(&self) -> bool {
         self.session.progress
-    }
-
-    /// Per-channel statistics of `tap` over `set` (cached by the session).
-    pub fn stats(&self, set: &ImageSet, tap: Tap) -> Result<ActivationStats, EvalError> {
-        self.session
-            .stats(set, &self.preprocess, tap, self.batch_size)
     }
 
     /// The one batched loop: `set` decoded ahead in batches, each handed to `visit` with its
@@ -132,4 +126,29 @@ impl<'s> Feed<'s> {
             Ok(Flow::Continue)
         })
     }
+}
+
+/// A progress bar with images/s and ETA, hidden when not wanted.
+pub fn progress_bar(len: u64, message: &str, visible: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(len),
+        if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} images ({per_sec}, ETA {eta})",
+        )
+        .expect("valid template"),
+    );
+    bar.set_message(message.to_string());
+    bar
+}
+
+/// A short description of an image set for provenance: its source and size.
+pub fn describe_set(set: &ImageSet) -> String {
+    format!("{} ({} images)", set.source(), set.len())
 }

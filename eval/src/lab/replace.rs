@@ -25,7 +25,7 @@ pub fn build_circuit_of(
 ) -> Result<Arc<dyn Circuit>, EvalError> {
     let session = feed.session;
     let upstream_stats = match upstream_tap(&spec.choice, repo)? {
-        Some(up) => Some(feed.stats(upstream_set, up)?),
+        Some(up) => Some(crate::means::stats(feed, upstream_set, up)?),
         None => None,
     };
     let override_text = spec

@@ -7,11 +7,10 @@ use std::str::FromStr;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use aann_data::{ClassOrder, ContentDigest, ImageSet, Preprocess, Synsets, content_digest};
-use aann_model::{Family, InceptionV1, Tap, Variant};
+use aann_data::{ClassOrder, Synsets};
+use aann_model::{Family, InceptionV1, Variant};
 
 use crate::EvalError;
-use crate::means::{ActivationStats, activation_stats};
 use crate::setup::{DataRoot, LoadedModel, load_model};
 
 /// Where tensors live.
@@ -206,64 +205,5 @@ impl Session {
     /// The output order of the model's classifier.
     pub fn class_order(&self) -> Result<ClassOrder, EvalError> {
         self.root.class_order(self.variant())
-    }
-
-    /// Per-channel statistics of `tap` over `set`, through a cache keyed by what they are
-    /// computed from: the images' contents (after skip and limit), the preprocessing, the
-    /// weights' checksum and the tap. Two different subsets of one folder never share an
-    /// entry.
-    pub fn stats(
-        &self,
-        set: &ImageSet,
-        preprocess: &Preprocess,
-        tap: Tap,
-        batch_size: usize,
-    ) -> Result<ActivationStats, EvalError> {
-        let digest = content_digest(set)?;
-        let path = self.stats_cache_path(&digest, preprocess, tap);
-        if let Ok(text) = std::fs::read_to_string(&path)
-            && let Ok(stats) = serde_json::from_str::<ActivationStats>(&text)
-        {
-            return Ok(stats);
-        }
-        let feed = crate::lab::Feed::new(self, *preprocess, batch_size);
-        let stats = activation_stats(&feed, set, tap, false)?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| EvalError::write(dir, e))?;
-        }
-        let tmp = aann_weights::cache::unique_temporary(&path);
-        std::fs::write(
-            &tmp,
-            serde_json::to_string(&stats).expect("stats serialise"),
-        )
-        .map_err(|e| EvalError::write(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| EvalError::write(&path, e))?;
-        Ok(stats)
-    }
-
-    /// Where [`stats`](Self::stats) caches the statistics of a set with this content.
-    pub fn stats_cache_path(
-        &self,
-        digest: &ContentDigest,
-        preprocess: &Preprocess,
-        tap: Tap,
-    ) -> PathBuf {
-        let variant = self.variant();
-        let key = format!(
-            "{}|{}|{}|{:?}",
-            digest.list_sha256,
-            tap.name(variant),
-            self.weights_sha256(),
-            preprocess
-        );
-        let hash = aann_weights::sha256_hex(key.as_bytes());
-        let sha = self.weights_sha256();
-        self.cache_dir.join("stats").join(format!(
-            "{}-{}-{}-{}.json",
-            variant,
-            &sha[..sha.len().min(12)],
-            tap.name(variant),
-            &hash[..24]
-        ))
     }
 }
