@@ -26,6 +26,7 @@ use aann_stats::{
 };
 
 use crate::EvalError;
+use crate::spec::Split;
 use crate::lab::faithfulness::Faithfulness;
 use crate::lab::{Ablation, ArmInfo, ArmKind};
 
@@ -104,7 +105,7 @@ pub struct EquivalenceRow {
 pub struct UnitComparison {
     pub circuit: String,
     pub against: String,
-    pub split: String,
+    pub split: Split,
     /// `r` or `r2`.
     pub statistic: String,
     /// Circuit − other, unit by unit (positive: the circuit follows its neurons better).
@@ -313,7 +314,7 @@ fn unit_comparisons(inputs: &VerdictInputs<'_>) -> Result<Vec<UnitComparison>, E
                     rows.push(UnitComparison {
                         circuit: circuit.name.clone(),
                         against: other.name.clone(),
-                        split: mine.split.clone(),
+                        split: mine.split,
                         statistic: statistic.into(),
                         comparison: compare_means(&other_values, &circuit_values, inputs.level)?,
                         circuit_better: circuit_values

@@ -273,7 +273,7 @@ fn lucid_weight_claims_evaluate_on_the_fixture_layout() {
 
 /// The two image claim kinds (`ablation_effect`, `fraction_recovered`) on a small slice,
 /// measured through the same runner as `aann experiment`: the ablation's effect on the
-/// first 24 test images is the one the experiment's pinned run measures (tests/cli.rs:
+/// first 24 test images is the one the experiment's pinned run measures (apps/cli/tests/cli.rs:
 /// cross-entropy 0.7378873 → 0.7578290; the claim passes when the interval's lower end,
 /// −0.110, clears the threshold), and a fraction whose ablation effect is not
 /// distinguishable from 0 fails with that reason rather than passing.

@@ -11,7 +11,7 @@ use aann_eval::circuits::{CircuitChoice, CircuitKind, TuningComparison, compare_
 use aann_eval::lab::{Feed, FitSets, build_replacement, faithfulness};
 use aann_eval::plot::{PolarSeries, polar_svg};
 use aann_eval::report::{tuning_heatmap, tuning_scale};
-use aann_eval::spec::{CalibrationScope, CircuitSpec};
+use aann_eval::spec::{CalibrationScope, CircuitSpec, Split};
 use aann_eval::tuning::{TuningGrid, TuningSpec};
 use aann_model::{Family, Variant};
 
@@ -213,7 +213,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     )?;
     // The units on natural dev images: where a person comparing circuits may look.
     let named = [(replacement.circuit.name(), replacement.clone())];
-    let units = faithfulness::measure(&feed, "dev", &named, target, &dev)?;
+    let units = faithfulness::measure(&feed, Split::Dev, &named, target, &dev)?;
     let stats = args.stats.load(&session, target)?;
     let (natural, artificial, comparisons) = compare_tuning(
         session.model(),

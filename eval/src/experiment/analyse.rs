@@ -17,7 +17,7 @@ use crate::EvalError;
 use crate::lab::faithfulness::{self, Faithfulness};
 use crate::lab::{Ablation, ArmInfo, ArmKind, BASELINE, Feed};
 use crate::means::describe_set;
-use crate::spec::ExperimentSpec;
+use crate::spec::{ExperimentSpec, Split};
 use crate::verdicts::{VerdictInputs, Verdicts, judge};
 
 /// The metrics a fraction recovered is taken in.
@@ -195,8 +195,8 @@ fn activation_faithfulness(
     let sets = inputs
         .dev
         .iter()
-        .map(|d| ("dev", &d.images))
-        .chain(std::iter::once(("test", &inputs.test.images)));
+        .map(|d| (Split::Dev, &d.images))
+        .chain(std::iter::once((Split::Test, &inputs.test.images)));
     for (split, set) in sets {
         let set = set.limit(spec.run.faithfulness_images);
         if feed.progress() {

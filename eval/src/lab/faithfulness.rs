@@ -15,6 +15,7 @@ use aann_model::Tap;
 
 use super::host_values;
 use crate::EvalError;
+use crate::spec::Split;
 use crate::circuits::median;
 use crate::lab::Feed;
 use crate::means::describe_set;
@@ -31,8 +32,8 @@ pub struct UnitFit {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Faithfulness {
     pub arm: String,
-    /// The split (`dev`, `test`).
-    pub split: String,
+    /// The split the images come from (`dev`, `test`).
+    pub split: Split,
     /// The images (source and count).
     pub images: String,
     pub units: Vec<UnitFit>,
@@ -72,7 +73,7 @@ impl Sums {
 /// over `set` (one pass of the model: the replacements read what it recorded).
 pub fn measure(
     feed: &Feed<'_>,
-    split: &str,
+    split: Split,
     replacements: &[(String, Arc<CircuitReplacement>)],
     target: Tap,
     set: &ImageSet,
@@ -137,7 +138,7 @@ pub fn measure(
             let r2s: Vec<f64> = units.iter().map(|u| u.r2).collect();
             Faithfulness {
                 arm: name.clone(),
-                split: split.to_string(),
+                split,
                 images: images.clone(),
                 median_r: median(&rs),
                 median_r2: median(&r2s),

@@ -9,6 +9,7 @@ use aann_stats::{Estimate, Metric};
 use super::{fraction_row, pct, zero_ablation};
 use crate::experiment::{ExperimentResult, FractionRow};
 use crate::lab::{ArmInfo, ArmKind, BASELINE, Control, ControlFit, Removal};
+use crate::spec::Split;
 use crate::summary::format_p;
 
 /// A fraction recovered with its interval, or `undefined` (the row's reference had no
@@ -108,7 +109,7 @@ pub fn card_table(r: &ExperimentResult) -> String {
         let fit = r
             .faithfulness
             .iter()
-            .find(|f| f.arm == a.name && f.split == "test")
+            .find(|f| f.arm == a.name && f.split == Split::Test)
             .map_or("-".into(), |f| {
                 format!("{:.2} / {:.2}", f.median_r, f.median_r2)
             });
@@ -309,13 +310,13 @@ pub fn units_table(r: &ExperimentResult) -> String {
             .to_string()
     };
     let mut columns: Vec<String> = Vec::new();
-    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut lines: Vec<(String, Split)> = Vec::new();
     for u in &rows {
         let c = column(u);
         if !columns.contains(&c) {
             columns.push(c);
         }
-        let line = (u.circuit.clone(), u.split.clone());
+        let line = (u.circuit.clone(), u.split);
         if !lines.contains(&line) {
             lines.push(line);
         }
