@@ -12,8 +12,8 @@ use aann_model::{ChannelMeans, DonorPool, MeansProvenance, ModelError, Tap};
 
 use crate::EvalError;
 use crate::lab::Session;
-use crate::lab::feed::{Feed, Flow};
 use crate::lab::feed::progress_bar;
+use crate::lab::feed::{Feed, Flow};
 
 /// Mean and standard deviation of every channel of a tap over images and positions, and
 /// optionally the mean at every position.

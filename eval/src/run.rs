@@ -3,16 +3,15 @@
 use std::path::Path;
 use std::time::Instant;
 
-
 use aann_data::{ClassOrder, ImageSet, content_digest};
 
 use crate::EvalError;
 use crate::evaluator::Evaluator;
 use crate::lab::arm::into_conditions;
+use crate::lab::feed::describe_set;
 pub use crate::lab::feed::progress_bar;
 use crate::lab::feed::{Feed, Flow};
 use crate::lab::{Arm, ArmInfo};
-use crate::lab::feed::describe_set;
 use crate::metrics::{ImageRecord, OutputClasses};
 use crate::records::{FailureRecord, RecordStore, RunManifest, discard_run, merge_shards};
 

@@ -26,9 +26,9 @@ use aann_stats::{
 };
 
 use crate::EvalError;
-use crate::spec::Split;
 use crate::lab::faithfulness::Faithfulness;
 use crate::lab::{Ablation, ArmInfo, ArmKind};
+use crate::spec::Split;
 
 /// How an arm's calibrated units stand: how many there are and which degenerated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

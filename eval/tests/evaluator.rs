@@ -360,33 +360,28 @@ fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
         ..Default::default()
     };
 
+    // The run of these arms on these images into `dir`, as `options` say.
+    let run = |dir: &std::path::Path, options: &RunOptions| {
+        run_conditions(
+            &feed,
+            &evaluator,
+            &set,
+            &order,
+            &manifest(&set),
+            dir,
+            options,
+        )
+        .unwrap()
+    };
     let whole = tempfile::tempdir().unwrap();
-    run_conditions(
-        &feed,
-        &evaluator,
-        &set,
-        &order,
-        &manifest(&set),
-        whole.path(),
-        &opts,
-    )
-    .unwrap();
+    run(whole.path(), &opts);
 
     let parts = tempfile::tempdir().unwrap();
     let interrupted = RunOptions {
         stop_after_batches: Some(2),
         ..opts.clone()
     };
-    let first = run_conditions(
-        &feed,
-        &evaluator,
-        &set,
-        &order,
-        &manifest(&set),
-        parts.path(),
-        &interrupted,
-    )
-    .unwrap();
+    let first = run(parts.path(), &interrupted);
     assert!(first.interrupted);
     assert_eq!(first.images_evaluated, 4);
     // A crash in the middle of the next write leaves a torn line behind.
@@ -394,28 +389,10 @@ fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_records() {
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str("{\"image\":\"ILSVRC2012_val_0000");
     std::fs::write(&path, text).unwrap();
-    let second = run_conditions(
-        &feed,
-        &evaluator,
-        &set,
-        &order,
-        &manifest(&set),
-        parts.path(),
-        &opts,
-    )
-    .unwrap();
+    let second = run(parts.path(), &opts);
     assert_eq!((second.images_resumed, second.images_evaluated), (4, 2));
     // Running again finds nothing to do.
-    let third = run_conditions(
-        &feed,
-        &evaluator,
-        &set,
-        &order,
-        &manifest(&set),
-        parts.path(),
-        &opts,
-    )
-    .unwrap();
+    let third = run(parts.path(), &opts);
     assert_eq!(third.images_evaluated, 0);
 
     let mut a = read_records(whole.path()).unwrap();

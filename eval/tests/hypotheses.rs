@@ -33,20 +33,7 @@ fn table(report: &FileReport) -> String {
 /// The shipped BVLC file with every family path made absolute, so that a copy can live
 /// outside the repository; `curves-3b.toml` replaced by `curves`.
 fn bvlc_file_with_curves(dir: &Path, curves: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join("eval/hypotheses/bvlc.toml")).unwrap();
-    let families = repo().join("circuits/families").canonicalize().unwrap();
-    let text = text
-        .replace(
-            "\"circuits/families/bvlc/curves-3b.toml\"",
-            &format!("{:?}", curves.display().to_string()),
-        )
-        .replace(
-            "\"circuits/families/",
-            &format!("\"{}/", families.display()),
-        );
-    let path = dir.join("broken.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    aann_testkit::bvlc_claims_with_curves(&repo(), curves, &dir.join("broken.toml"))
 }
 
 /// The BVLC curve family with its orientations shuffled: every neuron gets the orientation

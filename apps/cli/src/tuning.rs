@@ -49,7 +49,11 @@ impl StatsArgs {
         .with_context(|| format!("opening {}", dir.display()))?
         .limit(self.stats_images);
         let preprocess = session.variant().preprocess();
-        Ok(aann_eval::means::stats(&aann_eval::lab::Feed::new(session, preprocess, 16), &set, tap)?)
+        Ok(aann_eval::means::stats(
+            &aann_eval::lab::Feed::new(session, preprocess, 16),
+            &set,
+            tap,
+        )?)
     }
 }
 

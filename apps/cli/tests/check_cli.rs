@@ -46,20 +46,7 @@ fn broken_copy(dir: &Path) -> PathBuf {
     }
     let curves = dir.join("curves-3b-shuffled.toml");
     family.save(&curves).unwrap();
-    let families = repo().join("circuits/families").canonicalize().unwrap();
-    let text = std::fs::read_to_string(repo().join("eval/hypotheses/bvlc.toml"))
-        .unwrap()
-        .replace(
-            "\"circuits/families/bvlc/curves-3b.toml\"",
-            &format!("{:?}", curves.display().to_string()),
-        )
-        .replace(
-            "\"circuits/families/",
-            &format!("\"{}/", families.display()),
-        );
-    let path = dir.join("bvlc-broken.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    aann_testkit::bvlc_claims_with_curves(&repo(), &curves, &dir.join("bvlc-broken.toml"))
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! What aann's tests share (a dev-dependency only): where the shared data is, a cache
 //! folder of their own, and the comparisons of tensors with reference activations.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use aann_weights::NamedTensor;
@@ -52,4 +52,23 @@ pub fn relative_error(ours: &[f32], reference: &[f32]) -> f32 {
         .zip(reference)
         .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
     max_diff / max_ref.max(f32::MIN_POSITIVE)
+}
+
+/// The BVLC claim file of the repository at `repo` (`eval/hypotheses/bvlc.toml`), made to
+/// read the curve family from `curves` (its other family paths made absolute), written to
+/// `out`: how a test checks claims against a broken family.
+pub fn bvlc_claims_with_curves(repo: &Path, curves: &Path, out: &Path) -> PathBuf {
+    let families = repo.join("circuits/families").canonicalize().unwrap();
+    let text = std::fs::read_to_string(repo.join("eval/hypotheses/bvlc.toml"))
+        .unwrap()
+        .replace(
+            "\"circuits/families/bvlc/curves-3b.toml\"",
+            &format!("{:?}", curves.display().to_string()),
+        )
+        .replace(
+            "\"circuits/families/",
+            &format!("\"{}/", families.display()),
+        );
+    std::fs::write(out, text).unwrap();
+    out.to_path_buf()
 }

@@ -357,22 +357,14 @@ mod tests {
         };
         let window = Some("7×7 blocks of 16×16 pixels, about 112 px");
         // The image of either model is "pixels"; any other windowed layer is named.
-        assert_eq!(
-            readout("data", window).arm_name("x"),
-            "bound-readout-pixels"
-        );
-        assert_eq!(
-            readout("input", window).arm_name("x"),
-            "bound-readout-pixels"
-        );
-        assert_eq!(
-            readout("conv1_7x7_s2", window).arm_name("x"),
-            "bound-readout-conv1_7x7_s2"
-        );
-        assert_eq!(
-            readout("inception_3a_output", None).arm_name("x"),
-            "bound-readout"
-        );
+        for (tap, window, name) in [
+            ("data", window, "bound-readout-pixels"),
+            ("input", window, "bound-readout-pixels"),
+            ("conv1_7x7_s2", window, "bound-readout-conv1_7x7_s2"),
+            ("inception_3a_output", None, "bound-readout"),
+        ] {
+            assert_eq!(readout(tap, window).arm_name("x"), name, "{tap}");
+        }
     }
 
     fn mapping() -> UnitMapping {

@@ -15,10 +15,10 @@ use aann_model::Tap;
 
 use super::host_values;
 use crate::EvalError;
-use crate::spec::Split;
 use crate::circuits::median;
 use crate::lab::Feed;
 use crate::means::describe_set;
+use crate::spec::Split;
 
 /// One replaced unit against its natural neuron.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,6 +53,17 @@ struct Sums {
 }
 
 impl Sums {
+    /// One (artificial, natural) pair.
+    fn add(&mut self, a: f64, b: f64) {
+        self.n += 1.0;
+        self.x += a;
+        self.y += b;
+        self.xx += a * a;
+        self.yy += b * b;
+        self.xy += a * b;
+        self.sse += (a - b) * (a - b);
+    }
+
     fn fit(&self, channel: usize) -> UnitFit {
         let vx = self.xx - self.x * self.x / self.n;
         let vy = self.yy - self.y * self.y / self.n;
@@ -111,14 +122,7 @@ pub fn measure(
                 for (j, s) in unit_sums.iter_mut().enumerate() {
                     let at = (img * k + j) * h * w;
                     for p in at..at + h * w {
-                        let (a, b) = (f64::from(x[p]), f64::from(y[p]));
-                        s.n += 1.0;
-                        s.x += a;
-                        s.y += b;
-                        s.xx += a * a;
-                        s.yy += b * b;
-                        s.xy += a * b;
-                        s.sse += (a - b) * (a - b);
+                        s.add(f64::from(x[p]), f64::from(y[p]));
                     }
                 }
             }
@@ -158,15 +162,8 @@ mod tests {
         let mut half = Sums::default();
         for i in 0..10 {
             let y = f64::from(i);
-            for (s, x) in [(&mut perfect, y), (&mut half, y / 2.0)] {
-                s.n += 1.0;
-                s.x += x;
-                s.y += y;
-                s.xx += x * x;
-                s.yy += y * y;
-                s.xy += x * y;
-                s.sse += (x - y) * (x - y);
-            }
+            perfect.add(y, y);
+            half.add(y / 2.0, y);
         }
         let p = perfect.fit(3);
         assert!((p.r - 1.0).abs() < 1e-12 && (p.r2 - 1.0).abs() < 1e-12);
