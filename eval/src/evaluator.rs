@@ -14,6 +14,8 @@ use aann_model::{
     Condition, ConditionHooks, Halt, InceptionV1, ModelError, NoHooks, Recorder, StackedHooks, Tap,
 };
 
+use crate::lab::BASELINE;
+
 /// Conditions evaluated together; index 0 is always the unmodified baseline.
 pub struct Evaluator<'m> {
     model: &'m InceptionV1,
@@ -27,7 +29,7 @@ impl<'m> Evaluator<'m> {
     /// `conditions` must not include the baseline; it is added first.
     pub fn new(model: &'m InceptionV1, conditions: Vec<Condition>) -> Result<Self, ModelError> {
         let variant = model.variant();
-        let mut names = std::collections::HashSet::from(["baseline".to_string()]);
+        let mut names = std::collections::HashSet::from([BASELINE.to_string()]);
         for c in &conditions {
             c.validate(variant)?;
             if !names.insert(c.name.clone()) {

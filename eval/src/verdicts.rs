@@ -27,7 +27,7 @@ use aann_stats::{
 
 use crate::EvalError;
 use crate::lab::faithfulness::Faithfulness;
-use crate::lab::{Ablation, ArmInfo, ArmKind};
+use crate::lab::{Ablation, ArmInfo, ArmKind, BASELINE};
 use crate::spec::Split;
 
 /// How an arm's calibrated units stand: how many there are and which degenerated.
@@ -208,7 +208,7 @@ fn equivalence(inputs: &VerdictInputs<'_>) -> Result<Vec<EquivalenceRow>, EvalEr
     let by_name: HashMap<&str, &ConditionOutcomes> =
         inputs.outcomes.iter().map(|o| (o.name(), o)).collect();
     let (Some(baseline), Some(zero)) = (
-        by_name.get("baseline"),
+        by_name.get(BASELINE),
         by_name.get(Ablation::Zero.arm_name()),
     ) else {
         return Ok(Vec::new());
@@ -335,8 +335,8 @@ pub fn identical_arms(outcomes: &[ConditionOutcomes]) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     for (i, a) in outcomes.iter().enumerate() {
         for b in &outcomes[i + 1..] {
-            if a.name() != "baseline"
-                && b.name() != "baseline"
+            if a.name() != BASELINE
+                && b.name() != BASELINE
                 && a.cross_entropy() == b.cross_entropy()
             {
                 pairs.push((a.name().to_string(), b.name().to_string()));
