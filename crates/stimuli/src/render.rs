@@ -29,14 +29,12 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, StimulusError, invalid};
+use crate::error::{Result, invalid};
 use crate::field::Field;
 use crate::geometry::ImageSize;
+pub use crate::raster::Rgb;
 use crate::raster::StimulusImage;
 use crate::shapes::Stimulus;
-
-/// An RGB colour with channels in `[0, 1]`.
-pub type Rgb = [f32; 3];
 
 /// Largest accepted supersampling factor.
 pub const MAX_SUPERSAMPLING: u32 = 32;
@@ -329,9 +327,4 @@ pub fn render_many(
         .par_iter()
         .map(|stimulus| stimulus.render(size, style))
         .collect()
-}
-
-/// An error for an empty image list or mismatched sizes.
-pub(crate) fn images_error(message: impl Into<String>) -> StimulusError {
-    StimulusError::InvalidImages(message.into())
 }
