@@ -113,17 +113,37 @@ enum WedgeKind {
     Full,
 }
 
+/// A curve prepared for sampling.
+#[derive(Debug, Clone, Copy)]
+struct CurveField {
+    radius: f64,
+    line_width: f64,
+    /// `sin` and `cos` of half the arc span.
+    half_span_sin: f64,
+    half_span_cos: f64,
+    wedge: WedgeKind,
+    fill: bool,
+}
+
+impl CurveField {
+    /// The distances that make up the curve at `(u, v)` in its local frame.
+    #[inline]
+    fn parts(&self, u: f64, v: f64) -> CurveParts {
+        curve_parts(
+            u,
+            v,
+            self.radius,
+            self.line_width / 2.0,
+            self.half_span_sin,
+            self.half_span_cos,
+            self.wedge,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum FieldKind {
-    Curve {
-        radius: f64,
-        line_width: f64,
-        /// `sin` and `cos` of half the arc span.
-        half_span_sin: f64,
-        half_span_cos: f64,
-        wedge: WedgeKind,
-        fill: bool,
-    },
+    Curve(CurveField),
     Line {
         length: Option<f64>,
         line_width: f64,
@@ -161,14 +181,14 @@ impl Field {
                 } else {
                     WedgeKind::Reflex
                 };
-                FieldKind::Curve {
+                FieldKind::Curve(CurveField {
                     radius: c.radius,
                     line_width: c.line_width,
                     half_span_sin,
                     half_span_cos,
                     wedge,
                     fill: c.fill,
-                }
+                })
             }
             Stimulus::Line(l) => FieldKind::Line {
                 length: l.length,
@@ -247,23 +267,11 @@ impl Field {
     pub(crate) fn weight(&self, x: f64, y: f64, h: f64) -> f64 {
         let (u, v) = self.local(x, y);
         match self.kind {
-            FieldKind::Curve {
-                radius,
-                line_width,
-                half_span_sin,
-                half_span_cos,
-                wedge,
-                fill,
-            } => {
-                let parts = curve_parts(
-                    u,
-                    v,
-                    radius,
-                    line_width / 2.0,
-                    half_span_sin,
-                    half_span_cos,
-                    wedge,
-                );
+            FieldKind::Curve(curve) => {
+                let parts = curve.parts(u, v);
+                let CurveField {
+                    line_width, fill, ..
+                } = curve;
                 let (nu, nv) = parts.radial_normal;
                 let mut stroke = self.strip(parts.radial, line_width, nu, nv, h);
                 if stroke > 0.0
@@ -335,23 +343,11 @@ impl Field {
     pub(crate) fn signed_distance(&self, x: f64, y: f64) -> Option<f64> {
         let (u, v) = self.local(x, y);
         match self.kind {
-            FieldKind::Curve {
-                radius,
-                line_width,
-                half_span_sin,
-                half_span_cos,
-                wedge,
-                fill,
-            } => {
-                let parts = curve_parts(
-                    u,
-                    v,
-                    radius,
-                    line_width / 2.0,
-                    half_span_sin,
-                    half_span_cos,
-                    wedge,
-                );
+            FieldKind::Curve(curve) => {
+                let parts = curve.parts(u, v);
+                let CurveField {
+                    line_width, fill, ..
+                } = curve;
                 let mut stroke = parts.radial.abs() - line_width / 2.0;
                 if let Some((d, _)) = parts.wedge {
                     stroke = stroke.max(d);
