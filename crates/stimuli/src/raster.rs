@@ -63,7 +63,7 @@ impl StimulusImage {
         StimulusImage {
             width: self.height,
             height: self.width,
-            rgb: rotate_plane_90_cw(&self.rgb, self.width, self.height, 3),
+            rgb: rotate_plane_90_cw(&self.rgb, self.size(), 3),
         }
     }
 
@@ -72,7 +72,7 @@ impl StimulusImage {
         StimulusImage {
             width: self.width,
             height: self.height,
-            rgb: flip_plane_horizontal(&self.rgb, self.width, self.height, 3),
+            rgb: flip_plane_horizontal(&self.rgb, self.size(), 3),
         }
     }
 
@@ -173,11 +173,10 @@ impl StimulusImage {
 /// clockwise: pixel `(x, y)` of the `width × height` input lands at `(height − 1 − y, x)`.
 pub(crate) fn rotate_plane_90_cw<T: Copy>(
     values: &[T],
-    width: u32,
-    height: u32,
+    size: ImageSize,
     channels: usize,
 ) -> Vec<T> {
-    let (w, h) = (width as usize, height as usize);
+    let (w, h) = (size.width as usize, size.height as usize);
     // Output is h wide and w tall; output pixel (x', y') comes from input (y', h − 1 − x').
     let sources =
         (0..w).flat_map(move |y_out| (0..h).map(move |x_out| (h - 1 - x_out) * w + y_out));
@@ -187,11 +186,10 @@ pub(crate) fn rotate_plane_90_cw<T: Copy>(
 /// Mirrors a row-major plane left–right.
 pub(crate) fn flip_plane_horizontal<T: Copy>(
     values: &[T],
-    width: u32,
-    height: u32,
+    size: ImageSize,
     channels: usize,
 ) -> Vec<T> {
-    let (w, h) = (width as usize, height as usize);
+    let (w, h) = (size.width as usize, size.height as usize);
     let sources = (0..h).flat_map(move |y| (0..w).rev().map(move |x| y * w + x));
     gather_pixels(values, channels, sources)
 }

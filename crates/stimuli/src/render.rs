@@ -210,7 +210,7 @@ impl Coverage {
         Coverage {
             width: self.height,
             height: self.width,
-            values: crate::raster::rotate_plane_90_cw(&self.values, self.width, self.height, 1),
+            values: crate::raster::rotate_plane_90_cw(&self.values, self.size(), 1),
         }
     }
 
@@ -219,7 +219,7 @@ impl Coverage {
         Coverage {
             width: self.width,
             height: self.height,
-            values: crate::raster::flip_plane_horizontal(&self.values, self.width, self.height, 1),
+            values: crate::raster::flip_plane_horizontal(&self.values, self.size(), 1),
         }
     }
 
