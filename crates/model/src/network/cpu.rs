@@ -403,24 +403,31 @@ pub(super) fn lrn(x: &[f32], n: usize, c: usize, plane: usize, params: LrnParams
             let s0 = strip * LRN_STRIP;
             let len = LRN_STRIP.min(plane - s0);
             let img = &x[i * c * plane..(i + 1) * c * plane];
-            let strip = Strip { c, plane, s0, len };
+            let strip = Strip {
+                c,
+                plane,
+                s0,
+                len,
+                params,
+            };
             // SAFETY: tasks write disjoint ranges (image i, pixels s0..s0+len of every
             // channel), inside `out`.
             let dst = SendPtr(unsafe { out_ptr.get().add(i * c * plane) });
-            lrn_strip(img, dst, strip, sq, energy, &params);
+            lrn_strip(img, dst, strip, sq, energy);
         },
     );
     out
 }
 
-/// One LRN task's strip: pixels `s0..s0+len` of every one of the `c` channels of an image
-/// whose planes hold `plane` pixels.
+/// One LRN task: pixels `s0..s0+len` of every one of the `c` channels of an image whose
+/// planes hold `plane` pixels, normalised with `params`.
 #[derive(Clone, Copy)]
 struct Strip {
     c: usize,
     plane: usize,
     s0: usize,
     len: usize,
+    params: LrnParams,
 }
 
 multiversion!(fn lrn_strip(
@@ -429,20 +436,18 @@ multiversion!(fn lrn_strip(
     strip: Strip,
     sq: &mut [f32],
     energy: &mut [f32],
-    p: &LrnParams,
 ) => lrn_strip_body);
 
 /// Pixels `s0..s0+len` of every channel of one image.
 #[inline(always)]
-fn lrn_strip_body(
-    img: &[f32],
-    dst: SendPtr,
-    strip: Strip,
-    sq: &mut [f32],
-    energy: &mut [f32],
-    p: &LrnParams,
-) {
-    let Strip { c, plane, s0, len } = strip;
+fn lrn_strip_body(img: &[f32], dst: SendPtr, strip: Strip, sq: &mut [f32], energy: &mut [f32]) {
+    let Strip {
+        c,
+        plane,
+        s0,
+        len,
+        params: p,
+    } = strip;
     for ch in 0..c {
         let src = &img[ch * plane + s0..ch * plane + s0 + len];
         for (d, v) in sq[ch * len..(ch + 1) * len].iter_mut().zip(src) {
