@@ -165,7 +165,6 @@ pub struct UpstreamCurveCircuit {
 impl UpstreamCurveCircuit {
     /// Build from the upstream families (early curves are radial, lines axial), with each
     /// upstream channel's natural standard deviation (`stds[channel]`) measured on `split`.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         spec: UpstreamCircuitSpec,
         variant: Variant,
@@ -185,96 +184,15 @@ impl UpstreamCurveCircuit {
                 early.model, early.tap, lines.model, lines.tap
             ));
         }
-        let mut upstream = Vec::new();
-        for (family, periodicity) in [(early, Periodicity::Radial), (lines, Periodicity::Axial)] {
-            for n in &family.neurons {
-                let orientation_deg = n.orientation_deg.ok_or_else(|| {
-                    format!(
-                        "family `{}` gives no orientation for channel {}",
-                        family.name, n.channel
-                    )
-                })?;
-                let scale = *stds
-                    .get(n.channel)
-                    .ok_or_else(|| format!("no standard deviation for channel {}", n.channel))?;
-                upstream.push(UpstreamNeuron {
-                    channel: n.channel,
-                    orientation_deg,
-                    periodicity,
-                    scale: scale.max(1e-6),
-                });
-            }
-        }
+        let upstream = upstream_neurons(early, lines, stds)?;
         let spacing = aann_model::geometry::tap_geometry(variant, tap, 224, 224)[1].jump;
-        let group = spec.group();
-        let scales: Vec<Option<f64>> = if spec.scales.is_empty() {
-            vec![None]
-        } else {
-            spec.scales.iter().map(|r| Some(*r)).collect()
-        };
-        // What the curves read: the upstream neurons themselves, or the bottleneck units
-        // in place of the early curves (orientation, periodicity).
-        let early = upstream
-            .iter()
-            .filter(|u| u.periodicity == Periodicity::Radial)
-            .count();
-        let mut expanded = 0;
-        let (inputs, bottleneck): (Vec<(f64, Periodicity)>, _) = match &spec.bottleneck {
-            None => (
-                upstream
-                    .iter()
-                    .map(|u| (u.orientation_deg, u.periodicity))
-                    .collect(),
-                None,
-            ),
-            Some(b) => {
-                let g = b.group();
-                let w: Vec<f32> = (0..g.n)
-                    .flat_map(|m| {
-                        upstream[..early].iter().map(move |up| {
-                            b.from_early.weight(
-                                g.angle(m),
-                                up.orientation_deg,
-                                Periodicity::Radial,
-                                0.0,
-                                0.0,
-                            ) as f32
-                        })
-                    })
-                    .collect();
-                expanded += w.len();
-                let w = Tensor::from_data(TensorData::new(w, [g.n, early, 1, 1]), device);
-                let inputs = (0..g.n)
-                    .map(|m| (g.angle(m), Periodicity::Radial))
-                    .chain(
-                        upstream[early..]
-                            .iter()
-                            .map(|u| (u.orientation_deg, u.periodicity)),
-                    )
-                    .collect();
-                (inputs, Some((w, early)))
-            }
-        };
-        let (n, u, k) = (group.n * scales.len(), inputs.len(), spec.kernel);
-        let mut w = Vec::with_capacity(n * u * k * k);
-        for radius in &scales {
-            for o in 0..group.n {
-                for (orientation, periodicity) in &inputs {
-                    let motif = match periodicity {
-                        Periodicity::Radial => {
-                            UpstreamCircuitSpec::at_scale(spec.from_early, *radius)
-                        }
-                        Periodicity::Axial => {
-                            UpstreamCircuitSpec::at_scale(spec.from_lines, *radius)
-                        }
-                    };
-                    let kernel = Kernel::from_fn(k, spacing, |dx, dy| {
-                        motif.weight(group.angle(o), *orientation, *periodicity, dx, dy)
-                    });
-                    w.extend(kernel.values);
-                }
-            }
-        }
+        let CurveInputs { inputs, bottleneck } = curve_inputs(&spec, &upstream, device);
+        let mut expanded = bottleneck
+            .as_ref()
+            .map_or(0, |(w, _)| w.shape().num_elements());
+        let scales = spec.scale_count();
+        let (n, u, k) = (spec.group().n * scales, inputs.len(), spec.kernel);
+        let w = curve_weights(&spec, &inputs, spacing);
         expanded += n * u * k * k;
         let channels: Vec<i64> = upstream.iter().map(|u| u.channel as i64).collect();
         let picked = upstream.len();
@@ -291,6 +209,127 @@ impl UpstreamCurveCircuit {
             scale_split: split.to_string(),
         })
     }
+}
+
+/// The upstream neurons, early curves (radial) then lines (axial), each with its family's
+/// orientation and its natural standard deviation as scale.
+fn upstream_neurons(
+    early: &Family,
+    lines: &Family,
+    stds: &[f64],
+) -> Result<Vec<UpstreamNeuron>, String> {
+    let mut upstream = Vec::new();
+    for (family, periodicity) in [(early, Periodicity::Radial), (lines, Periodicity::Axial)] {
+        for n in &family.neurons {
+            let orientation_deg = n.orientation_deg.ok_or_else(|| {
+                format!(
+                    "family `{}` gives no orientation for channel {}",
+                    family.name, n.channel
+                )
+            })?;
+            let scale = *stds
+                .get(n.channel)
+                .ok_or_else(|| format!("no standard deviation for channel {}", n.channel))?;
+            upstream.push(UpstreamNeuron {
+                channel: n.channel,
+                orientation_deg,
+                periodicity,
+                scale: scale.max(1e-6),
+            });
+        }
+    }
+    Ok(upstream)
+}
+
+/// What the curves read.
+struct CurveInputs {
+    /// The (orientation, periodicity) of each input: the upstream neurons themselves, or the
+    /// bottleneck units in place of the early curves.
+    inputs: Vec<(f64, Periodicity)>,
+    /// With a bottleneck: its 1×1 weights `[bottleneck units, early curves, 1, 1]` and the
+    /// number of early curves.
+    bottleneck: Option<(Tensor<4>, usize)>,
+}
+
+fn curve_inputs(
+    spec: &UpstreamCircuitSpec,
+    upstream: &[UpstreamNeuron],
+    device: &Device,
+) -> CurveInputs {
+    let early = upstream
+        .iter()
+        .filter(|u| u.periodicity == Periodicity::Radial)
+        .count();
+    match &spec.bottleneck {
+        None => CurveInputs {
+            inputs: upstream
+                .iter()
+                .map(|u| (u.orientation_deg, u.periodicity))
+                .collect(),
+            bottleneck: None,
+        },
+        Some(b) => {
+            let g = b.group();
+            let w: Vec<f32> = (0..g.n)
+                .flat_map(|m| {
+                    upstream[..early].iter().map(move |up| {
+                        b.from_early.weight(
+                            g.angle(m),
+                            up.orientation_deg,
+                            Periodicity::Radial,
+                            0.0,
+                            0.0,
+                        ) as f32
+                    })
+                })
+                .collect();
+            let w = Tensor::from_data(TensorData::new(w, [g.n, early, 1, 1]), device);
+            let inputs = (0..g.n)
+                .map(|m| (g.angle(m), Periodicity::Radial))
+                .chain(
+                    upstream[early..]
+                        .iter()
+                        .map(|u| (u.orientation_deg, u.periodicity)),
+                )
+                .collect();
+            CurveInputs {
+                inputs,
+                bottleneck: Some((w, early)),
+            }
+        }
+    }
+}
+
+/// The curves' weights `[orientations × scales, inputs, kernel, kernel]`, scale-major, each
+/// kernel sampled at the tap's pixel `spacing`.
+fn curve_weights(
+    spec: &UpstreamCircuitSpec,
+    inputs: &[(f64, Periodicity)],
+    spacing: f64,
+) -> Vec<f32> {
+    let group = spec.group();
+    let scales: Vec<Option<f64>> = if spec.scales.is_empty() {
+        vec![None]
+    } else {
+        spec.scales.iter().map(|r| Some(*r)).collect()
+    };
+    let (n, u, k) = (group.n * scales.len(), inputs.len(), spec.kernel);
+    let mut w = Vec::with_capacity(n * u * k * k);
+    for radius in &scales {
+        for o in 0..group.n {
+            for (orientation, periodicity) in inputs {
+                let motif = match periodicity {
+                    Periodicity::Radial => UpstreamCircuitSpec::at_scale(spec.from_early, *radius),
+                    Periodicity::Axial => UpstreamCircuitSpec::at_scale(spec.from_lines, *radius),
+                };
+                let kernel = Kernel::from_fn(k, spacing, |dx, dy| {
+                    motif.weight(group.angle(o), *orientation, *periodicity, dx, dy)
+                });
+                w.extend(kernel.values);
+            }
+        }
+    }
+    w
 }
 
 impl Circuit for UpstreamCurveCircuit {

@@ -161,157 +161,216 @@ fn tokenize(text: &str, path: &Path) -> Result<Vec<(Token, usize)>, DataError> {
 /// [`crate::Inception5hLabels`] for that).
 pub fn parse_label_map(text: &str, path: &Path) -> Result<Vec<LabelMapEntry>, DataError> {
     let tokens = tokenize(text, path)?;
-    let last_line = text.lines().count().max(1);
-    let mut pos = 0;
+    let mut cursor = Cursor {
+        tokens: &tokens,
+        pos: 0,
+        path,
+        last_line: text.lines().count().max(1),
+    };
     let mut entries = Vec::new();
+    while cursor.pos < tokens.len() {
+        entries.push(cursor.entry()?);
+    }
+    Ok(entries)
+}
 
-    let unexpected_end = |what: &str| {
+/// A position in the tokens of one label-map file, read an entry at a time.
+struct Cursor<'a> {
+    tokens: &'a [(Token, usize)],
+    pos: usize,
+    path: &'a Path,
+    /// The line an unexpected end of file is reported at.
+    last_line: usize,
+}
+
+/// The two fields of one entry, as far as they have been read.
+#[derive(Default)]
+struct EntryFields {
+    target_class: Option<u32>,
+    target_class_string: Option<String>,
+}
+
+impl Cursor<'_> {
+    fn unexpected_end(&self, what: &str) -> DataError {
         DataError::parse(
-            path,
-            last_line,
+            self.path,
+            self.last_line,
             format!("unexpected end of file: expected {what}"),
         )
-    };
+    }
 
-    while pos < tokens.len() {
-        let (token, line) = &tokens[pos];
+    /// One `entry { ... }`, from the `entry` keyword through its closing brace.
+    fn entry(&mut self) -> Result<LabelMapEntry, DataError> {
+        let entry_line = self.entry_open()?;
+        let mut fields = EntryFields::default();
+        while let Some((field, field_line)) = self.field_name()? {
+            self.field_colon(&field)?;
+            let (value, value_line) = match self.tokens.get(self.pos) {
+                Some((value, line)) => (value.clone(), *line),
+                None => return Err(self.unexpected_end(&format!("a value for `{field}`"))),
+            };
+            self.pos += 1;
+            fields.set(self.path, &field, field_line, value, value_line)?;
+        }
+        let path = self.path;
+        let target_class = fields
+            .target_class
+            .ok_or_else(|| DataError::parse(path, entry_line, "entry has no `target_class`"))?;
+        let target_class_string = fields.target_class_string.ok_or_else(|| {
+            DataError::parse(path, entry_line, "entry has no `target_class_string`")
+        })?;
+        Ok(LabelMapEntry {
+            target_class,
+            target_class_string,
+            line: entry_line,
+        })
+    }
+
+    /// Reads `entry`, an optional `:` and `{`; returns the line of the `entry` keyword.
+    fn entry_open(&mut self) -> Result<usize, DataError> {
+        let (token, line) = &self.tokens[self.pos];
         let entry_line = *line;
         match token {
-            Token::Ident(name) if name == "entry" => pos += 1,
+            Token::Ident(name) if name == "entry" => self.pos += 1,
             other => {
                 return Err(DataError::parse(
-                    path,
+                    self.path,
                     entry_line,
                     format!("expected `entry {{`, found {}", other.describe()),
                 ));
             }
         }
-        if matches!(tokens.get(pos), Some((Token::Colon, _))) {
-            pos += 1;
+        if matches!(self.tokens.get(self.pos), Some((Token::Colon, _))) {
+            self.pos += 1;
         }
-        match tokens.get(pos) {
-            Some((Token::OpenBrace, _)) => pos += 1,
+        match self.tokens.get(self.pos) {
+            Some((Token::OpenBrace, _)) => self.pos += 1,
             Some((other, line)) => {
                 return Err(DataError::parse(
-                    path,
+                    self.path,
                     *line,
                     format!("expected `{{` after `entry`, found {}", other.describe()),
                 ));
             }
-            None => return Err(unexpected_end("`{` after `entry`")),
+            None => return Err(self.unexpected_end("`{` after `entry`")),
         }
+        Ok(entry_line)
+    }
 
-        let mut target_class: Option<u32> = None;
-        let mut target_class_string: Option<String> = None;
-        loop {
-            let (field, field_line) = match tokens.get(pos) {
-                Some((Token::CloseBrace, _)) => {
-                    pos += 1;
-                    break;
-                }
-                Some((Token::Ident(field), line)) => (field.clone(), *line),
-                Some((other, line)) => {
-                    return Err(DataError::parse(
-                        path,
-                        *line,
-                        format!(
-                            "expected a field name (`target_class` or `target_class_string`) or `}}`, found {}",
-                            other.describe()
-                        ),
-                    ));
-                }
-                None => return Err(unexpected_end("`}` closing the entry")),
-            };
-            pos += 1;
-            match tokens.get(pos) {
-                Some((Token::Colon, _)) => pos += 1,
-                Some((other, line)) => {
-                    return Err(DataError::parse(
-                        path,
-                        *line,
-                        format!("expected `:` after `{field}`, found {}", other.describe()),
-                    ));
-                }
-                None => return Err(unexpected_end(&format!("`:` after `{field}`"))),
+    /// The next field's name and line, or `None` past the `}` that closes the entry.
+    fn field_name(&mut self) -> Result<Option<(String, usize)>, DataError> {
+        let (field, field_line) = match self.tokens.get(self.pos) {
+            Some((Token::CloseBrace, _)) => {
+                self.pos += 1;
+                return Ok(None);
             }
-            let (value, value_line) = match tokens.get(pos) {
-                Some((value, line)) => (value.clone(), *line),
-                None => return Err(unexpected_end(&format!("a value for `{field}`"))),
-            };
-            pos += 1;
-            match field.as_str() {
-                "target_class" => {
-                    if target_class.is_some() {
-                        return Err(DataError::parse(
-                            path,
-                            field_line,
-                            "`target_class` given twice in one entry",
-                        ));
-                    }
-                    let Token::Integer(digits) = &value else {
-                        return Err(DataError::parse(
-                            path,
-                            value_line,
-                            format!(
-                                "expected an integer for `target_class`, found {}",
-                                value.describe()
-                            ),
-                        ));
-                    };
-                    let parsed = digits.parse::<u32>().map_err(|_| {
-                        DataError::parse(
-                            path,
-                            value_line,
-                            format!(
-                                "expected a non-negative integer for `target_class`, found `{digits}`"
-                            ),
-                        )
-                    })?;
-                    target_class = Some(parsed);
-                }
-                "target_class_string" => {
-                    if target_class_string.is_some() {
-                        return Err(DataError::parse(
-                            path,
-                            field_line,
-                            "`target_class_string` given twice in one entry",
-                        ));
-                    }
-                    let Token::Str(s) = value else {
-                        return Err(DataError::parse(
-                            path,
-                            value_line,
-                            format!(
-                                "expected a quoted string for `target_class_string`, found {}",
-                                value.describe()
-                            ),
-                        ));
-                    };
-                    target_class_string = Some(s);
-                }
-                other => {
+            Some((Token::Ident(field), line)) => (field.clone(), *line),
+            Some((other, line)) => {
+                return Err(DataError::parse(
+                    self.path,
+                    *line,
+                    format!(
+                        "expected a field name (`target_class` or `target_class_string`) or `}}`, found {}",
+                        other.describe()
+                    ),
+                ));
+            }
+            None => return Err(self.unexpected_end("`}` closing the entry")),
+        };
+        self.pos += 1;
+        Ok(Some((field, field_line)))
+    }
+
+    /// The `:` after a field's name.
+    fn field_colon(&mut self, field: &str) -> Result<(), DataError> {
+        match self.tokens.get(self.pos) {
+            Some((Token::Colon, _)) => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some((other, line)) => Err(DataError::parse(
+                self.path,
+                *line,
+                format!("expected `:` after `{field}`, found {}", other.describe()),
+            )),
+            None => Err(self.unexpected_end(&format!("`:` after `{field}`"))),
+        }
+    }
+}
+
+impl EntryFields {
+    /// Records one `field: value`, refusing a field given twice, a value of the wrong kind and
+    /// an unknown field.
+    fn set(
+        &mut self,
+        path: &Path,
+        field: &str,
+        field_line: usize,
+        value: Token,
+        value_line: usize,
+    ) -> Result<(), DataError> {
+        match field {
+            "target_class" => {
+                if self.target_class.is_some() {
                     return Err(DataError::parse(
                         path,
                         field_line,
-                        format!(
-                            "unknown field `{other}` (a LabelMap entry has `target_class` and `target_class_string`)"
-                        ),
+                        "`target_class` given twice in one entry",
                     ));
                 }
+                let Token::Integer(digits) = &value else {
+                    return Err(DataError::parse(
+                        path,
+                        value_line,
+                        format!(
+                            "expected an integer for `target_class`, found {}",
+                            value.describe()
+                        ),
+                    ));
+                };
+                let parsed = digits.parse::<u32>().map_err(|_| {
+                    DataError::parse(
+                        path,
+                        value_line,
+                        format!(
+                            "expected a non-negative integer for `target_class`, found `{digits}`"
+                        ),
+                    )
+                })?;
+                self.target_class = Some(parsed);
+            }
+            "target_class_string" => {
+                if self.target_class_string.is_some() {
+                    return Err(DataError::parse(
+                        path,
+                        field_line,
+                        "`target_class_string` given twice in one entry",
+                    ));
+                }
+                let Token::Str(s) = value else {
+                    return Err(DataError::parse(
+                        path,
+                        value_line,
+                        format!(
+                            "expected a quoted string for `target_class_string`, found {}",
+                            value.describe()
+                        ),
+                    ));
+                };
+                self.target_class_string = Some(s);
+            }
+            other => {
+                return Err(DataError::parse(
+                    path,
+                    field_line,
+                    format!(
+                        "unknown field `{other}` (a LabelMap entry has `target_class` and `target_class_string`)"
+                    ),
+                ));
             }
         }
-        let target_class = target_class
-            .ok_or_else(|| DataError::parse(path, entry_line, "entry has no `target_class`"))?;
-        let target_class_string = target_class_string.ok_or_else(|| {
-            DataError::parse(path, entry_line, "entry has no `target_class_string`")
-        })?;
-        entries.push(LabelMapEntry {
-            target_class,
-            target_class_string,
-            line: entry_line,
-        });
+        Ok(())
     }
-    Ok(entries)
 }
 
 #[cfg(test)]

@@ -557,18 +557,7 @@ impl InceptionV1 {
         let params = self.variant.lrn();
         let [n, channels, h, w] = x.dims();
         if self.host().is_some()
-            && let Some(out) = with_host(&x, |xs| {
-                cpu::lrn(
-                    xs,
-                    n,
-                    channels,
-                    h * w,
-                    params.radius,
-                    params.bias,
-                    params.alpha,
-                    params.beta,
-                )
-            })
+            && let Some(out) = with_host(&x, |xs| cpu::lrn(xs, n, channels, h * w, params))
         {
             return self.host_tensor(out, [n, channels, h, w]);
         }

@@ -19,6 +19,8 @@ use aann_testkit::{relative_error, shared_data, to_input, values};
 use aann_weights::{NamedTensor, WeightCache, mat, npy};
 use burn::tensor::Device;
 
+mod common;
+
 /// The wgpu device, or `None` (with the reason printed) when no adapter is found. The
 /// runtime is initialised once per process, so the tests share it.
 fn gpu() -> Option<Device> {
@@ -84,23 +86,11 @@ fn bvlc_matches_every_caffe_blob_on_the_gpu() {
         &device,
     );
     let (_, input) = mat::read_single_array(&dir.join("1_data.mat")).unwrap();
-    let mut refs = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|x| x != "mat") {
-            continue;
-        }
-        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-        let Some((_, name)) = stem.split_once('_') else {
-            continue;
-        };
-        let tap = Tap::parse(name, Variant::Bvlc).unwrap();
-        if tap == Tap::INPUT {
-            continue;
-        }
-        let (_, reference) = mat::read_single_array(&path).unwrap();
-        refs.push((tap, reference.data));
-    }
+    let refs: Vec<(Tap, Vec<f32>)> = common::bvlc_blobs(&dir)
+        .into_iter()
+        .filter(|(tap, _)| *tap != Tap::INPUT)
+        .map(|(tap, path)| (tap, mat::read_single_array(&path).unwrap().1.data))
+        .collect();
     compare(&model, &input, &refs, "bvlc");
     // The GPU's logits equal the CPU's.
     let cpu = load(
@@ -133,20 +123,11 @@ fn lucid_matches_tensorflow_on_the_gpu() {
         &device,
     );
     for case in ["rgb224", "rgb227x251"] {
-        let dir = shared_data()
-            .join("inception5h-fixture/reference")
-            .join(case);
-        let input = npy::read_npy(&dir.join("input.npy")).unwrap();
-        let mut refs = Vec::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_stem().unwrap().to_string_lossy().to_string();
-            if name == "input" {
-                continue;
-            }
-            let tap = Tap::parse(&name, Variant::Lucid).unwrap();
-            refs.push((tap, npy::read_npy(&path).unwrap().data));
-        }
+        let (input, refs) = common::lucid_case(case);
+        let refs: Vec<(Tap, Vec<f32>)> = refs
+            .into_iter()
+            .map(|(tap, path)| (tap, npy::read_npy(&path).unwrap().data))
+            .collect();
         compare(&model, &input, &refs, case);
     }
 }

@@ -12,7 +12,7 @@ use burn::tensor::Device;
 
 #[path = "../../weights/tests/support/writers.rs"]
 mod writers;
-use aann_testkit::{relative_error, shared_data, to_input, values};
+use aann_testkit::{relative_error, shared_data, to_input, top1, values};
 use writers::{CaffeLayout, assert_bit_identical};
 
 /// Import `path` and check it holds every tensor of `original` bit for bit.
@@ -100,11 +100,5 @@ fn bvlc_from_a_caffemodel_reproduces_caffe() {
         );
     }
     let logits = values(ours[&Tap::LOGITS].clone());
-    let top1 = logits
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .unwrap()
-        .0;
-    assert_eq!(top1, 967, "espresso");
+    assert_eq!(top1(&logits), 967, "espresso");
 }

@@ -1,12 +1,14 @@
 //! Every activation against the reference implementations' own outputs (../shared):
 //! Caffe's blobs for BVLC GoogLeNet, TensorFlow's ops for the inception5h fixture.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aann_model::{InceptionV1, Tap, Variant};
-use aann_testkit::{relative_error, shared_data, to_input, values};
+use aann_testkit::{relative_error, shared_data, to_input, top1, values};
 use aann_weights::{WeightCache, mat, npy};
 use burn::tensor::Device;
+
+mod common;
 
 fn load(variant: Variant, source: &Path) -> InceptionV1 {
     let cache = WeightCache::new(tempfile::tempdir().unwrap().keep());
@@ -20,20 +22,7 @@ fn bvlc_matches_every_caffe_blob() {
     let (_, data) = mat::read_single_array(&dir.join("1_data.mat")).unwrap();
     let input = to_input(&data, model.device());
 
-    let mut blobs: Vec<(Tap, PathBuf)> = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|x| x != "mat") {
-            continue;
-        }
-        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-        let Some((_, name)) = stem.split_once('_') else {
-            continue;
-        };
-        let tap = Tap::parse(name, Variant::Bvlc)
-            .unwrap_or_else(|e| panic!("reference blob {stem} has no tap: {e}"));
-        blobs.push((tap, path));
-    }
+    let blobs = common::bvlc_blobs(&dir);
     assert_eq!(
         blobs.len(),
         85,
@@ -58,31 +47,11 @@ fn bvlc_matches_every_caffe_blob() {
     eprintln!("BVLC worst blob: {} at {:.2e}", worst.1, worst.0);
 
     let logits = values(ours[&Tap::LOGITS].clone());
-    let top1 = logits
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .unwrap()
-        .0;
-    assert_eq!(top1, 967, "espresso");
+    assert_eq!(top1(&logits), 967, "espresso");
 }
 
 fn check_lucid_case(model: &InceptionV1, case: &str) {
-    let dir = shared_data()
-        .join("inception5h-fixture/reference")
-        .join(case);
-    let input = npy::read_npy(&dir.join("input.npy")).unwrap();
-    let mut refs = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        if name == "input" {
-            continue;
-        }
-        let tap = Tap::parse(&name, Variant::Lucid)
-            .unwrap_or_else(|e| panic!("reference {name} has no tap: {e}"));
-        refs.push((tap, path));
-    }
+    let (input, refs) = common::lucid_case(case);
     let taps: Vec<Tap> = refs.iter().map(|(t, _)| *t).collect();
     let ours = model
         .activations(to_input(&input, model.device()), &taps)

@@ -38,6 +38,11 @@ pub type Result<T, E = StimulusError> = std::result::Result<T, E>;
 /// for the renderer's "far from the boundary" shortcut (see `render`).
 pub const MAX_EXTENT_PX: f64 = 1.0e6;
 
+/// An error for an empty image list or mismatched sizes.
+pub(crate) fn images_error(message: impl Into<String>) -> StimulusError {
+    StimulusError::InvalidImages(message.into())
+}
+
 pub(crate) fn invalid(
     parameter: &'static str,
     value: f64,

@@ -113,17 +113,37 @@ enum WedgeKind {
     Full,
 }
 
+/// A curve prepared for sampling.
+#[derive(Debug, Clone, Copy)]
+struct CurveField {
+    radius: f64,
+    line_width: f64,
+    /// `sin` and `cos` of half the arc span.
+    half_span_sin: f64,
+    half_span_cos: f64,
+    wedge: WedgeKind,
+    fill: bool,
+}
+
+impl CurveField {
+    /// The distances that make up the curve at `(u, v)` in its local frame.
+    #[inline]
+    fn parts(&self, u: f64, v: f64) -> CurveParts {
+        curve_parts(
+            u,
+            v,
+            self.radius,
+            self.line_width / 2.0,
+            self.half_span_sin,
+            self.half_span_cos,
+            self.wedge,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum FieldKind {
-    Curve {
-        radius: f64,
-        line_width: f64,
-        /// `sin` and `cos` of half the arc span.
-        half_span_sin: f64,
-        half_span_cos: f64,
-        wedge: WedgeKind,
-        fill: bool,
-    },
+    Curve(CurveField),
     Line {
         length: Option<f64>,
         line_width: f64,
@@ -135,14 +155,33 @@ enum FieldKind {
         two_sigma_squared: f64,
         contrast: f64,
     },
-    Angle {
-        /// `sin` and `cos` of half the opening.
-        half_open_sin: f64,
-        half_open_cos: f64,
-        arm_length: Option<f64>,
-        line_width: f64,
-        fill: bool,
-    },
+    Angle(AngleField),
+}
+
+/// An angle prepared for sampling.
+#[derive(Debug, Clone, Copy)]
+struct AngleField {
+    /// `sin` and `cos` of half the opening.
+    half_open_sin: f64,
+    half_open_cos: f64,
+    arm_length: Option<f64>,
+    line_width: f64,
+    fill: bool,
+}
+
+impl AngleField {
+    /// The distances that make up the angle at `(u, v)` in its local frame.
+    #[inline]
+    fn parts(&self, u: f64, v: f64) -> AngleParts {
+        angle_parts(
+            u,
+            v,
+            self.half_open_sin,
+            self.half_open_cos,
+            self.arm_length,
+            self.line_width,
+        )
+    }
 }
 
 impl Field {
@@ -161,14 +200,14 @@ impl Field {
                 } else {
                     WedgeKind::Reflex
                 };
-                FieldKind::Curve {
+                FieldKind::Curve(CurveField {
                     radius: c.radius,
                     line_width: c.line_width,
                     half_span_sin,
                     half_span_cos,
                     wedge,
                     fill: c.fill,
-                }
+                })
             }
             Stimulus::Line(l) => FieldKind::Line {
                 length: l.length,
@@ -183,13 +222,13 @@ impl Field {
             },
             Stimulus::Angle(a) => {
                 let (half_open_sin, half_open_cos) = sin_cos_deg(a.opening_deg / 2.0);
-                FieldKind::Angle {
+                FieldKind::Angle(AngleField {
                     half_open_sin,
                     half_open_cos,
                     arm_length: a.arm_length,
                     line_width: a.line_width,
                     fill: a.fill,
-                }
+                })
             }
         };
         Ok(Field {
@@ -247,31 +286,16 @@ impl Field {
     pub(crate) fn weight(&self, x: f64, y: f64, h: f64) -> f64 {
         let (u, v) = self.local(x, y);
         match self.kind {
-            FieldKind::Curve {
-                radius,
-                line_width,
-                half_span_sin,
-                half_span_cos,
-                wedge,
-                fill,
-            } => {
-                let parts = curve_parts(
-                    u,
-                    v,
-                    radius,
-                    line_width / 2.0,
-                    half_span_sin,
-                    half_span_cos,
-                    wedge,
-                );
+            FieldKind::Curve(curve) => {
+                let parts = curve.parts(u, v);
                 let (nu, nv) = parts.radial_normal;
-                let mut stroke = self.strip(parts.radial, line_width, nu, nv, h);
+                let mut stroke = self.strip(parts.radial, curve.line_width, nu, nv, h);
                 if stroke > 0.0
                     && let Some((d, (wu, wv))) = parts.wedge
                 {
                     stroke *= self.half_plane(d, wu, wv, h);
                 }
-                if fill {
+                if curve.fill {
                     let (d, (fu, fv)) = parts.segment;
                     stroke.max(self.half_plane(d, fu, fv, h))
                 } else {
@@ -295,19 +319,13 @@ impl Field {
                 let envelope = (-(u * u + v * v) / two_sigma_squared).exp();
                 0.5 + 0.5 * contrast * envelope * (wavenumber * v + phase).cos()
             }
-            FieldKind::Angle {
-                half_open_sin,
-                half_open_cos,
-                arm_length,
-                line_width,
-                fill,
-            } => {
-                let parts = angle_parts(u, v, half_open_sin, half_open_cos, arm_length, line_width);
+            FieldKind::Angle(angle) => {
+                let parts = angle.parts(u, v);
                 // The two arms are disjoint (each stops at the bisector): coverages add.
                 let mut stroke = 0.0;
                 for arm in &parts.arms {
                     let (nu, nv) = arm.across_normal;
-                    let mut w = self.strip(arm.across, line_width, nu, nv, h);
+                    let mut w = self.strip(arm.across, angle.line_width, nu, nv, h);
                     if w > 0.0 {
                         w *= self.half_plane(arm.beyond_bisector, 0.0, arm.side, h);
                     }
@@ -319,7 +337,7 @@ impl Field {
                     }
                     stroke += w;
                 }
-                if fill {
+                if angle.fill {
                     let (d, (fu, fv)) = parts.inside;
                     stroke.max(self.half_plane(d, fu, fv, h))
                 } else {
@@ -335,28 +353,13 @@ impl Field {
     pub(crate) fn signed_distance(&self, x: f64, y: f64) -> Option<f64> {
         let (u, v) = self.local(x, y);
         match self.kind {
-            FieldKind::Curve {
-                radius,
-                line_width,
-                half_span_sin,
-                half_span_cos,
-                wedge,
-                fill,
-            } => {
-                let parts = curve_parts(
-                    u,
-                    v,
-                    radius,
-                    line_width / 2.0,
-                    half_span_sin,
-                    half_span_cos,
-                    wedge,
-                );
-                let mut stroke = parts.radial.abs() - line_width / 2.0;
+            FieldKind::Curve(curve) => {
+                let parts = curve.parts(u, v);
+                let mut stroke = parts.radial.abs() - curve.line_width / 2.0;
                 if let Some((d, _)) = parts.wedge {
                     stroke = stroke.max(d);
                 }
-                Some(if fill {
+                Some(if curve.fill {
                     stroke.min(parts.segment.0)
                 } else {
                     stroke
@@ -371,23 +374,18 @@ impl Field {
             }
             FieldKind::Edge => Some(u),
             FieldKind::Gabor { .. } => None,
-            FieldKind::Angle {
-                half_open_sin,
-                half_open_cos,
-                arm_length,
-                line_width,
-                fill,
-            } => {
-                let parts = angle_parts(u, v, half_open_sin, half_open_cos, arm_length, line_width);
+            FieldKind::Angle(angle) => {
+                let parts = angle.parts(u, v);
                 let mut stroke = f64::INFINITY;
                 for arm in &parts.arms {
-                    let mut d = (arm.across.abs() - line_width / 2.0).max(arm.beyond_bisector);
+                    let mut d =
+                        (arm.across.abs() - angle.line_width / 2.0).max(arm.beyond_bisector);
                     if let Some(end) = arm.beyond_end {
                         d = d.max(end);
                     }
                     stroke = stroke.min(d);
                 }
-                Some(if fill {
+                Some(if angle.fill {
                     stroke.min(parts.inside.0)
                 } else {
                     stroke

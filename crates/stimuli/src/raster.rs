@@ -4,9 +4,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, StimulusError};
+use crate::error::{Result, StimulusError, images_error};
 use crate::geometry::ImageSize;
-use crate::render::{Rgb, images_error};
+
+/// An RGB colour with channels in `[0, 1]`.
+pub type Rgb = [f32; 3];
 
 /// A rendered stimulus: `width × height` pixels of interleaved RGB `f32` in `[0, 1]`, row by
 /// row from the top (`rgb[3·(y·width + x) + c]`).
@@ -61,7 +63,7 @@ impl StimulusImage {
         StimulusImage {
             width: self.height,
             height: self.width,
-            rgb: rotate_plane_90_cw(&self.rgb, self.width, self.height, 3),
+            rgb: rotate_plane_90_cw(&self.rgb, self.size(), 3),
         }
     }
 
@@ -70,7 +72,7 @@ impl StimulusImage {
         StimulusImage {
             width: self.width,
             height: self.height,
-            rgb: flip_plane_horizontal(&self.rgb, self.width, self.height, 3),
+            rgb: flip_plane_horizontal(&self.rgb, self.size(), 3),
         }
     }
 
@@ -171,37 +173,38 @@ impl StimulusImage {
 /// clockwise: pixel `(x, y)` of the `width × height` input lands at `(height − 1 − y, x)`.
 pub(crate) fn rotate_plane_90_cw<T: Copy>(
     values: &[T],
-    width: u32,
-    height: u32,
+    size: ImageSize,
     channels: usize,
 ) -> Vec<T> {
-    let (w, h) = (width as usize, height as usize);
-    let mut out = Vec::with_capacity(values.len());
+    let (w, h) = (size.width as usize, size.height as usize);
     // Output is h wide and w tall; output pixel (x', y') comes from input (y', h − 1 − x').
-    for y_out in 0..w {
-        for x_out in 0..h {
-            let (x_in, y_in) = (y_out, h - 1 - x_out);
-            let start = channels * (y_in * w + x_in);
-            out.extend_from_slice(&values[start..start + channels]);
-        }
-    }
-    out
+    let sources =
+        (0..w).flat_map(move |y_out| (0..h).map(move |x_out| (h - 1 - x_out) * w + y_out));
+    gather_pixels(values, channels, sources)
 }
 
 /// Mirrors a row-major plane left–right.
 pub(crate) fn flip_plane_horizontal<T: Copy>(
     values: &[T],
-    width: u32,
-    height: u32,
+    size: ImageSize,
     channels: usize,
 ) -> Vec<T> {
-    let (w, h) = (width as usize, height as usize);
+    let (w, h) = (size.width as usize, size.height as usize);
+    let sources = (0..h).flat_map(move |y| (0..w).rev().map(move |x| y * w + x));
+    gather_pixels(values, channels, sources)
+}
+
+/// A plane of the same length as `values` whose pixels, in output order, are the input
+/// pixels at the row-major indices `sources` (`channels` interleaved values each).
+fn gather_pixels<T: Copy>(
+    values: &[T],
+    channels: usize,
+    sources: impl Iterator<Item = usize>,
+) -> Vec<T> {
     let mut out = Vec::with_capacity(values.len());
-    for y in 0..h {
-        for x in (0..w).rev() {
-            let start = channels * (y * w + x);
-            out.extend_from_slice(&values[start..start + channels]);
-        }
+    for pixel in sources {
+        let start = channels * pixel;
+        out.extend_from_slice(&values[start..start + channels]);
     }
     out
 }

@@ -29,14 +29,12 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, StimulusError, invalid};
+use crate::error::{Result, invalid};
 use crate::field::Field;
 use crate::geometry::ImageSize;
+pub use crate::raster::Rgb;
 use crate::raster::StimulusImage;
 use crate::shapes::Stimulus;
-
-/// An RGB colour with channels in `[0, 1]`.
-pub type Rgb = [f32; 3];
 
 /// Largest accepted supersampling factor.
 pub const MAX_SUPERSAMPLING: u32 = 32;
@@ -212,7 +210,7 @@ impl Coverage {
         Coverage {
             width: self.height,
             height: self.width,
-            values: crate::raster::rotate_plane_90_cw(&self.values, self.width, self.height, 1),
+            values: crate::raster::rotate_plane_90_cw(&self.values, self.size(), 1),
         }
     }
 
@@ -221,7 +219,7 @@ impl Coverage {
         Coverage {
             width: self.width,
             height: self.height,
-            values: crate::raster::flip_plane_horizontal(&self.values, self.width, self.height, 1),
+            values: crate::raster::flip_plane_horizontal(&self.values, self.size(), 1),
         }
     }
 
@@ -329,9 +327,4 @@ pub fn render_many(
         .par_iter()
         .map(|stimulus| stimulus.render(size, style))
         .collect()
-}
-
-/// An error for an empty image list or mismatched sizes.
-pub(crate) fn images_error(message: impl Into<String>) -> StimulusError {
-    StimulusError::InvalidImages(message.into())
 }

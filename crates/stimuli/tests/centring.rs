@@ -3,7 +3,7 @@
 
 use std::f64::consts::PI;
 
-use aann_stimuli::{Angle, Curve, GaborPatch, ImageSize, Line, Offset, Stimulus};
+use aann_stimuli::{Angle, Coverage, Curve, GaborPatch, ImageSize, Line, Offset, Stimulus};
 use proptest::prelude::*;
 
 fn image_point(offset: Offset, size: ImageSize) -> (f64, f64) {
@@ -158,6 +158,11 @@ proptest! {
     }
 }
 
+/// Pixel `(x, y)` of `coverage` is `want`.
+fn assert_pixel(coverage: &Coverage, (x, y): (u32, u32), want: f32, what: &str) {
+    assert_eq!(coverage.get(x, y), want, "{what}");
+}
+
 /// In an odd-sized image the centre is the middle pixel's centre: a curve with its apex there
 /// covers that pixel completely, whatever its orientation; the pixels 3 px beyond the apex
 /// and 3 px inside the circle are blank unless the curve is filled.
@@ -172,28 +177,32 @@ fn curve_apex_pixel_is_inked() {
         let (ux, uy) = (t.cos().round() as i32, t.sin().round() as i32);
         let beyond = ((16 + 3 * ux) as u32, (16 + 3 * uy) as u32);
         let inside = ((16 - 3 * ux) as u32, (16 - 3 * uy) as u32);
-        assert_eq!(
-            coverage.get(beyond.0, beyond.1),
+        assert_pixel(
+            &coverage,
+            beyond,
             0.0,
-            "beyond the apex at {theta}°"
+            &format!("beyond the apex at {theta}°"),
         );
-        assert_eq!(
-            coverage.get(inside.0, inside.1),
+        assert_pixel(
+            &coverage,
+            inside,
             0.0,
-            "inside the arc at {theta}°"
+            &format!("inside the arc at {theta}°"),
         );
         let filled = Stimulus::from(curve.with_fill(true))
             .coverage(size, 4)
             .unwrap();
-        assert_eq!(
-            filled.get(inside.0, inside.1),
+        assert_pixel(
+            &filled,
+            inside,
             1.0,
-            "inside the filled arc at {theta}°"
+            &format!("inside the filled arc at {theta}°"),
         );
-        assert_eq!(
-            filled.get(beyond.0, beyond.1),
+        assert_pixel(
+            &filled,
+            beyond,
             0.0,
-            "beyond the filled apex at {theta}°"
+            &format!("beyond the filled apex at {theta}°"),
         );
     }
 }

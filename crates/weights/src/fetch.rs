@@ -522,6 +522,14 @@ mod tests {
         }
     }
 
+    /// [`quiet`] options that never touch the network.
+    fn quiet_offline() -> FetchOptions {
+        FetchOptions {
+            offline: true,
+            ..quiet()
+        }
+    }
+
     fn leak(s: String) -> &'static str {
         Box::leak(s.into_boxed_str())
     }
@@ -636,15 +644,7 @@ mod tests {
         assert!(!expected_path.exists());
 
         // Offline: the same instructions, without trying.
-        let err = fetch_model(
-            "bvlc",
-            dir.path(),
-            &FetchOptions {
-                offline: true,
-                ..quiet()
-            },
-        )
-        .unwrap_err();
+        let err = fetch_model("bvlc", dir.path(), &quiet_offline()).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, FetchError::Offline { .. }), "{msg}");
         assert!(
@@ -665,15 +665,7 @@ mod tests {
         let d = test_download("http://127.0.0.1:9/w.bin", "w.bin", b"the published bytes");
         std::fs::write(dir.path().join("w.bin"), b"something else").unwrap();
         // Offline or not, the present file is verified, never silently used or replaced.
-        let err = fetch(
-            &d,
-            dir.path(),
-            &FetchOptions {
-                offline: true,
-                ..quiet()
-            },
-        )
-        .unwrap_err();
+        let err = fetch(&d, dir.path(), &quiet_offline()).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, FetchError::Checksum { .. }), "{msg}");
         assert!(
@@ -693,16 +685,9 @@ mod tests {
             b"not the model",
         )
         .unwrap();
-        let err = fetch_model(
-            "bvlc",
-            dir.path(),
-            &FetchOptions {
-                offline: true,
-                ..quiet()
-            },
-        )
-        .unwrap_err()
-        .to_string();
+        let err = fetch_model("bvlc", dir.path(), &quiet_offline())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("SHA-1 mismatch")
                 && err.contains("expected 405fc5acd08a3bb12de8ee5e23a96bec22f08204"),

@@ -25,16 +25,16 @@ use std::mem::MaybeUninit;
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use crate::arch::LrnParams;
+
 /// `$name` runs `$body` compiled for AVX2 and FMA when the CPU has them (the default
 /// target only assumes SSE2), else the portable build of the same code.
 macro_rules! multiversion {
     ($vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) => $body:ident) => {
-        #[allow(clippy::too_many_arguments)]
         $vis fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
                 unsafe fn avx2($($arg: $ty),*) {
                     $body($($arg),*)
                 }
@@ -388,17 +388,7 @@ const LRN_STRIP: usize = 256;
 
 /// Local response normalisation across channels:
 /// `y_c = x_c · (bias + alpha · Σ_{|c'−c| ≤ radius} x_{c'}²)^(−beta)`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn lrn(
-    x: &[f32],
-    n: usize,
-    c: usize,
-    plane: usize,
-    radius: usize,
-    bias: f32,
-    alpha: f32,
-    beta: f32,
-) -> Vec<f32> {
+pub(super) fn lrn(x: &[f32], n: usize, c: usize, plane: usize, params: LrnParams) -> Vec<f32> {
     let mut out = vec![0.0f32; x.len()];
     if out.is_empty() {
         return out;
@@ -413,54 +403,51 @@ pub(super) fn lrn(
             let s0 = strip * LRN_STRIP;
             let len = LRN_STRIP.min(plane - s0);
             let img = &x[i * c * plane..(i + 1) * c * plane];
-            let params = LrnParams {
-                radius,
-                bias,
-                alpha,
-                beta,
+            let strip = Strip {
+                c,
+                plane,
+                s0,
+                len,
+                params,
             };
             // SAFETY: tasks write disjoint ranges (image i, pixels s0..s0+len of every
             // channel), inside `out`.
             let dst = SendPtr(unsafe { out_ptr.get().add(i * c * plane) });
-            lrn_strip(img, dst, c, plane, s0, len, sq, energy, &params);
+            lrn_strip(img, dst, strip, sq, energy);
         },
     );
     out
 }
 
-struct LrnParams {
-    radius: usize,
-    bias: f32,
-    alpha: f32,
-    beta: f32,
+/// One LRN task: pixels `s0..s0+len` of every one of the `c` channels of an image whose
+/// planes hold `plane` pixels, normalised with `params`.
+#[derive(Clone, Copy)]
+struct Strip {
+    c: usize,
+    plane: usize,
+    s0: usize,
+    len: usize,
+    params: LrnParams,
 }
 
 multiversion!(fn lrn_strip(
     img: &[f32],
     dst: SendPtr,
-    c: usize,
-    plane: usize,
-    s0: usize,
-    len: usize,
+    strip: Strip,
     sq: &mut [f32],
     energy: &mut [f32],
-    p: &LrnParams,
 ) => lrn_strip_body);
 
 /// Pixels `s0..s0+len` of every channel of one image.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn lrn_strip_body(
-    img: &[f32],
-    dst: SendPtr,
-    c: usize,
-    plane: usize,
-    s0: usize,
-    len: usize,
-    sq: &mut [f32],
-    energy: &mut [f32],
-    p: &LrnParams,
-) {
+fn lrn_strip_body(img: &[f32], dst: SendPtr, strip: Strip, sq: &mut [f32], energy: &mut [f32]) {
+    let Strip {
+        c,
+        plane,
+        s0,
+        len,
+        params: p,
+    } = strip;
     for ch in 0..c {
         let src = &img[ch * plane + s0..ch * plane + s0 + len];
         for (d, v) in sq[ch * len..(ch + 1) * len].iter_mut().zip(src) {
@@ -536,6 +523,29 @@ impl SendPtr {
 mod tests {
     use super::*;
 
+    /// The window of a `k × k` op with stride `s` over an `[n, c, h, w]` batch, leading
+    /// padding `[top, left]` and output size `[oh, ow]`.
+    fn window(
+        [n, c, h, w]: [usize; 4],
+        k: usize,
+        s: usize,
+        [pad_top, pad_left]: [usize; 2],
+        [oh, ow]: [usize; 2],
+    ) -> Window {
+        Window {
+            n,
+            c,
+            h,
+            w,
+            k,
+            stride: s,
+            pad_top,
+            pad_left,
+            oh,
+            ow,
+        }
+    }
+
     /// Direct convolution with explicit bounds checks.
     fn naive_conv(x: &[f32], win: &Window, out_c: usize, wt: &[f32], bias: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; win.n * out_c * win.oh * win.ow];
@@ -600,18 +610,7 @@ mod tests {
         ] {
             let oh = (h + 2 * pt).saturating_sub(k) / s + 1;
             let ow = (w + 2 * pl).saturating_sub(k) / s + 1;
-            let win = Window {
-                n,
-                c,
-                h,
-                w,
-                k,
-                stride: s,
-                pad_top: pt,
-                pad_left: pl,
-                oh,
-                ow,
-            };
+            let win = window([n, c, h, w], k, s, [pt, pl], [oh, ow]);
             let x = pseudo(n * c * h * w, 1);
             let wt = pseudo(out_c * c * k * k, 2);
             let b = pseudo(out_c, 3);
@@ -658,18 +657,7 @@ mod tests {
             // Ceil rounding: windows may hang over the end.
             let oh = (h + pt).saturating_sub(k).div_ceil(s) + 1;
             let ow = (w + pl).saturating_sub(k).div_ceil(s) + 1;
-            let win = Window {
-                n,
-                c,
-                h,
-                w,
-                k,
-                stride: s,
-                pad_top: pt,
-                pad_left: pl,
-                oh,
-                ow,
-            };
+            let win = window([n, c, h, w], k, s, [pt, pl], [oh, ow]);
             let x = pseudo(n * c * h * w, 5);
             let got = max_pool(&x, &win);
             for p in 0..n * c {
@@ -701,7 +689,13 @@ mod tests {
             (5, 2.0, 0.5, 0.5),
             (1, 1.5, 0.2, 0.6),
         ] {
-            let got = lrn(&x, n, c, plane, radius, bias, alpha, beta);
+            let params = LrnParams {
+                radius,
+                bias,
+                alpha,
+                beta,
+            };
+            let got = lrn(&x, n, c, plane, params);
             for i in 0..n {
                 for ch in 0..c {
                     for p in 0..plane {
