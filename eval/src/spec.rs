@@ -356,11 +356,13 @@ fn default_margin() -> f64 {
     0.2
 }
 
-fn default_resamples() -> usize {
+/// Bootstrap resamples when a spec (or a claim) does not say.
+pub(crate) fn default_resamples() -> usize {
     2000
 }
 
-fn default_level() -> f64 {
+/// Confidence level when a spec (or a claim) does not say.
+pub(crate) fn default_level() -> f64 {
     0.95
 }
 
