@@ -326,3 +326,54 @@ fn judge_fraction(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcomes() -> Vec<ConditionOutcomes> {
+        let (t, f) = (true, false);
+        vec![
+            ConditionOutcomes::new(
+                BASELINE,
+                vec![t, t, f, t],
+                vec![t, t, t, t],
+                vec![1.0, 2.0, 3.0, 4.0],
+                None,
+            )
+            .unwrap(),
+            ConditionOutcomes::new(
+                "zero-ablate",
+                vec![t, f, f, f],
+                vec![t, t, f, t],
+                vec![1.5, 2.5, 3.0, 5.0],
+                None,
+            )
+            .unwrap(),
+        ]
+    }
+
+    #[test]
+    fn an_ablations_change_is_read_per_metric() {
+        let outcomes = outcomes();
+        let ablated = outcomes_of(&outcomes, AblationKind::Zero.ablation().arm_name()).unwrap();
+        let base = outcomes_of(&outcomes, BASELINE).unwrap();
+        let cmp = compare_conditions(base, ablated, 0.95).unwrap();
+        let ce = metric_estimate(&cmp, Metric::CrossEntropy);
+        assert!((ce.point - 0.5).abs() < 1e-12, "{ce:?}");
+        assert!(ce.ci.lo < 0.5 && ce.ci.hi > 0.5, "{ce:?}");
+        assert_eq!(metric_means(&cmp, Metric::CrossEntropy), (2.5, 3.0));
+        assert!((metric_estimate(&cmp, Metric::Top1Accuracy).point + 0.5).abs() < 1e-12);
+        assert_eq!(metric_means(&cmp, Metric::Top1Accuracy), (0.75, 0.25));
+        assert!((metric_estimate(&cmp, Metric::Top5Accuracy).point + 0.25).abs() < 1e-12);
+        assert_eq!(metric_means(&cmp, Metric::Top5Accuracy), (1.0, 0.75));
+        // The bounds are on the interval, not the point.
+        assert!(within(&ce, Some(ce.ci.lo), None));
+        assert!(!within(&ce, Some(0.5), None));
+        assert!(within(&ce, None, Some(ce.ci.hi)) && !within(&ce, None, Some(0.5)));
+        let err = outcomes_of(&outcomes, "mean-ablate").unwrap_err();
+        assert!(
+            matches!(err, Unavailable::Error(ref m) if m == "the run has no arm `mean-ablate`")
+        );
+    }
+}

@@ -360,10 +360,13 @@ pub struct FractionRecoveredClaim {
     pub tune: ImageSetSpec,
     pub test: ImageSetSpec,
     pub min_lower_bound: f64,
+    /// Bootstrap resamples (at least [`aann_stats::MIN_RESAMPLES`]; default 2000).
     #[serde(default = "default_resamples")]
     pub resamples: usize,
+    /// The bootstrap's seed: the same seed, the same interval.
     #[serde(default)]
     pub seed: u64,
+    /// The interval's confidence level (default 0.95).
     #[serde(default = "default_level")]
     pub level: f64,
     #[serde(skip)]

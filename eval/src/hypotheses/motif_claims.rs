@@ -325,3 +325,108 @@ fn falloff_points(targets: &[Target]) -> (Vec<f32>, Vec<f32>) {
     }
     (xs, ys)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hypotheses::Status;
+
+    fn pair(dtheta: f64, net: f64) -> Pair {
+        Pair {
+            dtheta,
+            net,
+            positive: net.max(0.0),
+            kernel: vec![net as f32],
+        }
+    }
+
+    fn motif(measure: MotifMeasure, targets: Vec<Target>) -> Motif<'static> {
+        let c = Box::leak(Box::new(WeightMotif {
+            from: String::new(),
+            to: String::new(),
+            measure,
+            aligned_within_deg: None,
+            opposite_within_deg: None,
+            excite: Vec::new(),
+            inhibit: Vec::new(),
+            min_fraction: Some(0.5),
+            max_deg: Some(20.0),
+            min_r: Some(0.3),
+        }));
+        Motif {
+            c,
+            targets,
+            aligned: 45.0,
+            opposite: 45.0,
+            tail: "w".into(),
+        }
+    }
+
+    fn targets() -> Vec<Target> {
+        let target = |channel, pairs| Target {
+            channel,
+            theta: 0.0,
+            size: 1,
+            pairs,
+        };
+        vec![
+            // Aligned excite, opposite inhibit.
+            target(1, vec![pair(10.0, 0.4), pair(90.0, 0.1), pair(170.0, -0.2)]),
+            // Aligned weaker than opposite.
+            target(2, vec![pair(30.0, -0.1), pair(150.0, 0.3)]),
+            // No weight at all: left out of the fall-off.
+            target(3, vec![pair(0.0, 0.0), pair(180.0, 0.0)]),
+        ]
+    }
+
+    #[test]
+    fn aligned_and_opposite_upstream_neurons_are_compared_per_target() {
+        let m = motif(MotifMeasure::AlignedVsOpposite, targets());
+        let o = m.aligned_vs_opposite("t").unwrap();
+        // Target 1 wins (0.4 > −0.2); 2 (−0.1 vs 0.3) and 3 (0 vs 0) do not.
+        assert_eq!(o.measured, Some(1.0 / 3.0));
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.detail.starts_with("1 of 3 targets"), "{}", o.detail);
+        assert!(
+            o.detail.contains("not so for: 2 (-0.1000 vs +0.3000), 3"),
+            "{}",
+            o.detail
+        );
+        let o = m.opposite_inhibits("t").unwrap();
+        // Opposite pairs: −0.2, 0.3, 0.0: one negative.
+        assert_eq!(o.measured, Some(1.0 / 3.0));
+        assert!(
+            o.detail.starts_with("1 of 3 opposite pairs (Δθ ≥ 135°)"),
+            "{}",
+            o.detail
+        );
+    }
+
+    #[test]
+    fn falloff_points_are_normalised_per_target() {
+        let (xs, ys) = falloff_points(&targets());
+        assert_eq!(xs.len(), 5, "the weightless target is left out");
+        assert_eq!(ys, vec![1.0, 0.25, -0.5, -1.0 / 3.0, 1.0]);
+        assert!((xs[0] - 10f64.to_radians().cos() as f32).abs() < 1e-7);
+        assert!(xs[1].abs() < 1e-7, "cos 90° is 0");
+        let o = motif(MotifMeasure::Falloff, targets()).falloff("t");
+        assert_eq!(o.unit, "r");
+        assert!(
+            o.detail.contains("over 5 pairs of 3 targets"),
+            "{}",
+            o.detail
+        );
+    }
+
+    #[test]
+    fn a_kernel_has_a_sign_only_when_it_sums_away_from_zero() {
+        assert!(has_sign(0.1, true) && !has_sign(0.1, false));
+        assert!(has_sign(-0.1, false) && !has_sign(-0.1, true));
+        assert!(!has_sign(0.0, true) && !has_sign(0.0, false));
+        let none = motif(MotifMeasure::Tangent, targets()).tangent("t");
+        assert!(
+            matches!(none, Err(Unavailable::Error(ref m)) if m.contains("3×3 or larger")),
+            "1×1 kernels have no axis"
+        );
+    }
+}

@@ -602,4 +602,192 @@ tolerance_deg = 15
         .unwrap_err();
         assert!(err.contains("`tags` must be a list of strings"), "{err}");
     }
+
+    /// An image claim on channels of a tap (no family file needed), with `extra` lines.
+    fn ablation(extra: &str) -> String {
+        format!(
+            "model = \"bvlc\"\n[[claim]]\nname = \"abl\"\nkind = \"ablation_effect\"\ntap = \"inception_3b_output\"\nchannels = [358, 9]\nablation = \"zero\"\ntest = {{ images = \"imagenet-sample\", limit = 8 }}\n{extra}\n"
+        )
+    }
+
+    #[test]
+    fn defaults_and_image_claims_take_their_documented_defaults() {
+        let file = load(&ablation("metric = \"cross_entropy\"\nmin_change = 0.05")).unwrap();
+        assert_eq!(file.defaults, Defaults::default());
+        assert_eq!(file.defaults.sigma_set, "imagenet-val/images");
+        assert_eq!(file.defaults.sigma_images, 200);
+        assert_eq!(file.defaults.batch_size, 16);
+        assert_eq!(file.defaults.orientation_step_deg, 10.0);
+        let ClaimKind::AblationEffect(c) = &file.claims[0].kind else {
+            unreachable!()
+        };
+        assert_eq!(c.level, 0.95);
+        assert_eq!(c.channels, Some(vec![358, 9]));
+        assert_eq!(c.metric, Metric::CrossEntropy);
+        assert_eq!(c.ablation.ablation(), crate::lab::Ablation::Zero);
+        assert_eq!(AblationKind::Mean.ablation().arm_name(), "mean-ablate");
+        // A partial [defaults] keeps the rest.
+        let file = load(
+            &ablation("metric = \"top1_accuracy\"\nmax_change = 0").replacen(
+                "model = \"bvlc\"\n",
+                "model = \"bvlc\"\n[defaults]\nbatch_size = 4\n",
+                1,
+            ),
+        )
+        .unwrap();
+        assert_eq!(file.defaults.batch_size, 4);
+        assert_eq!(file.defaults.sigma_images, 200);
+    }
+
+    #[test]
+    fn image_claim_errors_name_the_claim_the_field_and_what_was_expected() {
+        for (extra, expected) in [
+            (
+                "metric = \"cross_entropy\"\nmin_change = 0.05\nlevel = 1.5",
+                "claim `abl`: level = 1.5 must be between 0 and 1",
+            ),
+            (
+                "metric = \"accuracy\"\nmin_change = 0.05",
+                "unknown variant `accuracy`, expected one of",
+            ),
+            (
+                "metric = \"kl_from_baseline\"\nmin_change = 0.05",
+                "metric must be cross_entropy, top1_accuracy or top5_accuracy",
+            ),
+            ("min_change = 0.05", "missing field `metric`"),
+            (
+                "metric = \"cross_entropy\"",
+                "give `min_change` and/or `max_change`",
+            ),
+            (
+                "metric = \"cross_entropy\"\nmin_change = 0\nmeans = { images = \"imagenet-val/images\" }",
+                "`means` applies to a mean-ablation",
+            ),
+            (
+                "metric = \"cross_entropy\"\nmin_chnage = 0",
+                "unknown field `min_chnage`, expected one of",
+            ),
+        ] {
+            let err = load(&ablation(extra)).unwrap_err();
+            assert!(err.contains("h.toml"), "{err}");
+            assert!(err.contains("claim `abl`"), "{err}");
+            assert!(err.contains(expected), "`{expected}` missing from: {err}");
+        }
+        let err = load(
+            &ablation("metric = \"cross_entropy\"\nmin_change = 0")
+                .replace("[358, 9]", "[358, 480]"),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("channel 480 is out of range for inception_3b_output (480 channels)"),
+            "{err}"
+        );
+        let err =
+            load(&ablation("metric = \"cross_entropy\"\nmin_change = 0").replace("[358, 9]", "[]"))
+                .unwrap_err();
+        assert!(err.contains("`channels` is empty"), "{err}");
+        let err = load(
+            &ablation("metric = \"cross_entropy\"\nmin_change = 0")
+                .replace("channels = [358, 9]\n", ""),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("give either `family`, or `tap` and `channels`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn circuit_and_equivariance_claims_check_their_own_fields() {
+        let curves = "circuits/families/bvlc/curves-3b.toml";
+        let fraction = |extra: &str| {
+            format!(
+                "model = \"bvlc\"\n[[claim]]\nname = \"f\"\nkind = \"fraction_recovered\"\ncircuit = \"pixels\"\nfamily = \"{curves}\"\nrelative_to = \"zero\"\nmetric = \"cross_entropy\"\ntune = {{ images = \"imagenet-val/images\", limit = 4 }}\ntest = {{ images = \"imagenet-sample\", limit = 4 }}\nmin_lower_bound = 0.3\n{extra}\n"
+            )
+        };
+        let file = load(&fraction("")).unwrap();
+        let ClaimKind::FractionRecovered(c) = &file.claims[0].kind else {
+            unreachable!()
+        };
+        assert_eq!((c.resamples, c.seed, c.level), (2000, 0, 0.95));
+        assert_eq!(c.circuit.as_ref().unwrap().circuit, CircuitKind::Pixels);
+        for (extra, expected) in [
+            ("resamples = 100", "resamples must be at least 2000"),
+            (
+                "lines = \"circuits/families/bvlc/lines-3a.toml\"",
+                "`early_curves` and `lines` belong to the `upstream` circuit",
+            ),
+            ("level = 0", "level = 0 must be between 0 and 1"),
+        ] {
+            let err = load(&fraction(extra)).unwrap_err();
+            assert!(err.contains("claim `f`") && err.contains(expected), "{err}");
+        }
+        let rot90 = |extra: &str| {
+            format!(
+                "model = \"bvlc\"\n[[claim]]\nname = \"e\"\nkind = \"equivariance\"\nfamily = \"{curves}\"\nmode = \"rot90_permutation\"\n{extra}\n"
+            )
+        };
+        for (extra, expected) in [
+            ("min_r = 0.5\norientation_step_deg = 40", "must divide 90°"),
+            ("min_r = 1.5", "min_r = 1.5 must be between -1 and 1"),
+            (
+                "min_r = 0.5\nmax_error_deg = 5",
+                "max_error_deg belongs to mode `peak_shift`",
+            ),
+            ("", "mode `rot90_permutation` needs `min_r`"),
+            ("min_r = 0.5\nline_width = 0", "line_width must be positive"),
+        ] {
+            let err = load(&rot90(extra)).unwrap_err();
+            assert!(err.contains("claim `e`") && err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn threshold_checks_say_the_bound_broken() {
+        assert_eq!(check_level(0.9), Ok(()));
+        assert_eq!(
+            check_level(1.0),
+            Err("level = 1 must be between 0 and 1".to_string())
+        );
+        assert_eq!(check_fraction("min_fraction", None), Ok(()));
+        assert_eq!(check_fraction("min_fraction", Some(1.0)), Ok(()));
+        assert_eq!(
+            check_fraction("min_fraction", Some(1.2)),
+            Err("min_fraction = 1.2 must be between 0 and 1".to_string())
+        );
+        assert_eq!(
+            check_positive("tolerance_deg", 0.0),
+            Err("tolerance_deg must be positive".to_string())
+        );
+        assert_eq!(check_correlation("min_r", -1.0), Ok(()));
+        assert_eq!(
+            check_metric(Metric::Top5Accuracy),
+            Ok(()),
+            "claims measure cross-entropy and accuracies"
+        );
+        let motif = |measure, min_r| WeightMotif {
+            from: String::new(),
+            to: String::new(),
+            measure,
+            aligned_within_deg: None,
+            opposite_within_deg: None,
+            excite: Vec::new(),
+            inhibit: Vec::new(),
+            min_fraction: None,
+            max_deg: None,
+            min_r,
+        };
+        assert_eq!(
+            motif_threshold(&motif(MotifMeasure::Falloff, Some(0.3))),
+            Ok(())
+        );
+        assert_eq!(
+            motif_threshold(&motif(MotifMeasure::Tangent, Some(0.3))),
+            Err("measure `tangent` needs `max_deg`".to_string())
+        );
+        assert_eq!(
+            motif_threshold(&motif(MotifMeasure::AlignedVsOpposite, None)),
+            Err("measure `aligned_vs_opposite` needs `min_fraction`".to_string())
+        );
+    }
 }

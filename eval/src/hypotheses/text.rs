@@ -118,3 +118,112 @@ pub(super) fn decode_failures(failures: usize) -> String {
         String::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hypotheses::HypothesisFile;
+
+    /// The claims of a bvlc file holding `claims` (families resolve in this repository).
+    fn claims(claims: &str) -> Vec<Claim> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(&path, format!("model = \"bvlc\"\n{claims}")).unwrap();
+        HypothesisFile::load(&path).unwrap().claims
+    }
+
+    #[test]
+    fn thresholds_read_as_the_claim_says() {
+        let curves = "circuits/families/bvlc/curves-3b.toml";
+        let texts: Vec<String> = claims(&format!(
+            r#"
+[[claim]]
+name = "one"
+kind = "preferred_orientation"
+tap = "inception_3b_output"
+channel = 358
+expected_deg = 0.8
+tolerance_deg = 10
+[[claim]]
+name = "family"
+kind = "preferred_orientation"
+family = "{curves}"
+tolerance_deg = 20
+min_fraction = 0.9
+min_peak = 2
+[[claim]]
+name = "tiling"
+kind = "tiling"
+family = "{curves}"
+max_gap_deg = 60
+[[claim]]
+name = "peak"
+kind = "equivariance"
+family = "{curves}"
+mode = "peak_shift"
+max_error_deg = 10
+orientation_step_deg = 15
+[[claim]]
+name = "abl"
+kind = "ablation_effect"
+family = "{curves}"
+ablation = "zero"
+metric = "cross_entropy"
+test = {{ images = "imagenet-sample" }}
+min_change = 0.05
+max_change = 1
+level = 0.975
+[[claim]]
+name = "frac"
+kind = "fraction_recovered"
+circuit = "pixels"
+family = "{curves}"
+relative_to = "zero"
+metric = "cross_entropy"
+tune = {{ images = "imagenet-val/images" }}
+test = {{ images = "imagenet-sample" }}
+min_lower_bound = 0.5
+[[claim]]
+name = "corr"
+kind = "circuit_correlation"
+circuit = "pixels"
+family = "{curves}"
+channel = 358
+min_r = 0.6
+"#
+        ))
+        .iter()
+        .map(threshold_text)
+        .collect();
+        assert_eq!(
+            texts,
+            [
+                "within ±10° of 0.8°",
+                "≥ 90% of curves-3b.toml within ±20° of its orientation, peak ≥ 2",
+                "largest gap ≤ 60°",
+                "RMS shift error ≤ 10° per 15° step",
+                "Δcross_entropy 97.5% CI lower bound ≥ 0.05, upper bound ≤ 1",
+                "95% BCa lower bound ≥ 0.5",
+                "r ≥ 0.6 (channel 358)",
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_and_units_in_words() {
+        assert_eq!(pct(0.75), "75%");
+        assert_eq!(pct(1.0), "100%");
+        assert_eq!(level_text(0.95), "95%");
+        assert_eq!(level_text(0.975), "97.5%");
+        assert_eq!(
+            file_name("circuits/families/bvlc/curves-3b.toml"),
+            "curves-3b.toml"
+        );
+        assert_eq!(file_name(""), "");
+        assert_eq!(metric_unit(Metric::CrossEntropy), "nats");
+        assert_eq!(metric_unit(Metric::KlFromBaseline), "nats");
+        assert_eq!(metric_unit(Metric::Top1Accuracy), "");
+        assert_eq!(decode_failures(0), "");
+        assert_eq!(decode_failures(3), " (3 failed to decode)");
+    }
+}

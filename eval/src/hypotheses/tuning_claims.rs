@@ -401,3 +401,72 @@ fn rot90_permutation(f: &TunedFamily<'_>, c: &Equivariance, thr: &str) -> Measur
         detail,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_gap_wraps_around_the_period() {
+        let sorted = [(10.0, 1), (100.0, 2), (220.0, 3), (300.0, 4)];
+        assert_eq!(largest_gap(&sorted, 360.0), (120.0, (100.0, 2), (220.0, 3)));
+        // The gap from the last orientation back to the first counts too.
+        let sorted = [(30.0, 7), (60.0, 8), (90.0, 9)];
+        assert_eq!(largest_gap(&sorted, 180.0), (120.0, (90.0, 9), (30.0, 7)));
+    }
+
+    #[test]
+    fn population_peaks_decode_the_weighted_orientation() {
+        // Two neurons preferring 0° and 90° over a 360° period.
+        let thetas = [0.0, 90.0];
+        let curves = vec![vec![1.0, 1.0, 0.0], vec![0.0, 1.0, 1.0]];
+        let peaks = population_peaks(&thetas, &curves, 360.0).unwrap();
+        assert_eq!(peaks.len(), 3);
+        assert!((peaks[0] - 0.0).abs() < 1e-9, "{peaks:?}");
+        assert!((peaks[1] - 45.0).abs() < 1e-9, "{peaks:?}");
+        assert!((peaks[2] - 90.0).abs() < 1e-9, "{peaks:?}");
+        // An axial period (180°) doubles the angles: 0° and 90° are opposite directions.
+        let peaks = population_peaks(&[0.0, 45.0], &[vec![1.0], vec![1.0]], 180.0).unwrap();
+        assert!((peaks[0] - 22.5).abs() < 1e-9, "{peaks:?}");
+        // No response at the second stimulus: undefined there.
+        let silent = vec![vec![1.0, 0.0], vec![0.0, 0.0]];
+        assert_eq!(population_peaks(&thetas, &silent, 360.0), Err(1));
+    }
+
+    #[test]
+    fn peak_shifts_wrap_and_their_error_is_the_rms_from_the_step() {
+        assert_eq!(wrap(350.0, 360.0), -10.0);
+        assert_eq!(wrap(180.0, 360.0), 180.0);
+        assert_eq!(wrap(-100.0, 180.0), 80.0);
+        let decoded = [0.0, 10.0, 25.0, 350.0];
+        let shifts = peak_shifts(&decoded, 360.0);
+        assert_eq!(shifts, vec![10.0, 15.0, -35.0, 10.0]);
+        let rms = rms_error(&[10.0, 20.0], 15.0);
+        assert!((rms - 5.0).abs() < 1e-12, "{rms}");
+        let offset = mean_offset(&[5.0, 95.0, 185.0], &[0.0, 90.0, 180.0], 360.0);
+        assert!((offset - 5.0).abs() < 1e-9, "{offset}");
+        let offset = mean_offset(&[355.0], &[0.0], 360.0);
+        assert!((offset + 5.0).abs() < 1e-9, "{offset}");
+    }
+
+    #[test]
+    fn a_rotated_map_reads_the_stimulus_steps_before() {
+        // 2 rows × 4 orientations.
+        let map = [0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0, 13.0];
+        assert_eq!(
+            rotated_map(&map, 2, 4, 1),
+            vec![3.0, 0.0, 1.0, 2.0, 13.0, 10.0, 11.0, 12.0]
+        );
+        assert_eq!(rotated_map(&map, 2, 4, 4), map.to_vec());
+    }
+
+    #[test]
+    fn the_partner_is_the_nearest_other_neuron() {
+        let neurons = [(1, 0.0), (2, 85.0), (3, 100.0), (4, 350.0)];
+        assert_eq!(nearest_partner(&neurons, 0, 90.0, 360.0), Some((1, 5.0)));
+        // Never the neuron itself, and distances wrap around the period.
+        assert_eq!(nearest_partner(&neurons, 1, 0.0, 360.0), Some((0, 0.0)));
+        assert_eq!(nearest_partner(&neurons, 0, 0.0, 360.0), Some((3, 10.0)));
+        assert_eq!(nearest_partner(&neurons[..1], 0, 90.0, 360.0), None);
+    }
+}
