@@ -147,24 +147,7 @@ pub(super) fn circuit_correlation(
             m.iter().all(|v| *v == m[0])
         })
         .count();
-    let gains = &built.replacement.calibration.gains;
-    let note = if constant > 0 {
-        format!(
-            "; {constant} of {} artificial neurons are constant over the sweep (r = 0): calibrated gains {} (a gain of 0 means the units did not predict the natural neurons on the calibration images)",
-            rows.len(),
-            if gains.iter().all(|g| *g == gains[0]) {
-                format!("{:.3} for the family", gains[0])
-            } else {
-                format!(
-                    "from {:.3} to {:.3}",
-                    gains.iter().copied().fold(f64::INFINITY, f64::min),
-                    gains.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                )
-            }
-        )
-    } else {
-        String::new()
-    };
+    let note = constant_note(constant, rows.len(), &built.replacement.calibration.gains);
     let (lo, hi) = (
         rows.iter()
             .min_by(|a, b| a.2.total_cmp(&b.2))
@@ -206,4 +189,44 @@ pub(super) fn circuit_correlation(
             )
         }
     })
+}
+
+/// Why some artificial neurons may be constant over the sweep: their calibrated gains
+/// (nothing when none is constant).
+fn constant_note(constant: usize, neurons: usize, gains: &[f64]) -> String {
+    if constant == 0 {
+        return String::new();
+    }
+    format!(
+        "; {constant} of {neurons} artificial neurons are constant over the sweep (r = 0): calibrated gains {} (a gain of 0 means the units did not predict the natural neurons on the calibration images)",
+        if gains.iter().all(|g| *g == gains[0]) {
+            format!("{:.3} for the family", gains[0])
+        } else {
+            format!(
+                "from {:.3} to {:.3}",
+                gains.iter().copied().fold(f64::INFINITY, f64::min),
+                gains.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            )
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_neurons_are_explained_by_their_gains() {
+        assert_eq!(constant_note(0, 17, &[0.0]), "");
+        let one = constant_note(2, 17, &[0.0, 0.0]);
+        assert!(
+            one.starts_with("; 2 of 17 artificial neurons are constant over the sweep (r = 0): calibrated gains 0.000 for the family"),
+            "{one}"
+        );
+        let range = constant_note(1, 3, &[0.5, 0.0, 1.25]);
+        assert!(
+            range.contains("calibrated gains from 0.000 to 1.250 ("),
+            "{range}"
+        );
+    }
 }
