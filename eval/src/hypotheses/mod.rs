@@ -422,6 +422,26 @@ pub struct WeightMotif {
     pub min_r: Option<f64>,
 }
 
+#[cfg(test)]
+impl WeightMotif {
+    /// A motif claim of `measure` between no families, with no thresholds (for tests of
+    /// its checks and measures).
+    pub(crate) fn bare(measure: MotifMeasure) -> Self {
+        WeightMotif {
+            from: String::new(),
+            to: String::new(),
+            measure,
+            aligned_within_deg: None,
+            opposite_within_deg: None,
+            excite: Vec::new(),
+            inhibit: Vec::new(),
+            min_fraction: None,
+            max_deg: None,
+            min_r: None,
+        }
+    }
+}
+
 /// What a claim says.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -342,16 +342,10 @@ mod tests {
 
     fn motif(measure: MotifMeasure, targets: Vec<Target>) -> Motif<'static> {
         let c = Box::leak(Box::new(WeightMotif {
-            from: String::new(),
-            to: String::new(),
-            measure,
-            aligned_within_deg: None,
-            opposite_within_deg: None,
-            excite: Vec::new(),
-            inhibit: Vec::new(),
             min_fraction: Some(0.5),
             max_deg: Some(20.0),
             min_r: Some(0.3),
+            ..WeightMotif::bare(measure)
         }));
         Motif {
             c,

@@ -766,16 +766,8 @@ tolerance_deg = 15
             "claims measure cross-entropy and accuracies"
         );
         let motif = |measure, min_r| WeightMotif {
-            from: String::new(),
-            to: String::new(),
-            measure,
-            aligned_within_deg: None,
-            opposite_within_deg: None,
-            excite: Vec::new(),
-            inhibit: Vec::new(),
-            min_fraction: None,
-            max_deg: None,
             min_r,
+            ..WeightMotif::bare(measure)
         };
         assert_eq!(
             motif_threshold(&motif(MotifMeasure::Falloff, Some(0.3))),

@@ -176,13 +176,13 @@ level = 0.975
 [[claim]]
 name = "frac"
 kind = "fraction_recovered"
+min_lower_bound = 0.5
 circuit = "pixels"
 family = "{curves}"
 relative_to = "zero"
 metric = "cross_entropy"
 tune = {{ images = "imagenet-val/images" }}
 test = {{ images = "imagenet-sample" }}
-min_lower_bound = 0.5
 [[claim]]
 name = "corr"
 kind = "circuit_correlation"
