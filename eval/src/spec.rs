@@ -336,41 +336,37 @@ pub struct MappingNullSpec {
     pub refit: bool,
 }
 
+/// How results are resampled and judged (every key may be left out:
+/// [`StatisticsSpec::default`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct StatisticsSpec {
-    #[serde(default = "default_resamples")]
     pub resamples: usize,
-    #[serde(default)]
     pub seed: u64,
-    #[serde(default = "default_level")]
     pub level: f64,
     /// The equivalence margin: a circuit is "equivalent to the natural network" in a metric
     /// when a two-one-sided test puts its mean difference from the baseline within this
     /// fraction of the zero-ablation's difference (0.2: within a fifth of the gap).
-    #[serde(default = "default_margin")]
     pub equivalence_margin: f64,
 }
 
-fn default_margin() -> f64 {
-    0.2
-}
-
-fn default_resamples() -> usize {
+/// Bootstrap resamples when a spec (or a claim) does not say.
+pub(crate) fn default_resamples() -> usize {
     2000
 }
 
-fn default_level() -> f64 {
+/// Confidence level when a spec (or a claim) does not say.
+pub(crate) fn default_level() -> f64 {
     0.95
 }
 
 impl Default for StatisticsSpec {
     fn default() -> Self {
         StatisticsSpec {
-            resamples: 2000,
+            resamples: default_resamples(),
             seed: 0,
-            level: 0.95,
-            equivalence_margin: default_margin(),
+            level: default_level(),
+            equivalence_margin: 0.2,
         }
     }
 }
@@ -644,6 +640,19 @@ calibration = "neuron"
 [run]
 out = "results/t"
 "#;
+
+    #[test]
+    fn statistics_keys_left_out_take_the_defaults_and_unknown_ones_are_refused() {
+        let s: StatisticsSpec = toml::from_str("seed = 3").unwrap();
+        assert_eq!((s.resamples, s.seed, s.level), (2000, 3, 0.95));
+        assert_eq!(s.equivalence_margin, 0.2);
+        assert_eq!(
+            toml::from_str::<StatisticsSpec>("").unwrap(),
+            StatisticsSpec::default()
+        );
+        let err = toml::from_str::<StatisticsSpec>("levle = 0.9").unwrap_err();
+        assert!(err.message().contains("unknown field `levle`"), "{err}");
+    }
 
     #[test]
     fn specs_parse_and_overrides_apply() {

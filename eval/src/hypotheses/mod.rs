@@ -25,23 +25,29 @@
 //! `../shared/data`) unless absolute; family files are relative to the repository (the
 //! folder holding `circuits/`, found from the working directory or above the file).
 
-mod evaluate;
+mod ablation_claims;
+mod check;
+mod circuit_claims;
+mod context;
+mod motif_claims;
+mod parse;
 mod report;
+mod text;
+mod tuning_claims;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use aann_model::{Family, Tap, Variant};
+use aann_model::Variant;
 use aann_stats::Metric;
 
-use crate::EvalError;
-use crate::expanded::expansion_block;
-use crate::spec::{ImageSetSpec, repository_root};
+use crate::spec::ImageSetSpec;
+use crate::spec::{default_level, default_resamples};
 use crate::tuning::{StimulusKind, TuningSpec};
 
-pub use evaluate::{CheckOptions, check_file, known_random_fixture};
+pub use check::{CheckOptions, check_file};
+pub use context::known_random_fixture;
 pub use report::{CheckReport, ClaimReport, FileReport, Outcome, Status};
 
 /// What the claims of a file need of the weights.
@@ -54,72 +60,54 @@ pub struct Requirements {
     pub trained_weights: bool,
 }
 
-/// Defaults for the claims of a file.
+/// Defaults for the claims of a file (every key may be left out: [`Defaults::default`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Defaults {
     /// Natural images whose activations define σ (relative to the data root).
-    #[serde(default = "default_sigma_set")]
     pub sigma_set: String,
     /// How many of them (first in key order); 0 reads raw activations instead of σ.
-    #[serde(default = "default_sigma_images")]
     pub sigma_images: usize,
-    #[serde(default = "default_batch")]
     pub batch_size: usize,
     /// Orientation step of every sweep that does not set its own.
-    #[serde(default = "default_step")]
     pub orientation_step_deg: f64,
     /// Radii of every curve sweep that does not set its own `values` (default: 12 to 400
     /// pixels in 9 steps, as `aann tune`).
-    #[serde(default)]
     pub curve_radii: Option<Vec<f64>>,
 }
 
-fn default_sigma_set() -> String {
-    "imagenet-val/images".into()
-}
-
-fn default_sigma_images() -> usize {
-    200
-}
-
-fn default_batch() -> usize {
-    16
-}
+/// The orientation step of a sweep when neither it nor the file's defaults set one.
+const DEFAULT_STEP_DEG: f64 = 10.0;
 
 impl Default for Defaults {
     fn default() -> Self {
         Defaults {
-            sigma_set: default_sigma_set(),
-            sigma_images: default_sigma_images(),
-            batch_size: default_batch(),
-            orientation_step_deg: default_step(),
+            sigma_set: "imagenet-val/images".into(),
+            sigma_images: 200,
+            batch_size: 16,
+            orientation_step_deg: DEFAULT_STEP_DEG,
             curve_radii: None,
         }
     }
 }
 
 /// The synthetic stimuli a tuning claim sweeps over the unit nearest the image centre
-/// (see [`crate::tuning`]); these keys may appear in any claim that measures tuning.
+/// (see [`crate::tuning`]); these keys may appear in any claim that measures tuning (every
+/// one may be left out: [`Sweep::default`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Sweep {
     /// `curve` (radial orientation convention), `line`, `angle` or `edge`.
-    #[serde(default = "default_stimulus")]
     pub stimulus: StimulusKind,
     /// Orientation step in degrees over the full period (360° for curves and angles, 180°
     /// for lines and edges); default: the file's `defaults.orientation_step_deg`.
-    #[serde(default = "default_step")]
     pub orientation_step_deg: f64,
     /// Second-parameter values (curve radii, angle openings, line lengths); default: the
     /// file's `defaults.curve_radii` for curves, else the stimulus's default rows.
-    #[serde(default)]
     pub values: Option<Vec<f64>>,
     /// Stroke width in pixels.
-    #[serde(default = "default_line_width")]
     pub line_width: f64,
     /// Natural images defining σ (default: the file's `defaults.sigma_images`).
-    #[serde(default)]
     pub sigma_images: Option<usize>,
 }
 
@@ -131,25 +119,13 @@ const SWEEP_KEYS: [&str; 5] = [
     "sigma_images",
 ];
 
-fn default_stimulus() -> StimulusKind {
-    StimulusKind::Curve
-}
-
-fn default_step() -> f64 {
-    10.0
-}
-
-fn default_line_width() -> f64 {
-    3.0
-}
-
 impl Default for Sweep {
     fn default() -> Self {
         Sweep {
-            stimulus: default_stimulus(),
-            orientation_step_deg: default_step(),
+            stimulus: StimulusKind::Curve,
+            orientation_step_deg: DEFAULT_STEP_DEG,
             values: None,
-            line_width: default_line_width(),
+            line_width: 3.0,
             sigma_images: None,
         }
     }
@@ -185,24 +161,6 @@ impl Sweep {
             line_width: self.line_width,
             ..base
         }
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        let step = self.orientation_step_deg;
-        let steps = self.period() / step;
-        if step.is_nan() || step <= 0.0 || (steps - steps.round()).abs() > 1e-9 || steps < 4.0 {
-            return Err(format!(
-                "orientation_step_deg = {step} must divide {}° into at least 4 steps",
-                self.period()
-            ));
-        }
-        if self.values.as_ref().is_some_and(Vec::is_empty) {
-            return Err("`values` is empty".into());
-        }
-        if self.line_width.is_nan() || self.line_width <= 0.0 {
-            return Err("line_width must be positive".into());
-        }
-        Ok(())
     }
 }
 
@@ -350,6 +308,16 @@ pub enum AblationKind {
     Mean,
 }
 
+impl AblationKind {
+    /// The experiment's ablation this claim's ablation is (its arm and arm name).
+    pub fn ablation(self) -> crate::lab::Ablation {
+        match self {
+            AblationKind::Zero => crate::lab::Ablation::Zero,
+            AblationKind::Mean => crate::lab::Ablation::Mean,
+        }
+    }
+}
+
 /// An ablation's effect on a metric over an image set: the paired change (ablated −
 /// baseline) with its confidence interval must lie above `min_change` and/or below
 /// `max_change`.
@@ -380,10 +348,6 @@ pub struct AblationEffect {
     pub level: f64,
 }
 
-fn default_level() -> f64 {
-    0.95
-}
-
 /// A replacement's fraction recovered, `(m_R − m_A)/(m_B − m_A)`, with a lower bound on
 /// its BCa bootstrap interval.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -396,18 +360,17 @@ pub struct FractionRecoveredClaim {
     pub tune: ImageSetSpec,
     pub test: ImageSetSpec,
     pub min_lower_bound: f64,
+    /// Bootstrap resamples (at least [`aann_stats::MIN_RESAMPLES`]; default 2000).
     #[serde(default = "default_resamples")]
     pub resamples: usize,
+    /// The bootstrap's seed: the same seed, the same interval.
     #[serde(default)]
     pub seed: u64,
+    /// The interval's confidence level (default 0.95).
     #[serde(default = "default_level")]
     pub level: f64,
     #[serde(skip)]
     pub circuit: Option<CircuitFields>,
-}
-
-fn default_resamples() -> usize {
-    2000
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -457,6 +420,26 @@ pub struct WeightMotif {
     pub max_deg: Option<f64>,
     #[serde(default)]
     pub min_r: Option<f64>,
+}
+
+#[cfg(test)]
+impl WeightMotif {
+    /// A motif claim of `measure` between no families, with no thresholds (for tests of
+    /// its checks and measures).
+    pub(crate) fn bare(measure: MotifMeasure) -> Self {
+        WeightMotif {
+            from: String::new(),
+            to: String::new(),
+            measure,
+            aligned_within_deg: None,
+            opposite_within_deg: None,
+            excite: Vec::new(),
+            inhibit: Vec::new(),
+            min_fraction: None,
+            max_deg: None,
+            min_r: None,
+        }
+    }
 }
 
 /// What a claim says.
@@ -521,539 +504,4 @@ pub struct HypothesisFile {
     pub claims: Vec<Claim>,
     /// The folder family paths resolve against.
     pub repository: PathBuf,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Header {
-    model: Variant,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    weights: Option<String>,
-    #[serde(default)]
-    requires: Requirements,
-    #[serde(default)]
-    defaults: Defaults,
-}
-
-fn take_string(table: &mut toml::Table, key: &str) -> Result<Option<String>, String> {
-    match table.remove(key) {
-        None => Ok(None),
-        Some(toml::Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!(
-            "`{key}` must be a string, not {}",
-            other.type_str()
-        )),
-    }
-}
-
-/// Move `keys` of `table` into a table of their own.
-fn split_keys(table: &mut toml::Table, keys: &[&str]) -> toml::Table {
-    let mut out = toml::Table::new();
-    for k in keys {
-        if let Some(v) = table.remove(*k) {
-            out.insert(k.to_string(), v);
-        }
-    }
-    out
-}
-
-fn from_table<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, String> {
-    toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| e.message().trim().to_string())
-}
-
-fn parse_claim(
-    mut table: toml::Table,
-    defaults: &Defaults,
-) -> Result<(String, Result<Claim, String>), String> {
-    let name = take_string(&mut table, "name")?
-        .filter(|n| !n.trim().is_empty())
-        .ok_or("has no `name`")?;
-    let inner = || -> Result<Claim, String> {
-        let kind = take_string(&mut table, "kind")?
-            .ok_or(format!("has no `kind` (one of {})", KINDS.join(", ")))?;
-        let description = take_string(&mut table, "description")?.unwrap_or_default();
-        let tags: Vec<String> = match table.remove("tags") {
-            None => Vec::new(),
-            Some(v) => v
-                .try_into()
-                .map_err(|_| "`tags` must be a list of strings".to_string())?,
-        };
-        let sweep = |table: &mut toml::Table| -> Result<Sweep, String> {
-            let mut t = split_keys(table, &SWEEP_KEYS);
-            t.entry("orientation_step_deg")
-                .or_insert(toml::Value::Float(defaults.orientation_step_deg));
-            let mut sweep: Sweep = from_table(t)?;
-            if sweep.values.is_none() && sweep.stimulus == StimulusKind::Curve {
-                sweep.values = defaults.curve_radii.clone();
-            }
-            Ok(sweep)
-        };
-        let circuit = |table: &mut toml::Table| -> Result<CircuitFields, String> {
-            from_table(split_keys(table, &CIRCUIT_KEYS))
-        };
-        let kind = match kind.as_str() {
-            "preferred_orientation" => {
-                let s = sweep(&mut table)?;
-                let mut c: PreferredOrientation = from_table(table)?;
-                c.sweep = s;
-                ClaimKind::PreferredOrientation(c)
-            }
-            "tiling" => {
-                let s = sweep(&mut table)?;
-                let mut c: Tiling = from_table(table)?;
-                c.sweep = s;
-                ClaimKind::Tiling(c)
-            }
-            "equivariance" => {
-                let s = sweep(&mut table)?;
-                let mut c: Equivariance = from_table(table)?;
-                c.sweep = s;
-                ClaimKind::Equivariance(c)
-            }
-            "circuit_correlation" => {
-                let s = sweep(&mut table)?;
-                let f = circuit(&mut table)?;
-                let mut c: CircuitCorrelation = from_table(table)?;
-                c.sweep = s;
-                c.circuit = Some(f);
-                ClaimKind::CircuitCorrelation(c)
-            }
-            "ablation_effect" => ClaimKind::AblationEffect(from_table(table)?),
-            "fraction_recovered" => {
-                let f = circuit(&mut table)?;
-                let mut c: FractionRecoveredClaim = from_table(table)?;
-                c.circuit = Some(f);
-                ClaimKind::FractionRecovered(c)
-            }
-            "weight_motif" => ClaimKind::WeightMotif(from_table(table)?),
-            other => {
-                return Err(format!(
-                    "unknown kind `{other}`; expected one of {}",
-                    KINDS.join(", ")
-                ));
-            }
-        };
-        Ok(Claim {
-            name: String::new(),
-            description,
-            tags,
-            kind,
-        })
-    };
-    let claim = inner().map(|mut c| {
-        c.name = name.clone();
-        c
-    });
-    Ok((name, claim))
-}
-
-impl HypothesisFile {
-    /// Read and check a hypothesis file: every error names the file and the claim.
-    pub fn load(path: &Path) -> Result<Self, EvalError> {
-        let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
-        let err = |msg: String| EvalError::Spec(format!("{}: {msg}", path.display()));
-        let mut table: toml::Table = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
-        let claims = match table.remove("claim") {
-            None => Vec::new(),
-            Some(toml::Value::Array(items)) => items,
-            Some(_) => return Err(err("`claim` must be an array of tables ([[claim]])".into())),
-        };
-        let header: Header = from_table(table).map_err(err)?;
-        let repository = repository_root(path);
-        let mut file = HypothesisFile {
-            path: path.to_path_buf(),
-            model: header.model,
-            description: header.description,
-            weights: header.weights,
-            requires: header.requires,
-            defaults: header.defaults,
-            claims: Vec::new(),
-            repository,
-        };
-        if claims.is_empty() {
-            return Err(err("the file has no [[claim]]".into()));
-        }
-        let mut names = BTreeSet::new();
-        for (i, item) in claims.into_iter().enumerate() {
-            let toml::Value::Table(t) = item else {
-                return Err(err(format!("claim #{} is not a table", i + 1)));
-            };
-            let (name, claim) =
-                parse_claim(t, &file.defaults).map_err(|m| err(format!("claim #{} {m}", i + 1)))?;
-            let claim = claim
-                .and_then(|c| file.validate(&c).map(|_| c))
-                .map_err(|m| err(format!("claim `{name}`: {m}")))?;
-            if !names.insert(name.clone()) {
-                return Err(err(format!("two claims are named `{name}`")));
-            }
-            file.claims.push(claim);
-        }
-        Ok(file)
-    }
-
-    /// A family file, resolved against the repository and checked against the model.
-    pub fn family(&self, relative: &str) -> Result<(PathBuf, Family), String> {
-        let path = self.repository.join(relative);
-        let family = Family::load(&path).map_err(|e| e.to_string())?;
-        if family.model != self.model {
-            return Err(format!(
-                "{} is a {} family, but the file's model is {}",
-                path.display(),
-                family.model,
-                self.model
-            ));
-        }
-        Ok((path, family))
-    }
-
-    fn tap(&self, name: &str) -> Result<Tap, String> {
-        Tap::parse(name, self.model).map_err(|e| {
-            // The full list of taps is long; name the vocabulary instead.
-            format!(
-                "unknown tap `{}` for the {} model (see `aann taps --model {}`)",
-                e.name, self.model, self.model
-            )
-        })
-    }
-
-    fn check_channel(&self, tap: Tap, channel: usize) -> Result<(), String> {
-        let width = tap.channels(self.model);
-        if channel >= width {
-            return Err(format!(
-                "channel {channel} is out of range for {} ({width} channels)",
-                tap.name(self.model)
-            ));
-        }
-        Ok(())
-    }
-
-    fn validate(&self, claim: &Claim) -> Result<(), String> {
-        let fraction = |name: &str, v: Option<f64>| match v {
-            Some(f) if !(0.0..=1.0).contains(&f) => {
-                Err(format!("{name} = {f} must be between 0 and 1"))
-            }
-            _ => Ok(()),
-        };
-        let positive = |name: &str, v: f64| {
-            if v > 0.0 {
-                Ok(())
-            } else {
-                Err(format!("{name} must be positive"))
-            }
-        };
-        match &claim.kind {
-            ClaimKind::PreferredOrientation(c) => {
-                c.sweep.validate()?;
-                positive("tolerance_deg", c.tolerance_deg)?;
-                fraction("min_fraction", c.min_fraction)?;
-                match (&c.family, c.channel, c.expected_deg) {
-                    (Some(f), None, None) => {
-                        let (_, family) = self.family(f)?;
-                        let ftap = family.tap().map_err(|e| e.to_string())?;
-                        if let Some(t) = &c.tap
-                            && self.tap(t)? != ftap
-                        {
-                            return Err(format!(
-                                "tap `{t}` is not the family's tap {}",
-                                family.tap
-                            ));
-                        }
-                        if family.neurons.iter().all(|n| n.orientation_deg.is_none()) {
-                            return Err(format!("family {f} gives no orientations"));
-                        }
-                    }
-                    (None, Some(ch), Some(_)) => {
-                        let tap = c.tap.as_deref().ok_or("a single channel needs `tap`")?;
-                        self.check_channel(self.tap(tap)?, ch)?;
-                        if c.min_fraction.is_some() {
-                            return Err("min_fraction applies to a family".into());
-                        }
-                    }
-                    _ => {
-                        return Err(
-                            "give either `family`, or `tap`, `channel` and `expected_deg`".into(),
-                        );
-                    }
-                }
-            }
-            ClaimKind::Tiling(c) => {
-                c.sweep.validate()?;
-                positive("max_gap_deg", c.max_gap_deg)?;
-                let (_, family) = self.family(&c.family)?;
-                if family.neurons.len() < 2 {
-                    return Err("tiling needs a family of at least 2 neurons".into());
-                }
-            }
-            ClaimKind::Equivariance(c) => {
-                c.sweep.validate()?;
-                let (_, family) = self.family(&c.family)?;
-                if family.neurons.iter().any(|n| n.orientation_deg.is_none()) {
-                    return Err(format!(
-                        "family {} must give every neuron an orientation",
-                        c.family
-                    ));
-                }
-                match c.mode {
-                    EquivarianceMode::PeakShift => {
-                        let m = c
-                            .max_error_deg
-                            .ok_or("mode `peak_shift` needs `max_error_deg`")?;
-                        positive("max_error_deg", m)?;
-                        if c.min_r.is_some() || c.partner_tolerance_deg.is_some() {
-                            return Err("min_r and partner_tolerance_deg belong to mode `rot90_permutation`".into());
-                        }
-                    }
-                    EquivarianceMode::Rot90Permutation => {
-                        let r = c.min_r.ok_or("mode `rot90_permutation` needs `min_r`")?;
-                        if !(-1.0..=1.0).contains(&r) {
-                            return Err(format!("min_r = {r} must be between -1 and 1"));
-                        }
-                        let k = 90.0 / c.sweep.orientation_step_deg;
-                        if (k - k.round()).abs() > 1e-9 {
-                            return Err(format!(
-                                "orientation_step_deg = {} must divide 90° for a 90° rotation",
-                                c.sweep.orientation_step_deg
-                            ));
-                        }
-                        if c.max_error_deg.is_some() {
-                            return Err("max_error_deg belongs to mode `peak_shift`".into());
-                        }
-                    }
-                }
-            }
-            ClaimKind::CircuitCorrelation(c) => {
-                c.sweep.validate()?;
-                if !(-1.0..=1.0).contains(&c.min_r) {
-                    return Err(format!("min_r = {} must be between -1 and 1", c.min_r));
-                }
-                let family = self.validate_circuit(c.circuit.as_ref().expect("parsed"))?;
-                if let Some(ch) = c.channel
-                    && !family.channels().contains(&ch)
-                {
-                    return Err(format!("channel {ch} is not in the family"));
-                }
-                if c.calibration_images == 0 {
-                    return Err("calibration_images must be positive".into());
-                }
-            }
-            ClaimKind::AblationEffect(c) => {
-                match (&c.family, &c.tap, &c.channels) {
-                    (Some(f), None, None) => {
-                        self.family(f)?;
-                    }
-                    (None, Some(t), Some(chs)) => {
-                        let tap = self.tap(t)?;
-                        if chs.is_empty() {
-                            return Err("`channels` is empty".into());
-                        }
-                        for ch in chs {
-                            self.check_channel(tap, *ch)?;
-                        }
-                    }
-                    _ => return Err("give either `family`, or `tap` and `channels`".into()),
-                }
-                if c.min_change.is_none() && c.max_change.is_none() {
-                    return Err("give `min_change` and/or `max_change`".into());
-                }
-                check_metric(c.metric)?;
-                check_level(c.level)?;
-                if c.means.is_some() && c.ablation != AblationKind::Mean {
-                    return Err("`means` applies to a mean-ablation".into());
-                }
-            }
-            ClaimKind::FractionRecovered(c) => {
-                self.validate_circuit(c.circuit.as_ref().expect("parsed"))?;
-                check_metric(c.metric)?;
-                check_level(c.level)?;
-                if c.resamples < aann_stats::MIN_RESAMPLES {
-                    return Err(format!(
-                        "resamples must be at least {}",
-                        aann_stats::MIN_RESAMPLES
-                    ));
-                }
-            }
-            ClaimKind::WeightMotif(c) => {
-                let (_, from) = self.family(&c.from)?;
-                let (_, to) = self.family(&c.to)?;
-                let (from_tap, to_tap) = (
-                    from.tap().map_err(|e| e.to_string())?,
-                    to.tap().map_err(|e| e.to_string())?,
-                );
-                expansion_block(from_tap, to_tap, self.model)?;
-                for (name, v) in [
-                    ("aligned_within_deg", c.aligned_within_deg),
-                    ("opposite_within_deg", c.opposite_within_deg),
-                ] {
-                    if let Some(v) = v
-                        && !(v > 0.0 && v < 90.0)
-                    {
-                        return Err(format!("{name} = {v} must be between 0 and 90"));
-                    }
-                }
-                fraction("min_fraction", c.min_fraction)?;
-                let need = |field: &str, present: bool| {
-                    if present {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "measure `{}` needs `{field}`",
-                            serde_json::to_value(c.measure)
-                                .ok()
-                                .and_then(|v| v.as_str().map(String::from))
-                                .unwrap_or_default()
-                        ))
-                    }
-                };
-                match c.measure {
-                    MotifMeasure::AlignedVsOpposite
-                    | MotifMeasure::OppositeInhibits
-                    | MotifMeasure::PairSigns => need("min_fraction", c.min_fraction.is_some())?,
-                    MotifMeasure::Tangent => need("max_deg", c.max_deg.is_some())?,
-                    MotifMeasure::Falloff => need("min_r", c.min_r.is_some())?,
-                }
-                if c.measure == MotifMeasure::PairSigns {
-                    if c.excite.is_empty() && c.inhibit.is_empty() {
-                        return Err(
-                            "measure `pair_signs` needs `excite` and/or `inhibit` pairs".into()
-                        );
-                    }
-                    for [u, t] in c.excite.iter().chain(&c.inhibit) {
-                        self.check_channel(from_tap, *u)?;
-                        self.check_channel(to_tap, *t)?;
-                    }
-                } else if !c.excite.is_empty() || !c.inhibit.is_empty() {
-                    return Err("`excite` and `inhibit` belong to measure `pair_signs`".into());
-                }
-                if c.measure != MotifMeasure::PairSigns
-                    && (from.neurons.iter().any(|n| n.orientation_deg.is_none())
-                        || to.neurons.iter().any(|n| n.orientation_deg.is_none()))
-                {
-                    return Err("both families must give every neuron an orientation".into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn validate_circuit(&self, c: &CircuitFields) -> Result<Family, String> {
-        let (_, family) = self.family(&c.family)?;
-        if family.neurons.iter().any(|n| n.orientation_deg.is_none()) {
-            return Err(format!(
-                "family {} must give every neuron an orientation (circuit units are mapped by orientation)",
-                c.family
-            ));
-        }
-        if c.circuit == CircuitKind::Upstream {
-            let (early, lines) = self.upstream_families(c);
-            self.family(&early)?;
-            self.family(&lines)?;
-        } else if c.early_curves.is_some() || c.lines.is_some() {
-            return Err("`early_curves` and `lines` belong to the `upstream` circuit".into());
-        }
-        if let Some(spec) = &c.spec {
-            let path = self.repository.join(spec);
-            if !path.is_file() {
-                return Err(format!("circuit spec {} not found", path.display()));
-            }
-        }
-        Ok(family)
-    }
-
-    /// The upstream circuit's family files.
-    pub fn upstream_families(&self, c: &CircuitFields) -> (String, String) {
-        let dir = format!("circuits/families/{}", self.model);
-        (
-            c.early_curves
-                .clone()
-                .unwrap_or_else(|| format!("{dir}/early-curves-3a.toml")),
-            c.lines
-                .clone()
-                .unwrap_or_else(|| format!("{dir}/lines-3a.toml")),
-        )
-    }
-}
-
-fn check_metric(metric: Metric) -> Result<(), String> {
-    if metric == Metric::KlFromBaseline {
-        return Err("metric must be cross_entropy, top1_accuracy or top5_accuracy".into());
-    }
-    Ok(())
-}
-
-fn check_level(level: f64) -> Result<(), String> {
-    if level > 0.0 && level < 1.0 {
-        Ok(())
-    } else {
-        Err(format!("level = {level} must be between 0 and 1"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<HypothesisFile, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("h.toml");
-        std::fs::write(&path, text).unwrap();
-        HypothesisFile::load(&path).map_err(|e| e.to_string())
-    }
-
-    const CLAIM: &str = r#"
-[[claim]]
-name = "a"
-kind = "preferred_orientation"
-tags = ["cheap"]
-tap = "mixed3b"
-channel = 379
-expected_deg = 243
-tolerance_deg = 15
-"#;
-
-    #[test]
-    fn sweeps_take_the_file_defaults_unless_they_set_their_own() {
-        let file = load(&format!(
-            "model = \"lucid\"\n[defaults]\norientation_step_deg = 15\ncurve_radii = [20, 40]\n{CLAIM}{}",
-            CLAIM
-                .replace("name = \"a\"", "name = \"b\"")
-                .replace("tolerance_deg = 15", "tolerance_deg = 15\norientation_step_deg = 5\nvalues = [30]")
-        ))
-        .unwrap();
-        let sweep = |i: usize| match &file.claims[i].kind {
-            ClaimKind::PreferredOrientation(c) => c.sweep.spec(),
-            _ => unreachable!(),
-        };
-        assert_eq!(sweep(0).orientations.len(), 24);
-        assert_eq!(sweep(0).values, vec![20.0, 40.0]);
-        assert_eq!(sweep(1).orientations.len(), 72);
-        assert_eq!(sweep(1).values, vec![30.0]);
-        assert_eq!(file.claims[0].tags, vec!["cheap".to_string()]);
-        assert!(!file.requires.trained_weights);
-    }
-
-    #[test]
-    fn sweep_steps_must_divide_the_circle() {
-        let err = load(&format!(
-            "model = \"lucid\"\n{}",
-            CLAIM.replace(
-                "tolerance_deg = 15",
-                "tolerance_deg = 15\norientation_step_deg = 7"
-            )
-        ))
-        .unwrap_err();
-        assert!(
-            err.contains("claim `a`") && err.contains("orientation_step_deg = 7"),
-            "{err}"
-        );
-        let err = load(&format!(
-            "model = \"lucid\"\n{}",
-            CLAIM.replace("tags = [\"cheap\"]", "tags = \"cheap\"")
-        ))
-        .unwrap_err();
-        assert!(err.contains("`tags` must be a list of strings"), "{err}");
-    }
 }
