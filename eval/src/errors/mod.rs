@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{CircuitReplacement, UnitMapping};
@@ -18,6 +18,7 @@ use aann_model::Tap;
 
 use crate::EvalError;
 use crate::experiment::session_config;
+use crate::lab::readout::channel_index;
 use crate::lab::{DeviceChoice, Feed, Session, SessionConfig};
 use crate::metrics::ImageRecord;
 use crate::spec::Split;
@@ -422,8 +423,7 @@ fn neuron_differences(
     let k = mapping.channels.len();
     let mut reads = replacement.circuit.reads();
     reads.push(target);
-    let index: Vec<i64> = mapping.channels.iter().map(|c| *c as i64).collect();
-    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), model.device());
+    let index = channel_index(&mapping.channels, model.device());
     let mut out = HashMap::new();
     feed.recorded(set, &reads, |entries, taps| {
         let natural = taps[&target].clone().select(1, index.clone());
