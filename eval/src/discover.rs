@@ -16,7 +16,9 @@ use aann_model::{Family, FamilyNeuron, InceptionV1, Tap};
 
 use crate::EvalError;
 use crate::means::ActivationStats;
-use crate::tuning::{TuningGrid, TuningSpec, angular_distance, summarize_channel, tune};
+use crate::tuning::{
+    TuningGrid, TuningSpec, TuningSummary, angular_distance, summarize_channel, tune,
+};
 
 /// The shape a family is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +205,65 @@ fn peak_over(grid: &TuningGrid, k: usize, keep: impl Fn(f64) -> bool) -> f64 {
     best
 }
 
+/// A channel's evidence: its tuning summary against its peaks (σ) on its family's shape
+/// and on the other shape, judged by the membership criteria of `spec`.
+fn candidate(
+    spec: &DiscoverySpec,
+    channel: usize,
+    s: &TuningSummary,
+    peak: f64,
+    other: f64,
+) -> Candidate {
+    let selectivity = 1.0 - s.circular_variance;
+    let score = peak.max(0.0) * selectivity;
+    let eligible = peak >= spec.min_peak_sigma
+        && s.circular_variance <= spec.max_circular_variance
+        && other <= spec.max_other_ratio * peak
+        && s.echo_ratio.is_none_or(|e| e <= spec.max_echo);
+    Candidate {
+        channel,
+        preferred_deg: s.preferred_deg,
+        circular_variance: s.circular_variance,
+        peak_sigma: peak,
+        other_peak_sigma: other,
+        peak_value: s.peak_value,
+        echo_ratio: s.echo_ratio,
+        score,
+        eligible,
+        doubts: doubts(spec, s, peak, other),
+    }
+}
+
+/// Members close to a criterion are flagged: the evidence is weaker there.
+fn doubts(spec: &DiscoverySpec, s: &TuningSummary, peak: f64, other: f64) -> Vec<String> {
+    let mut doubts = Vec::new();
+    if s.circular_variance > 0.75 * spec.max_circular_variance {
+        doubts.push(format!(
+            "broadish tuning (circular variance {:.2})",
+            s.circular_variance
+        ));
+    }
+    if other > 0.5 * spec.max_other_ratio * peak {
+        doubts.push(format!(
+            "also responds to {} ({:.1}σ vs {:.1}σ)",
+            if spec.family == FamilyKind::Curves {
+                "straight lines"
+            } else {
+                "tight curves"
+            },
+            other,
+            peak
+        ));
+    }
+    if let Some(e) = s.echo_ratio.filter(|e| *e > 0.5 * spec.max_echo) {
+        doubts.push(format!("response 180° away (echo {e:.2})"));
+    }
+    if peak < 1.2 * spec.min_peak_sigma {
+        doubts.push(format!("peak near the threshold ({peak:.1}σ)"));
+    }
+    doubts
+}
+
 /// Sweep every channel of `tap` with curves and lines and rank them as members of `spec.family`.
 pub fn discover(
     model: &InceptionV1,
@@ -249,50 +310,7 @@ pub fn discover(
                 ),
             };
             let s = summarize_channel(own, k, own_period);
-            let selectivity = 1.0 - s.circular_variance;
-            let score = peak.max(0.0) * selectivity;
-            let eligible = peak >= spec.min_peak_sigma
-                && s.circular_variance <= spec.max_circular_variance
-                && other <= spec.max_other_ratio * peak
-                && s.echo_ratio.is_none_or(|e| e <= spec.max_echo);
-            // Members close to a criterion are flagged: the evidence is weaker there.
-            let mut doubts = Vec::new();
-            if s.circular_variance > 0.75 * spec.max_circular_variance {
-                doubts.push(format!(
-                    "broadish tuning (circular variance {:.2})",
-                    s.circular_variance
-                ));
-            }
-            if other > 0.5 * spec.max_other_ratio * peak {
-                doubts.push(format!(
-                    "also responds to {} ({:.1}σ vs {:.1}σ)",
-                    if spec.family == FamilyKind::Curves {
-                        "straight lines"
-                    } else {
-                        "tight curves"
-                    },
-                    other,
-                    peak
-                ));
-            }
-            if let Some(e) = s.echo_ratio.filter(|e| *e > 0.5 * spec.max_echo) {
-                doubts.push(format!("response 180° away (echo {e:.2})"));
-            }
-            if peak < 1.2 * spec.min_peak_sigma {
-                doubts.push(format!("peak near the threshold ({peak:.1}σ)"));
-            }
-            Candidate {
-                channel,
-                preferred_deg: s.preferred_deg,
-                circular_variance: s.circular_variance,
-                peak_sigma: peak,
-                other_peak_sigma: other,
-                peak_value: s.peak_value,
-                echo_ratio: s.echo_ratio,
-                score,
-                eligible,
-                doubts,
-            }
+            candidate(spec, channel, &s, peak, other)
         })
         .collect();
     ranking.sort_by(|a, b| {

@@ -8,29 +8,25 @@
 //! timed honestly). Random inputs (normal, σ = 50, roughly the range of preprocessed
 //! pixels) are used for the model cases: the kernels do the same work on any values.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::Tensor;
 use clap::Args;
 use serde_json::{Value, json};
 
 use aann_data::{ImageSet, PrefetchConfig, Preprocess, prefetch};
-use aann_eval::Evaluator;
 use aann_eval::setup::{DataRoot, load_model};
-use aann_model::network::checkpoint_for;
-use aann_model::{
-    ChannelSet, Condition, ConditionHooks, Edit, Halt, InceptionV1, Intervention, NoHooks,
-    Recorder, Tap, Variant,
-};
+use aann_model::Variant;
 
 use aann_eval::lab::DeviceChoice;
 
+mod model;
 pub mod peak;
 pub mod summary;
+use model::bench_model;
 use peak::Peak;
 
 #[derive(Args, Debug)]
@@ -254,292 +250,6 @@ fn weights_for(args: &BenchArgs, root: &DataRoot, variant: Variant) -> anyhow::R
     }
 }
 
-fn random_input(variant: Variant, batch: usize, device: &Device) -> Tensor<4> {
-    // 224×224 for both; Caffe's reference geometry (227) costs 3% more in the stem.
-    let _ = variant;
-    Tensor::<4>::random(
-        [batch, 3, 224, 224],
-        Distribution::Normal(0.0, 50.0),
-        device,
-    )
-}
-
-/// `k` zero-ablation conditions at `tap`, each on its own block of 8 channels.
-fn conditions(k: usize, tap: Tap, variant: Variant) -> Vec<Condition> {
-    let width = tap.channels(variant);
-    (0..k)
-        .map(|i| {
-            let start = (i * 8) % width.saturating_sub(8).max(1);
-            Condition::new(
-                format!("zero-{i}"),
-                vec![Edit {
-                    tap,
-                    channels: ChannelSet::new((start..start + 8).collect()),
-                    intervention: Intervention::ZeroAblate,
-                }],
-            )
-        })
-        .collect()
-}
-
-fn bench_model(
-    args: &BenchArgs,
-    model: &mut InceptionV1,
-    peaks: &[Peak],
-    rows: &mut Vec<Row>,
-    print: &mut dyn FnMut(&Row),
-) -> anyhow::Result<()> {
-    let variant = model.variant();
-    let device = model.device().clone();
-    let name = variant.name().to_string();
-    let kernels: Vec<bool> = if args.burn_ops && model.cpu_kernels() {
-        vec![true, false]
-    } else {
-        vec![model.cpu_kernels()]
-    };
-    let label = |on: bool| if on { "aann" } else { "aann (burn ops)" };
-    let macs = aann_model::geometry::multiply_adds(variant, 224, 224);
-    let image_flops = 2.0 * macs.iter().map(|m| m.1 as f64).sum::<f64>();
-    println!(
-        "{name}: {:.3} × 10⁹ multiply-adds per 224×224 image (convolutions and classifier)",
-        image_flops / 2e9
-    );
-    let mut push = |row: Row, rows: &mut Vec<Row>| {
-        print(&row);
-        rows.push(row);
-    };
-
-    // Forward pass.
-    for &on in &kernels {
-        model.set_cpu_kernels(on);
-        for &batch in &args.batches {
-            let input = random_input(variant, batch, &device);
-            let runs = time(args.reps, || {
-                sync(model.forward(input.clone()).expect("forward"))
-            });
-            push(
-                Row {
-                    case: format!("{} forward", label(on)),
-                    model: name.clone(),
-                    batch,
-                    seconds: median(&runs),
-                    note: of_peak(image_flops * batch as f64, median(&runs), peaks),
-                    runs,
-                    flops: image_flops * batch as f64,
-                },
-                rows,
-            );
-        }
-    }
-    model.set_cpu_kernels(kernels[0]);
-    let batch = args.experiment_batch;
-    let input = random_input(variant, batch, &device);
-    let keys: Vec<String> = (0..batch).map(|i| format!("bench-{i}")).collect();
-
-    // Hooks cost nothing when unused: NoHooks, an empty condition, a recorder of nothing.
-    let baseline = Condition::baseline();
-    type Pass<'a> = Box<dyn Fn() -> Tensor<2> + 'a>;
-    let hook_cases: [(&str, Pass<'_>); 3] = [
-        (
-            "hooks: NoHooks",
-            Box::new(|| {
-                model
-                    .run(Tap::INPUT, input.clone(), &mut NoHooks)
-                    .expect("runs")
-            }),
-        ),
-        (
-            "hooks: empty ConditionHooks",
-            Box::new(|| {
-                let mut hooks =
-                    ConditionHooks::new(&baseline, variant, &device, &keys, HashMap::new());
-                model
-                    .run(Tap::INPUT, input.clone(), &mut hooks)
-                    .expect("runs")
-            }),
-        ),
-        (
-            "hooks: Recorder of nothing",
-            Box::new(|| {
-                let mut rec = Recorder::through(&[]);
-                model
-                    .run(Tap::INPUT, input.clone(), &mut rec)
-                    .expect("runs")
-            }),
-        ),
-    ];
-    for (case, f) in &hook_cases {
-        let runs = time(args.reps, || sync(f()));
-        push(
-            Row {
-                case: (*case).into(),
-                model: name.clone(),
-                batch,
-                seconds: median(&runs),
-                runs,
-                note: String::new(),
-                flops: 0.0,
-            },
-            rows,
-        );
-    }
-    drop(hook_cases);
-
-    // A K-condition experiment spliced at the tap: prefix once, then K + 1 suffixes.
-    let tap = match &args.tap {
-        Some(t) => Tap::parse(t, variant)?,
-        None => Tap::mixed(aann_model::Block::B3b),
-    };
-    let checkpoint = checkpoint_for(tap);
-    let prefix_runs = time(args.reps, || {
-        let mut rec = Recorder::stopping_at(&[], checkpoint);
-        match model.run(Tap::INPUT, input.clone(), &mut rec) {
-            Err(Halt::Stopped(_, x)) => sync(*x),
-            _ => unreachable!("stops at the checkpoint"),
-        }
-    });
-    let shared = {
-        let mut rec = Recorder::stopping_at(&[], checkpoint);
-        match model.run(Tap::INPUT, input.clone(), &mut rec) {
-            Err(Halt::Stopped(_, x)) => *x,
-            _ => unreachable!("stops at the checkpoint"),
-        }
-    };
-    let one = conditions(1, tap, variant);
-    let suffix_runs = time(args.reps, || {
-        let mut hooks = ConditionHooks::new(&one[0], variant, &device, &keys, HashMap::new());
-        sync(
-            model
-                .run(checkpoint, shared.clone(), &mut hooks)
-                .expect("runs"),
-        )
-    });
-    let (prefix, suffix) = (median(&prefix_runs), median(&suffix_runs));
-    let prefix_flops = 2.0
-        * macs
-            .iter()
-            .filter(|m| m.0.order() <= checkpoint.order())
-            .map(|m| m.1 as f64)
-            .sum::<f64>();
-    let suffix_flops = image_flops - prefix_flops;
-    let card_flops =
-        |k: usize, batch: usize| (prefix_flops + (k + 1) as f64 * suffix_flops) * batch as f64;
-    let tap_name = tap.name(variant);
-    push(
-        Row {
-            case: format!("prefix to {}", checkpoint.name(variant)),
-            model: name.clone(),
-            batch,
-            seconds: prefix,
-            runs: prefix_runs,
-            note: of_peak(prefix_flops * batch as f64, prefix, peaks),
-            flops: prefix_flops * batch as f64,
-        },
-        rows,
-    );
-    push(
-        Row {
-            case: format!("suffix from {} (1 condition)", checkpoint.name(variant)),
-            model: name.clone(),
-            batch,
-            seconds: suffix,
-            runs: suffix_runs,
-            note: of_peak(suffix_flops * batch as f64, suffix, peaks),
-            flops: suffix_flops * batch as f64,
-        },
-        rows,
-    );
-    for &k in &args.conditions {
-        let evaluator = Evaluator::new(model, conditions(k, tap, variant))?;
-        let runs = time(args.reps, || {
-            for l in evaluator.evaluate(input.clone(), &keys).expect("evaluates") {
-                sync(l);
-            }
-        });
-        let predicted = prefix + (k + 1) as f64 * suffix;
-        let measured = median(&runs);
-        push(
-            Row {
-                case: format!("experiment K={k} at {tap_name}, prefix reuse"),
-                model: name.clone(),
-                batch,
-                seconds: measured,
-                runs,
-                note: format!(
-                    "{} conditions incl. baseline; prefix + {}×suffix = {:.0} ms, measured {:.0} ms; {}",
-                    k + 1,
-                    k + 1,
-                    predicted * 1e3,
-                    measured * 1e3,
-                    of_peak(card_flops(k, batch), measured, peaks)
-                ),
-                flops: card_flops(k, batch),
-            },
-            rows,
-        );
-        if args.independent {
-            let runs = time(args.reps, || {
-                for l in evaluator
-                    .evaluate_independently(input.clone(), &keys)
-                    .expect("evaluates")
-                {
-                    sync(l);
-                }
-            });
-            push(
-                Row {
-                    case: format!("experiment K={k} at {tap_name}, no reuse"),
-                    model: name.clone(),
-                    batch,
-                    seconds: median(&runs),
-                    runs,
-                    note: format!("{} full passes", k + 1),
-                    flops: 0.0,
-                },
-                rows,
-            );
-        }
-    }
-
-    // Arms batched through the suffix: K arms (plus the baseline) on a small batch, each
-    // suffix its own pass, then up to `arms_per_pass` suffixes stacked in one pass.
-    let batch = args.stacked_batch.max(1);
-    let input = random_input(variant, batch, &device);
-    let keys: Vec<String> = (0..batch).map(|i| format!("bench-{i}")).collect();
-    for &k in &args.stacked_arms {
-        let mut per_pass: Vec<usize> = vec![1, args.arms_per_pass.min(k + 1)];
-        per_pass.dedup();
-        for p in per_pass {
-            let evaluator =
-                Evaluator::new(model, conditions(k, tap, variant))?.with_arms_per_pass(p);
-            let runs = time(args.reps, || {
-                for l in evaluator.evaluate(input.clone(), &keys).expect("evaluates") {
-                    sync(l);
-                }
-            });
-            let measured = median(&runs);
-            push(
-                Row {
-                    case: format!("{k} arms at {tap_name}, {p} per pass"),
-                    model: name.clone(),
-                    batch,
-                    seconds: measured,
-                    runs,
-                    note: format!(
-                        "{:.1} ms per arm per batch of {batch} ({} suffixes incl. the baseline, one prefix); {}",
-                        measured * 1e3 / (k + 1) as f64,
-                        k + 1,
-                        of_peak(card_flops(k, batch), measured, peaks)
-                    ),
-                    flops: card_flops(k, batch),
-                },
-                rows,
-            );
-        }
-    }
-    Ok(())
-}
-
 fn bench_decode(
     args: &BenchArgs,
     root: &DataRoot,
@@ -651,67 +361,16 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     }
     let threads = rayon::current_num_threads();
     if args.summary_images > 0 {
-        let row = summary::summary_case(
-            args.summary_images,
-            args.summary_arms,
-            args.summary_resamples,
-            args.summary_in_memory,
-        )?;
-        if let Some(path) = &args.json {
-            let value = json!({
-                "machine": {"cpu": cpu_model(), "compute_threads": threads},
-                "results": [row],
-            });
-            std::fs::write(path, serde_json::to_string_pretty(&value)?)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        return Ok(());
+        return bench_summary(&args, threads);
     }
     let root = DataRoot::resolve(args.data_root.as_deref());
     let device = args.device.device()?;
-    let load_before = load_average();
-    let machine = json!({
-        "cpu": cpu_model(),
-        "logical_cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        "compute_threads": threads,
-        "device": format!("{:?}", args.device),
-        "load_average_before": load_before,
-    });
-    let mut machine = machine;
-    println!(
-        "aann bench: {} × {} threads, device {:?}, load average {load_before}",
-        cpu_model(),
-        threads,
-        args.device
-    );
-    let peaks = if args.peak && matches!(args.device, DeviceChoice::Cpu) {
-        peak::measure_peaks(threads)
-    } else {
-        Vec::new()
-    };
-    for p in &peaks {
-        println!(
-            "peak: {:.1} GFLOP/s on {} threads ({}, measured by an FMA loop)",
-            p.flops_per_second / 1e9,
-            p.threads,
-            p.isa
-        );
-    }
+    let (mut machine, peaks) = describe_machine(&args, threads);
     println!(
         "{:<58} {:<6} {:>5} {:>10} {:>10}  note",
         "case", "model", "batch", "images/s", "ms/batch"
     );
-    let mut print = |r: &Row| {
-        println!(
-            "{:<58} {:<6} {:>5} {:>10.2} {:>10.1}  {}",
-            r.case,
-            r.model,
-            r.batch,
-            r.images_per_second(),
-            r.seconds * 1e3,
-            r.note
-        );
-    };
+    let mut print = print_row;
     machine["fma_peaks"] = peaks
         .iter()
         .map(|p| json!({"isa": p.isa, "threads": p.threads, "gflops_per_second": p.flops_per_second / 1e9}))
@@ -728,29 +387,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     bench_decode(&args, &root, &mut rows, &mut print)?;
     let pytorch = if args.with_pytorch {
         let value = run_pytorch(&args, threads)?;
-        if let Some(results) = value["results"].as_array() {
-            for r in results {
-                let batch = r["batch"].as_u64().unwrap_or(0) as usize;
-                let seconds = r["seconds_per_batch"].as_f64().unwrap_or(f64::NAN);
-                print(&Row {
-                    case: r["case"].as_str().unwrap_or("pytorch").to_string(),
-                    model: if r["case"].as_str().unwrap_or("").contains("lucent") {
-                        "lucid".into()
-                    } else {
-                        "bvlc".into()
-                    },
-                    batch,
-                    seconds,
-                    runs: Vec::new(),
-                    note: format!(
-                        "torch {}, {} threads",
-                        value["torch"].as_str().unwrap_or("?"),
-                        value["threads"]
-                    ),
-                    flops: 0.0,
-                });
-            }
-        }
+        print_pytorch(&value);
         Some(value)
     } else {
         None
@@ -773,6 +410,99 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// `--summary-images`: the summary step alone (peak memory is per process).
+fn bench_summary(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
+    let row = summary::summary_case(
+        args.summary_images,
+        args.summary_arms,
+        args.summary_resamples,
+        args.summary_in_memory,
+    )?;
+    if let Some(path) = &args.json {
+        let value = json!({
+            "machine": {"cpu": cpu_model(), "compute_threads": threads},
+            "results": [row],
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&value)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The machine and its load, printed and as JSON, and its FMA peaks (measured on the CPU
+/// with `--peak`).
+fn describe_machine(args: &BenchArgs, threads: usize) -> (Value, Vec<Peak>) {
+    let load_before = load_average();
+    let machine = json!({
+        "cpu": cpu_model(),
+        "logical_cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "compute_threads": threads,
+        "device": format!("{:?}", args.device),
+        "load_average_before": load_before,
+    });
+    println!(
+        "aann bench: {} × {} threads, device {:?}, load average {load_before}",
+        cpu_model(),
+        threads,
+        args.device
+    );
+    let peaks = if args.peak && matches!(args.device, DeviceChoice::Cpu) {
+        peak::measure_peaks(threads)
+    } else {
+        Vec::new()
+    };
+    for p in &peaks {
+        println!(
+            "peak: {:.1} GFLOP/s on {} threads ({}, measured by an FMA loop)",
+            p.flops_per_second / 1e9,
+            p.threads,
+            p.isa
+        );
+    }
+    (machine, peaks)
+}
+
+/// A row of the table `aann bench` prints.
+fn print_row(r: &Row) {
+    println!(
+        "{:<58} {:<6} {:>5} {:>10.2} {:>10.1}  {}",
+        r.case,
+        r.model,
+        r.batch,
+        r.images_per_second(),
+        r.seconds * 1e3,
+        r.note
+    );
+}
+
+/// The PyTorch peer's results as rows of the table.
+fn print_pytorch(value: &Value) {
+    let Some(results) = value["results"].as_array() else {
+        return;
+    };
+    for r in results {
+        let batch = r["batch"].as_u64().unwrap_or(0) as usize;
+        let seconds = r["seconds_per_batch"].as_f64().unwrap_or(f64::NAN);
+        print_row(&Row {
+            case: r["case"].as_str().unwrap_or("pytorch").to_string(),
+            model: if r["case"].as_str().unwrap_or("").contains("lucent") {
+                "lucid".into()
+            } else {
+                "bvlc".into()
+            },
+            batch,
+            seconds,
+            runs: Vec::new(),
+            note: format!(
+                "torch {}, {} threads",
+                value["torch"].as_str().unwrap_or("?"),
+                value["threads"]
+            ),
+            flops: 0.0,
+        });
+    }
 }
 
 fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {

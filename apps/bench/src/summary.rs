@@ -8,6 +8,7 @@
 //! --summary-images N`); nothing else runs in that process.
 
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -17,7 +18,7 @@ use aann_eval::lab::provenance::peak_memory_mib;
 use aann_eval::metrics::ImageRecord;
 use aann_eval::records::read_records;
 use aann_eval::summary::{RecordTable, summarize};
-use aann_stats::{BootstrapConfig, BootstrapInterval, Metric, PairedBootstrap};
+use aann_stats::{BootstrapConfig, BootstrapInterval, ConditionOutcomes, Metric, PairedBootstrap};
 
 /// A small deterministic generator (SplitMix64) for the synthetic outcomes.
 struct SplitMix(u64);
@@ -43,6 +44,75 @@ fn arm_names(arms: usize) -> Vec<String> {
     names
 }
 
+/// A synthetic `records.jsonl` of `images` images, every arm of `names` on each.
+fn write_records(path: &Path, names: &[String], images: usize) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    let mut rng = SplitMix(0x5EED);
+    for i in 0..images {
+        let label = (rng.next() % 1000) as usize;
+        let base_loss = 3.0 * rng.unit();
+        for (k, condition) in names.iter().enumerate() {
+            // The ablation costs most, the arms something in between.
+            let extra = match k {
+                0 => 0.0,
+                1 => 0.2 * rng.unit(),
+                _ => 0.05 * rng.unit(),
+            };
+            let loss = base_loss + extra;
+            let top5: Vec<usize> = (0..5).map(|_| (rng.next() % 1000) as usize).collect();
+            let record = ImageRecord {
+                image: format!("ILSVRC2012_val_{:08}", i + 1),
+                condition: condition.clone(),
+                label: Some(label),
+                correct1: Some(loss < 0.7),
+                correct5: Some(loss < 2.0),
+                loss: Some(loss),
+                kl: extra * 0.5,
+                top5,
+                top5_prob: vec![0.5, 0.2, 0.1, 0.05, 0.02],
+                true_logit: Some(10.0 - loss),
+            };
+            serde_json::to_writer(&mut out, &record)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Bootstrap every arm's fraction recovered on every metric, as a run's summary does;
+/// how many fractions.
+fn bootstrap_fractions(
+    outcomes: &[ConditionOutcomes],
+    names: &[String],
+    resamples: usize,
+) -> anyhow::Result<usize> {
+    let boot = PairedBootstrap::from_conditions(
+        outcomes,
+        BootstrapConfig {
+            resamples,
+            seed: 0,
+            level: 0.95,
+            interval: BootstrapInterval::Bca,
+        },
+    )?;
+    let mut fractions = 0;
+    for arm in &names[2..] {
+        for metric in [
+            Metric::CrossEntropy,
+            Metric::KlFromBaseline,
+            Metric::Top1Accuracy,
+            Metric::Top5Accuracy,
+        ] {
+            boot.fraction_recovered(metric, arm, "zero-ablate", "baseline")?;
+            fractions += 1;
+        }
+    }
+    Ok(fractions)
+}
+
 /// Time the summary step on `images` × `arms` synthetic records; returns the JSON row.
 /// With `in_memory`, the records are first read into memory whole and the table built
 /// from them (how summaries were made before they streamed), for comparison.
@@ -65,41 +135,7 @@ pub fn summary_case(
 
     // Write the records as a run does, image by image, all arms of an image together.
     let t = Instant::now();
-    {
-        let file =
-            std::fs::File::create(&path).with_context(|| format!("writing {}", path.display()))?;
-        let mut out = BufWriter::new(file);
-        let mut rng = SplitMix(0x5EED);
-        for i in 0..images {
-            let label = (rng.next() % 1000) as usize;
-            let base_loss = 3.0 * rng.unit();
-            for (k, condition) in names.iter().enumerate() {
-                // The ablation costs most, the arms something in between.
-                let extra = match k {
-                    0 => 0.0,
-                    1 => 0.2 * rng.unit(),
-                    _ => 0.05 * rng.unit(),
-                };
-                let loss = base_loss + extra;
-                let top5: Vec<usize> = (0..5).map(|_| (rng.next() % 1000) as usize).collect();
-                let record = ImageRecord {
-                    image: format!("ILSVRC2012_val_{:08}", i + 1),
-                    condition: condition.clone(),
-                    label: Some(label),
-                    correct1: Some(loss < 0.7),
-                    correct5: Some(loss < 2.0),
-                    loss: Some(loss),
-                    kl: extra * 0.5,
-                    top5,
-                    top5_prob: vec![0.5, 0.2, 0.1, 0.05, 0.02],
-                    true_logit: Some(10.0 - loss),
-                };
-                serde_json::to_writer(&mut out, &record)?;
-                out.write_all(b"\n")?;
-            }
-        }
-        out.flush()?;
-    }
+    write_records(&path, &names, images)?;
     let write_seconds = t.elapsed().as_secs_f64();
     let file_mib = std::fs::metadata(&path)?.len() as f64 / (1024.0 * 1024.0);
 
@@ -116,27 +152,7 @@ pub fn summary_case(
     let summary_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let (_, outcomes) = table.outcomes()?;
-    let boot = PairedBootstrap::from_conditions(
-        &outcomes,
-        BootstrapConfig {
-            resamples,
-            seed: 0,
-            level: 0.95,
-            interval: BootstrapInterval::Bca,
-        },
-    )?;
-    let mut fractions = 0;
-    for arm in &names[2..] {
-        for metric in [
-            Metric::CrossEntropy,
-            Metric::KlFromBaseline,
-            Metric::Top1Accuracy,
-            Metric::Top5Accuracy,
-        ] {
-            boot.fraction_recovered(metric, arm, "zero-ablate", "baseline")?;
-            fractions += 1;
-        }
-    }
+    let fractions = bootstrap_fractions(&outcomes, &names, resamples)?;
     let bootstrap_seconds = t.elapsed().as_secs_f64();
     let memory_after = peak_memory_mib();
     std::fs::remove_dir_all(&dir).ok();

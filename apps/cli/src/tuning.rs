@@ -57,6 +57,24 @@ impl StatsArgs {
     }
 }
 
+/// What a stimulus sweep needs: the model, and the natural images that set its σ scale.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub stats: StatsArgs,
+}
+
+impl SweepArgs {
+    /// The session, and the activation statistics of `tap` on it.
+    pub fn open(&self, tap: Tap) -> anyhow::Result<(Session, ActivationStats)> {
+        let session = self.model.open()?;
+        let stats = self.stats.load(&session, tap)?;
+        Ok((session, stats))
+    }
+}
+
 /// Parse `start:stop:step` (half-open) or a comma-separated list.
 pub fn parse_values(s: &str) -> anyhow::Result<Vec<f64>> {
     if let [a, b, c] = s.split(':').collect::<Vec<_>>()[..] {
@@ -75,9 +93,7 @@ pub fn parse_values(s: &str) -> anyhow::Result<Vec<f64>> {
 #[derive(Args, Debug)]
 pub struct TuneArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
-    #[command(flatten)]
-    pub stats: StatsArgs,
+    pub sweep: SweepArgs,
     /// The tap (`mixed3b`, `inception_3b_output`, …).
     #[arg(long)]
     pub tap: String,
@@ -102,7 +118,7 @@ pub struct TuneArgs {
 }
 
 pub fn tune_command(args: TuneArgs) -> anyhow::Result<()> {
-    let variant = args.model.model;
+    let variant = args.sweep.model.model;
     let tap = Tap::parse(&args.tap, variant)?;
     let spec = ChannelSet::parse(&args.channels, Path::new("."))?;
     spec.channels.check_range(tap, variant)?;
@@ -120,8 +136,7 @@ pub fn tune_command(args: TuneArgs) -> anyhow::Result<()> {
     } else if args.stimulus == StimulusKind::Edge {
         tuning.values = vec![0.0];
     }
-    let session = args.model.open()?;
-    let stats = args.stats.load(&session, tap)?;
+    let (session, stats) = args.sweep.open(tap)?;
     let grid = tune(
         session.model(),
         tap,
@@ -161,6 +176,16 @@ pub fn tune_command(args: TuneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The top of a grid's heatmap colour scale: its largest response (in σ where it has
+/// them), at least 1.
+fn colour_scale(grid: &TuningGrid) -> f32 {
+    grid.sigma
+        .as_ref()
+        .unwrap_or(&grid.responses)
+        .iter()
+        .fold(1.0f32, |m, v| m.max(*v))
+}
+
 /// Heatmaps (PNG and SVG) and radial curves for every channel of a grid.
 pub fn write_grid(
     grid: &TuningGrid,
@@ -168,12 +193,7 @@ pub fn write_grid(
     period: f64,
     only: Option<&[usize]>,
 ) -> anyhow::Result<()> {
-    let max = grid
-        .sigma
-        .as_ref()
-        .unwrap_or(&grid.responses)
-        .iter()
-        .fold(1.0f32, |m, v| m.max(*v));
+    let max = colour_scale(grid);
     let unit = if grid.sigma.is_some() {
         "σ"
     } else {
@@ -243,9 +263,7 @@ pub fn write_grid(
 #[derive(Args, Debug)]
 pub struct DiscoverArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
-    #[command(flatten)]
-    pub stats: StatsArgs,
+    pub sweep: SweepArgs,
     /// The tap to search (`mixed3b`, `inception_3b_output`, …).
     #[arg(long)]
     pub tap: String,
@@ -297,10 +315,9 @@ fn print_candidates(title: &str, rows: &[Candidate]) {
 }
 
 pub fn discover_command(args: DiscoverArgs) -> anyhow::Result<()> {
-    let variant: Variant = args.model.model;
+    let variant: Variant = args.sweep.model.model;
     let tap = Tap::parse(&args.tap, variant)?;
-    let session = args.model.open()?;
-    let stats = args.stats.load(&session, tap)?;
+    let (session, stats) = args.sweep.open(tap)?;
     let mut spec = DiscoverySpec::new(args.family);
     spec.top = args.top;
     spec.min_peak_sigma = args.min_peak_sigma;
@@ -382,12 +399,7 @@ fn contact_sheet(found: &Discovery, members: &[usize], path: &Path) -> anyhow::R
     let grid = &found.curves;
     let (rows, cols, cell) = (grid.rows() as u32, grid.columns() as u32, 6u32);
     let (w, h, gap) = (cols * cell, rows * cell, 6u32);
-    let max = grid
-        .sigma
-        .as_ref()
-        .unwrap_or(&grid.responses)
-        .iter()
-        .fold(1.0f32, |m, v| m.max(*v));
+    let max = colour_scale(grid);
     let per_row = 2u32;
     let n = members.len().max(1) as u32;
     let mut img = image::RgbImage::from_pixel(

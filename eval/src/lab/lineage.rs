@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use aann_circuits::CircuitReplacement;
-use aann_model::{ChannelSet, Edit, Intervention, Tap};
+use aann_model::{ChannelSet, Edit, Intervention, Tap, Variant};
 
 use super::arm::{Arm, Removal};
 use super::feed::Feed;
@@ -40,6 +40,33 @@ pub struct UpperCircuit<'a> {
     /// Its arm (`replace-…`).
     pub arm: String,
     pub replacement: &'a Arc<CircuitReplacement>,
+}
+
+/// The circuit of `circuits` named `wanted` (by name or arm), which must read `lower_tap`
+/// for the lower circuit stacked under it to feed it.
+fn upper_circuit<'c, 'a>(
+    circuits: &'c [UpperCircuit<'a>],
+    wanted: &str,
+    lower_tap: Tap,
+    variant: Variant,
+) -> Result<&'c UpperCircuit<'a>, EvalError> {
+    let upper = circuits
+        .iter()
+        .find(|c| c.name == wanted || c.arm == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
+            EvalError::Spec(format!(
+                "lineage.under: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
+                names.join(", ")
+            ))
+        })?;
+    if !upper.replacement.circuit.reads().contains(&lower_tap) {
+        return Err(EvalError::Spec(format!(
+            "lineage.under: `{wanted}` does not read {}, so stacking it on the lower circuit would not feed it the artificial units",
+            lower_tap.name(variant)
+        )));
+    }
+    Ok(upper)
 }
 
 /// Build the lineage arms of `spec` under the target family (`target_tap`,
@@ -122,22 +149,7 @@ pub fn lineage_arms(
     let mut pairs = vec![(lower_replaced.clone(), lower_zero)];
     let mut stacked = Vec::new();
     for wanted in &spec.under {
-        let upper = circuits
-            .iter()
-            .find(|c| &c.name == wanted || &c.arm == wanted)
-            .ok_or_else(|| {
-                let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
-                EvalError::Spec(format!(
-                    "lineage.under: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
-                    names.join(", ")
-                ))
-            })?;
-        if !upper.replacement.circuit.reads().contains(&lower_tap) {
-            return Err(EvalError::Spec(format!(
-                "lineage.under: `{wanted}` does not read {}, so stacking it on the lower circuit would not feed it the artificial units",
-                lower_tap.name(variant)
-            )));
-        }
+        let upper = upper_circuit(circuits, wanted, lower_tap, variant)?;
         let arm = format!("{name}-and-{}", upper.arm);
         arms.push(Arm::lineage(
             &arm,

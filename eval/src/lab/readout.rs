@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use burn::tensor::module::{avg_pool2d, conv2d};
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, PadMode};
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use aann_circuits::accounting::DataDerived;
 use aann_circuits::{Accounting, Circuit, Periodicity, RotationGroup};
@@ -252,6 +252,137 @@ fn window_features(
     out[channels * per_channel] = 1.0;
 }
 
+/// The channels `channels` of a tap as an index tensor for `select(1, …)`.
+pub(crate) fn channel_index(channels: &[usize], device: &Device) -> Tensor<1, Int> {
+    let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
+    Tensor::<1, Int>::from_data(TensorData::new(index, [channels.len()]), device)
+}
+
+/// The sums a least-squares fit of `k` targets on `d` features needs: `X'X`, `X'Y`, and
+/// each target's sum and sum of squares, over `rows` rows.
+struct NormalEquations {
+    d: usize,
+    k: usize,
+    xtx: Vec<f64>,
+    xty: Vec<f64>,
+    sy: Vec<f64>,
+    syy: Vec<f64>,
+    rows: usize,
+}
+
+impl NormalEquations {
+    fn new(d: usize, k: usize) -> NormalEquations {
+        NormalEquations {
+            d,
+            k,
+            xtx: vec![0f64; d * d],
+            xty: vec![0f64; d * k],
+            sy: vec![0f64; k],
+            syy: vec![0f64; k],
+            rows: 0,
+        }
+    }
+
+    /// Add `rows` rows of features `f` (`rows × d`) and targets `t` (`rows × k`); the
+    /// products are taken on `device`.
+    fn add(
+        &mut self,
+        f: Vec<f32>,
+        t: Vec<f32>,
+        rows: usize,
+        device: &Device,
+    ) -> Result<(), EvalError> {
+        let (d, k) = (self.d, self.k);
+        let fm = Tensor::<2>::from_data(TensorData::new(f, [rows, d]), device);
+        let tm = Tensor::<2>::from_data(TensorData::new(t.clone(), [rows, k]), device);
+        let g = host_values(fm.clone().transpose().matmul(fm.clone()))?;
+        let b = host_values(fm.transpose().matmul(tm))?;
+        for (acc, v) in self.xtx.iter_mut().zip(g) {
+            *acc += f64::from(v);
+        }
+        for (acc, v) in self.xty.iter_mut().zip(b) {
+            *acc += f64::from(v);
+        }
+        for row in 0..rows {
+            for u in 0..k {
+                let v = f64::from(t[row * k + u]);
+                self.sy[u] += v;
+                self.syy[u] += v * v;
+            }
+        }
+        self.rows += rows;
+        Ok(())
+    }
+
+    /// The ridge solution (`d × k`, row-major), with ridge `lambda` on every weight (not
+    /// the bias, the last feature) relative to the mean diagonal.
+    fn solve(&self, lambda: f64) -> Result<Vec<f64>, EvalError> {
+        let d = self.d;
+        let mean_diag = (0..d - 1).map(|i| self.xtx[i * d + i]).sum::<f64>() / (d - 1) as f64;
+        let mut a = self.xtx.clone();
+        for i in 0..d - 1 {
+            a[i * d + i] += lambda * mean_diag;
+        }
+        cholesky_solve(&mut a, d, &self.xty, self.k).ok_or_else(|| {
+            EvalError::Results("the readout's normal equations are not positive definite".into())
+        })
+    }
+
+    /// R² of each target on the fitting rows: SSE = y'y − 2 w'X'y + w'X'Xw.
+    fn fit_r2(&self, wts: &[f64]) -> Vec<f64> {
+        let (d, k) = (self.d, self.k);
+        let n = self.rows as f64;
+        (0..k)
+            .map(|u| {
+                let w: Vec<f64> = (0..d).map(|i| wts[i * k + u]).collect();
+                let wxy: f64 = (0..d).map(|i| w[i] * self.xty[i * k + u]).sum();
+                let wxxw: f64 = (0..d)
+                    .map(|i| w[i] * (0..d).map(|j| self.xtx[i * d + j] * w[j]).sum::<f64>())
+                    .sum();
+                let sse = self.syy[u] - 2.0 * wxy + wxxw;
+                let sst = self.syy[u] - self.sy[u] * self.sy[u] / n;
+                if sst > 0.0 { 1.0 - sse / sst } else { 0.0 }
+            })
+            .collect()
+    }
+}
+
+/// The fitting rows of a batch: the window features (and the constant 1) of the pooled
+/// tap `x` (`n × c × xh × xw`) at every `STRIDE`-th target position, and the `k`
+/// targets of `y` (`n × k × h × w`) there. Returns features, targets and the row count.
+fn fitting_rows(
+    x: &[f32],
+    [n, c, xh, xw]: [usize; 4],
+    y: &[f32],
+    [k, h, w]: [usize; 3],
+    window: &Window,
+) -> (Vec<f32>, Vec<f32>, usize) {
+    let d = c * window.size * window.size + 1;
+    let positions: Vec<(usize, usize)> = (STRIDE / 2..h)
+        .step_by(STRIDE)
+        .flat_map(|i| (STRIDE / 2..w).step_by(STRIDE).map(move |j| (i, j)))
+        .collect();
+    let rows = n * positions.len();
+    let mut f = vec![0f32; rows * d];
+    let mut t = vec![0f32; rows * k];
+    for img in 0..n {
+        for (p, &(i, j)) in positions.iter().enumerate() {
+            let row = img * positions.len() + p;
+            window_features(
+                &x[img * c * xh * xw..(img + 1) * c * xh * xw],
+                [c, xh, xw],
+                window,
+                (i, j),
+                &mut f[row * d..(row + 1) * d],
+            );
+            for u in 0..k {
+                t[row * k + u] = y[((img * k + u) * h + i) * w + j];
+            }
+        }
+    }
+    (f, t, rows)
+}
+
 /// Fit the readout of `target`'s `channels` from `tap` over `window` on `sets`, with ridge
 /// `lambda` (relative to the mean diagonal of the normal equations).
 pub fn fit_readout(
@@ -271,104 +402,38 @@ pub fn fit_readout(
     let d = c * taps_per_channel + 1;
     let mut target_size = [0usize; 2];
     let device = session.model().device().clone();
-    let mut xtx = vec![0f64; d * d];
-    let mut xty = vec![0f64; d * k];
-    let (mut sy, mut syy) = (vec![0f64; k], vec![0f64; k]);
-    let mut rows_total = 0usize;
-    let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
-    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
+    let mut sums = NormalEquations::new(d, k);
+    let index = channel_index(channels, &device);
     for set in sets {
         feed.recorded(set, &[tap, target], |_, taps| {
-                let x = pooled(taps[&tap].clone(), &window);
-                let y = taps[&target].clone().select(1, index.clone());
-                let [n, _, xh, xw] = x.dims();
-                let [_, _, h, w] = y.dims();
-                if (h - 1) * window.stride >= xh + window.pad_lo
-                    || (w - 1) * window.stride >= xw + window.pad_lo
-                {
-                    return Err(EvalError::Spec(format!(
-                        "a readout of {} (pooled {}×) with stride {} does not cover the {h}×{w} grid of {}",
-                        tap.name(variant),
-                        window.pool,
-                        window.stride,
-                        target.name(variant)
-                    )));
-                }
-                target_size = [h, w];
-                let xv = host_values(x)?;
-                let yv = host_values(y)?;
-                let positions: Vec<(usize, usize)> = (STRIDE / 2..h)
-                    .step_by(STRIDE)
-                    .flat_map(|i| (STRIDE / 2..w).step_by(STRIDE).map(move |j| (i, j)))
-                    .collect();
-                let rows = n * positions.len();
-                let mut f = vec![0f32; rows * d];
-                let mut t = vec![0f32; rows * k];
-                for img in 0..n {
-                    for (p, &(i, j)) in positions.iter().enumerate() {
-                        let row = img * positions.len() + p;
-                        window_features(
-                            &xv[img * c * xh * xw..(img + 1) * c * xh * xw],
-                            [c, xh, xw],
-                            &window,
-                            (i, j),
-                            &mut f[row * d..(row + 1) * d],
-                        );
-                        for u in 0..k {
-                            t[row * k + u] = yv[((img * k + u) * h + i) * w + j];
-                        }
-                    }
-                }
-                let fm = Tensor::<2>::from_data(TensorData::new(f, [rows, d]), &device);
-                let tm = Tensor::<2>::from_data(TensorData::new(t.clone(), [rows, k]), &device);
-                let g = host_values(fm.clone().transpose().matmul(fm.clone()))?;
-                let b = host_values(fm.transpose().matmul(tm))?;
-                for (acc, v) in xtx.iter_mut().zip(g) {
-                    *acc += f64::from(v);
-                }
-                for (acc, v) in xty.iter_mut().zip(b) {
-                    *acc += f64::from(v);
-                }
-                for row in 0..rows {
-                    for u in 0..k {
-                        let v = f64::from(t[row * k + u]);
-                        sy[u] += v;
-                        syy[u] += v * v;
-                    }
-                }
-                rows_total += rows;
-                Ok(())
-            },
-        )?;
+            let x = pooled(taps[&tap].clone(), &window);
+            let y = taps[&target].clone().select(1, index.clone());
+            let [n, _, xh, xw] = x.dims();
+            let [_, _, h, w] = y.dims();
+            if (h - 1) * window.stride >= xh + window.pad_lo
+                || (w - 1) * window.stride >= xw + window.pad_lo
+            {
+                return Err(EvalError::Spec(format!(
+                    "a readout of {} (pooled {}×) with stride {} does not cover the {h}×{w} grid of {}",
+                    tap.name(variant),
+                    window.pool,
+                    window.stride,
+                    target.name(variant)
+                )));
+            }
+            target_size = [h, w];
+            let (xv, yv) = (host_values(x)?, host_values(y)?);
+            let (f, t, rows) = fitting_rows(&xv, [n, c, xh, xw], &yv, [k, h, w], &window);
+            sums.add(f, t, rows, &device)
+        })?;
     }
-    if rows_total == 0 {
+    if sums.rows == 0 {
         return Err(EvalError::Results(
             "no image could be used to fit the readout".into(),
         ));
     }
-    // Ridge on every weight (not the bias), relative to the mean diagonal.
-    let mean_diag = (0..d - 1).map(|i| xtx[i * d + i]).sum::<f64>() / (d - 1) as f64;
-    let mut a = xtx.clone();
-    for i in 0..d - 1 {
-        a[i * d + i] += lambda * mean_diag;
-    }
-    let wts = cholesky_solve(&mut a, d, &xty, k).ok_or_else(|| {
-        EvalError::Results("the readout's normal equations are not positive definite".into())
-    })?;
-    // R² on the fitting rows: SSE = y'y − 2 w'X'y + w'X'Xw.
-    let n = rows_total as f64;
-    let fit_r2 = (0..k)
-        .map(|u| {
-            let w: Vec<f64> = (0..d).map(|i| wts[i * k + u]).collect();
-            let wxy: f64 = (0..d).map(|i| w[i] * xty[i * k + u]).sum();
-            let wxxw: f64 = (0..d)
-                .map(|i| w[i] * (0..d).map(|j| xtx[i * d + j] * w[j]).sum::<f64>())
-                .sum();
-            let sse = syy[u] - 2.0 * wxy + wxxw;
-            let sst = syy[u] - sy[u] * sy[u] / n;
-            if sst > 0.0 { 1.0 - sse / sst } else { 0.0 }
-        })
-        .collect();
+    let wts = sums.solve(lambda)?;
+    let fit_r2 = sums.fit_r2(&wts);
     let mut weight = vec![0f32; k * (d - 1)];
     let mut bias = vec![0f32; k];
     for u in 0..k {
