@@ -18,7 +18,7 @@ use aann_model::Tap;
 
 use crate::EvalError;
 use crate::experiment::session_config;
-use crate::lab::readout::channel_index;
+use crate::lab::channel_index;
 use crate::lab::{DeviceChoice, Feed, Session, SessionConfig};
 use crate::metrics::ImageRecord;
 use crate::spec::Split;

@@ -21,7 +21,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
@@ -31,7 +31,7 @@ use aann_circuits::{
 use aann_data::{ImageSet, stable_key_hash};
 use aann_model::{Tap, Variant};
 
-use super::host_values;
+use super::{channel_index, host_values};
 use crate::EvalError;
 use crate::circuits::CalibrationData;
 use crate::lab::Feed;
@@ -229,9 +229,7 @@ impl Circuit for Relay {
     }
 
     fn units(&self, taps: &HashMap<Tap, Tensor<4>>) -> Tensor<4> {
-        let index: Vec<i64> = self.channels.iter().map(|c| *c as i64).collect();
-        let k = index.len();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &self.device);
+        let index = channel_index(&self.channels, &self.device);
         taps[&self.tap].clone().select(1, index)
     }
 
@@ -270,8 +268,7 @@ pub fn fit_relay(
     let mut sxy = vec![0f64; c * k];
     let mut count = 0f64;
     let device = session.model().device().clone();
-    let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
-    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
+    let index = channel_index(channels, &device);
     feed.recorded(set, &[tap, target], |_, taps| {
         let x = taps[&tap].clone();
         let y = taps[&target].clone();

@@ -6,14 +6,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::CircuitReplacement;
 use aann_data::ImageSet;
 use aann_model::Tap;
 
-use super::host_values;
+use super::{channel_index, host_values};
 use crate::EvalError;
 use crate::circuits::median;
 use crate::lab::Feed;
@@ -110,8 +109,7 @@ pub fn measure(
         for (name, replacement) in replacements {
             let channels = &replacement.mapping.channels;
             let k = channels.len();
-            let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
-            let index = Tensor::<1, Int>::from_data(TensorData::new(index, [k]), &device);
+            let index = channel_index(channels, &device);
             let natural = taps[&target].clone().select(1, index);
             let artificial = replacement.outputs(taps);
             let [n, _, h, w] = natural.dims();

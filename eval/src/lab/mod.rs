@@ -37,3 +37,15 @@ pub(crate) fn host_values<const D: usize>(
         .try_to_vec::<f32>()
         .map_err(|e| crate::EvalError::Results(format!("{e:?}")))
 }
+
+/// The channels `channels` of a tap as an index tensor for `select(1, …)`.
+pub(crate) fn channel_index(
+    channels: &[usize],
+    device: &burn::tensor::Device,
+) -> burn::tensor::Tensor<1, burn::tensor::Int> {
+    let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
+    burn::tensor::Tensor::from_data(
+        burn::tensor::TensorData::new(index, [channels.len()]),
+        device,
+    )
+}

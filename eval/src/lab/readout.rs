@@ -9,14 +9,14 @@ use std::collections::HashMap;
 
 use burn::tensor::module::{avg_pool2d, conv2d};
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, PadMode};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use aann_circuits::accounting::DataDerived;
 use aann_circuits::{Accounting, Circuit, Periodicity, RotationGroup};
 use aann_data::ImageSet;
 use aann_model::{Tap, Variant};
 
-use super::host_values;
+use super::{channel_index, host_values};
 use crate::EvalError;
 use crate::lab::Feed;
 use crate::means::describe_set;
@@ -250,12 +250,6 @@ fn window_features(
         }
     }
     out[channels * per_channel] = 1.0;
-}
-
-/// The channels `channels` of a tap as an index tensor for `select(1, …)`.
-pub(crate) fn channel_index(channels: &[usize], device: &Device) -> Tensor<1, Int> {
-    let index: Vec<i64> = channels.iter().map(|c| *c as i64).collect();
-    Tensor::<1, Int>::from_data(TensorData::new(index, [channels.len()]), device)
 }
 
 /// The sums a least-squares fit of `k` targets on `d` features needs: `X'X`, `X'Y`, and
