@@ -15,6 +15,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use aann_eval::lab::provenance::peak_memory_mib;
+use aann_eval::lab::{Ablation, BASELINE};
 use aann_eval::metrics::ImageRecord;
 use aann_eval::records::read_records;
 use aann_eval::summary::{RecordTable, summarize};
@@ -39,7 +40,7 @@ impl SplitMix {
 
 /// The arms: the baseline, the zero ablation, then `arms − 2` replacements and controls.
 fn arm_names(arms: usize) -> Vec<String> {
-    let mut names = vec!["baseline".to_string(), "zero-ablate".to_string()];
+    let mut names = vec![BASELINE.to_string(), Ablation::Zero.arm_name().to_string()];
     names.extend((2..arms).map(|i| format!("arm-{i:02}")));
     names
 }
@@ -106,7 +107,7 @@ fn bootstrap_fractions(
             Metric::Top1Accuracy,
             Metric::Top5Accuracy,
         ] {
-            boot.fraction_recovered(metric, arm, "zero-ablate", "baseline")?;
+            boot.fraction_recovered(metric, arm, Ablation::Zero.arm_name(), BASELINE)?;
             fractions += 1;
         }
     }

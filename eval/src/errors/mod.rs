@@ -18,7 +18,7 @@ use aann_model::Tap;
 
 use crate::EvalError;
 use crate::experiment::session_config;
-use crate::lab::channel_index;
+use crate::lab::{BASELINE, channel_index};
 use crate::lab::{DeviceChoice, Feed, Session, SessionConfig};
 use crate::metrics::ImageRecord;
 use crate::spec::Split;
@@ -245,7 +245,7 @@ fn baseline_pairs<'r>(records: &'r [ImageRecord], condition: &str) -> Vec<Pair<'
     records
         .iter()
         .filter(|r| r.condition == condition)
-        .filter_map(|r| Some((*by_key.get(&(r.image.as_str(), "baseline"))?, r)))
+        .filter_map(|r| Some((*by_key.get(&(r.image.as_str(), BASELINE))?, r)))
         .collect()
 }
 
@@ -382,7 +382,7 @@ fn left_natural(
         let v: Vec<f64> = records
             .iter()
             .filter(|r| r.condition == arm)
-            .filter_map(|r| f(by_key.get(&(r.image.as_str(), "baseline"))?, r))
+            .filter_map(|r| f(by_key.get(&(r.image.as_str(), BASELINE))?, r))
             .collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
