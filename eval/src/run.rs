@@ -69,15 +69,97 @@ impl std::fmt::Display for Shard {
 
 impl std::str::FromStr for Shard {
     type Err = String;
+    /// `INDEX/COUNT`, or `auto` / `auto/COUNT` from the scheduler ([`Shard::from_arg`]).
     fn from_str(s: &str) -> Result<Self, String> {
+        Shard::from_arg(s, |name| std::env::var(name).ok())
+    }
+}
+
+impl Shard {
+    /// A shard as typed: `INDEX/COUNT` (0-based), or `auto` — the index and count a
+    /// scheduler gives its job: a SLURM job array's `SLURM_ARRAY_TASK_ID` (less
+    /// `SLURM_ARRAY_TASK_MIN`) of `SLURM_ARRAY_TASK_COUNT`; with the count fixed as
+    /// `auto/COUNT`, the array id itself (so one shard can be submitted again alone), or a
+    /// Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`. `env` reads a variable.
+    pub fn from_arg(s: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let (head, count) = match s.split_once('/') {
+            Some((h, c)) => (h.trim(), Some(c.trim())),
+            None => (s.trim(), None),
+        };
+        if head != "auto" {
+            return Self::explicit(s, head, count);
+        }
+        let number = |name: &str| -> Result<Option<usize>, String> {
+            env(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("--shard auto: {name} = `{v}` is not a whole number"))
+                })
+                .transpose()
+        };
+        let given = count
+            .map(|c| {
+                c.parse::<usize>().map_err(|_| {
+                    format!("--shard `{s}`: the count after `auto/` must be a whole number")
+                })
+            })
+            .transpose()?;
+        let (index, count) = if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
+            match given {
+                // The array's ids are the shards' indices, so that one shard can be
+                // submitted again on its own (`sbatch --array=K`).
+                Some(count) => (id, count),
+                // The whole array at once: its ids from SLURM_ARRAY_TASK_MIN on.
+                None => {
+                    let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+                    let count = number("SLURM_ARRAY_TASK_COUNT")?.ok_or(
+                        "--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT \
+                         is not; give the count as --shard auto/COUNT",
+                    )?;
+                    let index = id
+                        .checked_sub(min)
+                        .ok_or("--shard auto: SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?;
+                    (index, count)
+                }
+            }
+        } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+            let count = given.ok_or(
+                "--shard auto: JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) gives the index \
+                 only; give the job's completions as --shard auto/COUNT",
+            )?;
+            (index, count)
+        } else {
+            return Err(
+                "--shard auto reads the shard from a scheduler, but none is set: neither \
+                 SLURM_ARRAY_TASK_ID (a SLURM job array) nor JOB_COMPLETION_INDEX (a Kubernetes \
+                 Indexed Job); give the shard as INDEX/COUNT, e.g. --shard 0/4"
+                    .into(),
+            );
+        };
+        if count == 0 || index >= count {
+            return Err(format!(
+                "--shard auto: the scheduler gives index {index} of {count} jobs; an index runs \
+                 from 0 to COUNT − 1 (is the array's range 0-{}?)",
+                count.max(1) - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    fn explicit(s: &str, index: &str, count: Option<&str>) -> Result<Self, String> {
         let bad = || {
             format!(
-                "`{s}`: a shard is INDEX/COUNT with 0 ≤ INDEX < COUNT (0-based), e.g. `0/4` … `3/4`"
+                "`{s}`: a shard is INDEX/COUNT with 0 ≤ INDEX < COUNT (0-based), e.g. `0/4` … \
+                 `3/4`, or `auto` in a SLURM job array"
             )
         };
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let index: usize = i.trim().parse().map_err(|_| bad())?;
-        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        let count = count.ok_or_else(bad)?;
+        if count.contains('/') {
+            return Err(bad());
+        }
+        let index: usize = index.parse().map_err(|_| bad())?;
+        let count: usize = count.parse().map_err(|_| bad())?;
         if count == 0 || index >= count {
             return Err(bad());
         }
@@ -363,5 +445,84 @@ mod tests {
             let err = bad.parse::<Shard>().unwrap_err();
             assert!(err.contains("INDEX/COUNT"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn auto_shards_come_from_the_scheduler() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(
+            Shard::from_arg("auto", slurm),
+            Ok(Shard { index: 3, count: 4 })
+        );
+        // An array numbered 1-4 is shards 0..4.
+        let from_one = env(&[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(
+            Shard::from_arg("auto", from_one),
+            Ok(Shard { index: 0, count: 4 })
+        );
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "5")]);
+        assert_eq!(
+            Shard::from_arg("auto/8", k8s),
+            Ok(Shard { index: 5, count: 8 })
+        );
+        let err = Shard::from_arg("auto", k8s).unwrap_err();
+        assert!(err.contains("auto/COUNT"), "{err}");
+        let err = Shard::from_arg("auto", env(&[])).unwrap_err();
+        assert!(
+            err.contains("SLURM_ARRAY_TASK_ID") && err.contains("INDEX/COUNT"),
+            "{err}"
+        );
+        let beyond = env(&[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(
+            Shard::from_arg("auto", beyond)
+                .unwrap_err()
+                .contains("index 4 of 4")
+        );
+        let garbled = env(&[
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(
+            Shard::from_arg("auto", garbled)
+                .unwrap_err()
+                .contains("`x`")
+        );
+        // With the count fixed, the array id is the index: one shard submitted again alone
+        // (`sbatch --array=1`, where SLURM counts 1 job from 1) is still shard 1 of 2.
+        let alone = env(&[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+        ]);
+        assert_eq!(
+            Shard::from_arg("auto/2", alone),
+            Ok(Shard { index: 1, count: 2 })
+        );
+        assert_eq!(
+            Shard::from_arg("auto", alone),
+            Ok(Shard { index: 0, count: 1 })
+        );
+        // Explicit shards ignore the scheduler.
+        assert_eq!(
+            Shard::from_arg("1/2", slurm),
+            Ok(Shard { index: 1, count: 2 })
+        );
     }
 }

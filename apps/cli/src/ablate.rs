@@ -69,7 +69,8 @@ pub struct AblateArgs {
     /// Discard the records of an earlier run in the results folder and start over.
     #[arg(long)]
     pub fresh: bool,
-    /// Run one part of the image set, INDEX/COUNT (0-based), and write its records only.
+    /// Run one part of the image set, INDEX/COUNT (0-based), or `auto` in a SLURM job array
+    /// (`auto/COUNT` in a Kubernetes Indexed Job), and write its records only.
     #[arg(long, conflicts_with = "merge")]
     pub shard: Option<Shard>,
     /// The results folders of a sharded run's jobs: united in --out, then the run completes.

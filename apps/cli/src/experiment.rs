@@ -42,14 +42,29 @@ pub struct ExperimentArgs {
     #[arg(long, default_value = "test")]
     pub on: Split,
     /// Run one part of the test set (and of the nulls' images), INDEX/COUNT, 0-based, and
-    /// write its records only; e.g. one job of a SLURM array: `--shard
-    /// $SLURM_ARRAY_TASK_ID/8 --out results/shard-$SLURM_ARRAY_TASK_ID`.
+    /// write its records only; `auto` takes them from a SLURM job array
+    /// (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) or, as `auto/COUNT`, from a
+    /// Kubernetes Indexed Job (JOB_COMPLETION_INDEX): `--shard auto --out
+    /// results/shard-$SLURM_ARRAY_TASK_ID`.
     #[arg(long, conflicts_with = "merge")]
     pub shard: Option<Shard>,
     /// The results folders of a sharded run's jobs: their records are united in --out, then
     /// the run completes there (the summary equals an unsharded run's).
     #[arg(long, num_args = 1.., value_name = "SHARD_DIR")]
     pub merge: Vec<PathBuf>,
+    /// Write a SLURM job array of N shards and a merge job that waits for it (into
+    /// `<run.out>-slurm/`), sized from the measured peak memory and time; nothing runs here.
+    #[arg(long, value_name = "N", conflicts_with_all = ["shard", "merge"])]
+    pub slurm: Option<usize>,
+    /// With --slurm: submit the array and the merge (`sbatch`) and print their job ids.
+    #[arg(long, requires = "slurm")]
+    pub submit: bool,
+    /// With --slurm: CPU cores per shard.
+    #[arg(long, default_value_t = 2, requires = "slurm")]
+    pub slurm_cpus: usize,
+    /// With --slurm: the partition to submit to (default: the cluster's).
+    #[arg(long, requires = "slurm")]
+    pub slurm_partition: Option<String>,
 }
 
 pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
@@ -77,6 +92,9 @@ pub fn experiment(args: ExperimentArgs) -> anyhow::Result<()> {
             "--on tune: the tune split is what circuits are calibrated on; evaluate on `dev` or `test`"
         ),
     };
+    if let Some(jobs) = args.slurm {
+        return slurm_scripts(&args, &spec, jobs);
+    }
     let command: Vec<String> = std::env::args().collect();
     let options = ExperimentOptions {
         command: format!("aann {}", command[1..].join(" ")),
@@ -250,6 +268,57 @@ pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
         let svg = cli_path(svg);
         std::fs::write(&svg, aann_eval::report::card_svg(&result))
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", svg.display()))?;
+    }
+    Ok(())
+}
+
+/// `--slurm N`: the array and merge scripts, submitted with `--submit`.
+fn slurm_scripts(args: &ExperimentArgs, spec: &ExperimentSpec, jobs: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(jobs >= 1, "--slurm needs at least 1 job");
+    let root = args.session.data_root();
+    let test = aann_eval::experiment::open_set(&root, &spec.test, &root.synsets()?, "test")?;
+    anyhow::ensure!(
+        jobs <= test.len(),
+        "--slurm {jobs}: more jobs than the {} test images",
+        test.len()
+    );
+    let typed: Vec<String> = std::env::args().skip(1).collect();
+    let mut request = crate::slurm::SlurmRequest::sized(
+        jobs,
+        &spec.run.out,
+        test.len(),
+        args.slurm_cpus,
+        crate::slurm::passed_on(&typed),
+    );
+    request.partition = args.slurm_partition.clone();
+    let (array, merge) = crate::slurm::write(&request, Some(&root.dir))?;
+    println!(
+        "{jobs} shards of {} test images, each {} cores, {} MiB and {}:{:02} h (from {}):\n  {}\n  {}",
+        test.len(),
+        request.cpus,
+        request.mem_mib,
+        request.minutes / 60,
+        request.minutes % 60,
+        if std::path::Path::new(&spec.run.out)
+            .join("summary.json")
+            .exists()
+        {
+            format!("the run in {}", spec.run.out)
+        } else {
+            "the card's measured peak and pace".to_string()
+        },
+        array.display(),
+        merge.display()
+    );
+    if args.submit {
+        let (a, m) = crate::slurm::submit(&array, &merge)?;
+        println!("submitted: array job {a}, merge job {m} (runs after every shard succeeds)");
+    } else {
+        println!(
+            "submit: a=$(sbatch --parsable {}) && sbatch --dependency=afterok:$a {}",
+            array.display(),
+            merge.display()
+        );
     }
     Ok(())
 }

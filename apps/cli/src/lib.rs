@@ -6,6 +6,7 @@ mod circuits;
 mod common;
 mod experiment;
 mod inspect;
+mod slurm;
 mod tuning;
 mod weights;
 

@@ -158,7 +158,7 @@ fn check_settings(spec: &ExperimentSpec) -> Result<(), EvalError> {
     Ok(())
 }
 
-pub(crate) fn open_set(
+pub fn open_set(
     root: &DataRoot,
     spec: &ImageSetSpec,
     synsets: &Synsets,

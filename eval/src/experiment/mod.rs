@@ -37,8 +37,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 pub use arms::Plan;
+pub use inputs::open_set;
 pub use inputs::{Inputs, session_config};
-pub(crate) use inputs::{calibration_set_of, check_disjoint, open_set, preprocess_of};
+pub(crate) use inputs::{calibration_set_of, check_disjoint, preprocess_of};
 pub use result::{
     CircuitResult, DivergentImage, ExperimentResult, FamilyInfo, FractionRow, LineageCircuit,
     MappingNullResult, NullDraws, NullResult, SetInfo,
