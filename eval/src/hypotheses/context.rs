@@ -8,17 +8,43 @@ use std::rc::Rc;
 use aann_data::{ClassOrder, ImageSet, OpenOptions, Synsets, Unlabelled};
 use aann_model::{Family, Tap, Variant};
 
-use super::check::CheckOptions;
 use super::report::Outcome;
-use super::{HypothesisFile, Sweep};
+use super::{Claim, HypothesisFile, Sweep};
 use crate::EvalError;
 use crate::experiment::open_set;
-use crate::lab::{Feed, Session, SessionConfig, WeightsChoice};
+use crate::lab::{DeviceChoice, Feed, Session, SessionConfig, WeightsChoice};
 use crate::means::ActivationStats;
 use crate::metrics::ImageRecord;
 use crate::setup::DataRoot;
 use crate::spec::ImageSetSpec;
 use crate::tuning::{TuningGrid, tune};
+
+/// How to run a check.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// Data root (default: `$AANN_DATA`, else `../shared/data`).
+    pub data_root: Option<PathBuf>,
+    /// Weights to check instead of the file's (or the model's default location).
+    pub weights: Option<PathBuf>,
+    /// Folder for converted weights and cached statistics (default: `$AANN_CACHE` or
+    /// `~/.cache/aann`).
+    pub cache_dir: Option<PathBuf>,
+    /// Check only the claims with these names (all when empty).
+    pub only: Vec<String>,
+    /// Check only the claims with at least one of these tags (all when empty).
+    pub tags: Vec<String>,
+    /// Where the model runs.
+    pub device: DeviceChoice,
+    pub progress: bool,
+}
+
+impl CheckOptions {
+    /// Whether a claim is selected by `only` and `tags`.
+    pub fn selects(&self, claim: &Claim) -> bool {
+        (self.only.is_empty() || self.only.contains(&claim.name))
+            && (self.tags.is_empty() || claim.tags.iter().any(|t| self.tags.contains(t)))
+    }
+}
 
 /// Weight files known to hold random (untrained) weights, by SHA-256.
 const RANDOM_FIXTURES: [(&str, &str); 1] = [(
