@@ -1079,3 +1079,51 @@ fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
         assert!(!run.status.success() && err.contains(expected), "{err}");
     }
 }
+
+/// `--slurm N` writes a job array of N shards and a merge that depends on it, carrying the
+/// command line the user typed; it refuses more jobs than test images.
+#[test]
+fn slurm_scripts_carry_the_command_and_shard_the_test_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut args = small_run("eval/experiments/curves-bvlc.toml", &out);
+    args.extend(["--slurm", "2", "--slurm-cpus", "4"].map(String::from));
+    let o = run_args(&args);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        stdout.contains("2 shards of 24 test images, each 4 cores"),
+        "{stdout}"
+    );
+    let scripts = dir.path().join("run-slurm");
+    let array = std::fs::read_to_string(scripts.join("array.sbatch")).unwrap();
+    let merge = std::fs::read_to_string(scripts.join("merge.sbatch")).unwrap();
+    for line in [
+        "#SBATCH --array=0-1",
+        "#SBATCH --requeue",
+        "#SBATCH --cpus-per-task=4",
+    ] {
+        assert!(array.lines().any(|l| l == line), "{line} in\n{array}");
+    }
+    let run = array.lines().last().unwrap();
+    assert!(
+        run.contains("--set null.sets=2") && run.contains("--limit 24"),
+        "{run}"
+    );
+    assert!(run.contains("--shard auto/2 --out"), "{run}");
+    assert!(!run.contains("--slurm"), "{run}");
+    let shards = format!("{}-shards", out.display());
+    assert!(
+        merge.contains(&format!(
+            "--merge {shards}/0 {shards}/1 --out {}",
+            out.display()
+        )),
+        "{merge}"
+    );
+    // More jobs than test images is refused.
+    let mut too_many = small_run("eval/experiments/curves-bvlc.toml", &out);
+    too_many.extend(["--slurm", "25"].map(String::from));
+    let o = run_args(&too_many);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("more jobs than the 24 test images"));
+}
