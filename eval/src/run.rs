@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use aann_data::{ClassOrder, ImageSet, content_digest};
+use aann_data::{ClassOrder, ContentDigest, ImageSet, content_digest};
 
 use crate::EvalError;
 use crate::evaluator::Evaluator;
@@ -335,6 +335,21 @@ pub fn run_conditions(
     Ok(stats)
 }
 
+/// An image set with the digest of its contents, computed once and named in the manifests
+/// of every run over it.
+pub struct DigestedSet {
+    pub images: ImageSet,
+    pub digest: ContentDigest,
+}
+
+impl DigestedSet {
+    /// `images` with the digest of their files' bytes.
+    pub fn new(images: ImageSet) -> Result<Self, EvalError> {
+        let digest = content_digest(&images)?;
+        Ok(DigestedSet { images, digest })
+    }
+}
+
 /// A run of typed arms: the arms as the results describe them (baseline first), their
 /// names, and what the run did.
 pub struct ArmsRun {
@@ -350,12 +365,16 @@ pub struct ArmsRun {
 pub fn run_arms(
     feed: &Feed<'_>,
     arms: Vec<Arm>,
-    set: &ImageSet,
+    set: &DigestedSet,
     order: &ClassOrder,
     out: &Path,
     settings: serde_json::Value,
     options: &RunOptions,
 ) -> Result<ArmsRun, EvalError> {
+    let DigestedSet {
+        images: set,
+        digest,
+    } = set;
     let session = feed.session;
     let variant = session.variant();
     let (conditions, arm_info) = into_conditions(arms, variant);
@@ -366,7 +385,7 @@ pub fn run_arms(
         variant.name(),
         session.weights_sha256(),
         describe_set(set),
-        &content_digest(set)?,
+        digest,
         &feed.preprocess,
         arm_info.clone(),
         settings,

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
 use aann_eval::lab::{Ablation, Arm, Feed};
 use aann_eval::means::{describe_set, donor_pool};
-use aann_eval::run::{RunOptions, Shard, prepare_folder, run_arms};
+use aann_eval::run::{DigestedSet, RunOptions, Shard, prepare_folder, run_arms};
 use aann_eval::summary::{RecordTable, summarize};
 use aann_model::{ChannelSet, Intervention, Tap};
 
@@ -120,6 +120,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
     .limit(args.reference_limit);
     let arms = arms(&args, &feed, tap, &channels, &reference)?;
     let reference_digest = aann_data::content_digest(&reference)?;
+    let set = DigestedSet::new(set)?;
     let names: Vec<&str> = arms.iter().map(|a| a.name()).collect();
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(format!(
@@ -130,11 +131,7 @@ pub fn ablate(args: AblateArgs) -> anyhow::Result<()> {
             &aann_weights::sha256_hex(
                 format!(
                     "{channels}|{}|{}|{}",
-                    aann_data::content_digest(&set)
-                        .map(|d| d.list_sha256)
-                        .unwrap_or_default(),
-                    reference_digest.list_sha256,
-                    args.seed
+                    set.digest.list_sha256, reference_digest.list_sha256, args.seed
                 )
                 .as_bytes()
             )[..16]

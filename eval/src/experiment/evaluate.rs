@@ -46,7 +46,7 @@ pub fn main_run(
     let run = run_arms(
         feed,
         arms,
-        &inputs.test.images,
+        &inputs.test,
         &inputs.order,
         &out,
         settings(inputs, spec, options),

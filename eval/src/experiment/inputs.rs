@@ -16,14 +16,9 @@ use crate::circuits::CircuitChoice;
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
 use crate::lab::{Feed, Session, SessionConfig, WeightsChoice};
 use crate::means::{ActivationStats, describe_set};
+use crate::run::DigestedSet;
 use crate::setup::DataRoot;
 use crate::spec::{ExperimentSpec, ImageSetSpec, repository_root};
-
-/// A split's images and their content digest.
-pub struct SplitSet {
-    pub images: ImageSet,
-    pub digest: ContentDigest,
-}
 
 /// What the experiment reads, opened and checked once.
 pub struct Inputs {
@@ -33,11 +28,11 @@ pub struct Inputs {
     pub commit: String,
     pub synsets: Synsets,
     pub order: ClassOrder,
-    pub tune: SplitSet,
-    pub dev: Option<SplitSet>,
-    pub test: SplitSet,
+    pub tune: DigestedSet,
+    pub dev: Option<DigestedSet>,
+    pub test: DigestedSet,
     /// The tune images calibration and statistics use (`run.calibration_images`).
-    pub calibration: SplitSet,
+    pub calibration: DigestedSet,
     pub preprocess: Preprocess,
     pub family: Family,
     pub tap: Tap,
@@ -76,7 +71,7 @@ impl Inputs {
                 let dev_digest = aann_data::split_digest(&dev)?;
                 aann_data::check_disjoint(("tune", &tune_digest), ("dev", &dev_digest))?;
                 aann_data::check_disjoint(("dev", &dev_digest), ("test", &test_digest))?;
-                Some(SplitSet {
+                Some(DigestedSet {
                     images: dev,
                     digest: dev_digest,
                 })
@@ -96,16 +91,16 @@ impl Inputs {
             order: session.class_order()?,
             commit,
             synsets,
-            tune: SplitSet {
+            tune: DigestedSet {
                 images: tune,
                 digest: tune_digest,
             },
             dev,
-            test: SplitSet {
+            test: DigestedSet {
                 images: test,
                 digest: test_digest,
             },
-            calibration: SplitSet {
+            calibration: DigestedSet {
                 images: calibration,
                 digest: calibration_digest,
             },
@@ -121,7 +116,7 @@ impl Inputs {
 
     /// The image lists of the provenance: every split, and the calibration images.
     pub fn image_lists(&self) -> BTreeMap<String, ImageListInfo> {
-        let info = |s: &SplitSet| ImageListInfo::new(describe_set(&s.images), &s.digest);
+        let info = |s: &DigestedSet| ImageListInfo::new(describe_set(&s.images), &s.digest);
         let mut lists = BTreeMap::from([
             ("tune".to_string(), info(&self.tune)),
             ("calibration".to_string(), info(&self.calibration)),

@@ -19,7 +19,7 @@ use super::result::{MappingNullResult, NullDraws, NullResult};
 use crate::EvalError;
 use crate::lab::controls::derangements;
 use crate::lab::{Ablation, Arm, BASELINE, ControlFit, Feed, remapped};
-use crate::run::{RunOptions, run_arms};
+use crate::run::{DigestedSet, RunOptions, run_arms};
 use crate::spec::{ExperimentSpec, MappingNullSpec, NullSpec};
 use crate::summary::RecordTable;
 
@@ -106,6 +106,7 @@ impl NullRunner<'_> {
             eprintln!("{}", describe(set.len()));
         }
         let dir = self.out.join(dir);
+        let set = DigestedSet::new(set)?;
         let run = run_arms(
             self.feed,
             arms,
@@ -119,8 +120,8 @@ impl NullRunner<'_> {
         Ok(Draws {
             table: RecordTable::read(&dir, &names)?,
             names,
-            keys: set.iter().map(|e| e.key.clone()).collect(),
-            images: set.len(),
+            keys: set.images.iter().map(|e| e.key.clone()).collect(),
+            images: set.images.len(),
         })
     }
 }

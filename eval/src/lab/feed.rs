@@ -26,6 +26,7 @@ pub enum Flow {
 pub struct Fed<'b> {
     /// The batch's position among the set's batches.
     pub index: usize,
+    /// The batch's images and failures (its pixels are in `input`).
     pub batch: &'b Batch,
     /// `None` when no image of the batch decoded.
     pub input: Option<Tensor<4>>,
@@ -48,14 +49,6 @@ impl<'s> Feed<'s> {
             preprocess,
             batch_size: batch_size.max(1),
             decode_threads: Some(1),
-        }
-    }
-
-    /// The same feed with `threads` decoding ahead of the model.
-    pub fn decoding_with(self, threads: Option<usize>) -> Self {
-        Feed {
-            decode_threads: threads,
-            ..self
         }
     }
 
@@ -88,12 +81,12 @@ impl<'s> Feed<'s> {
                 threads: self.decode_threads,
             },
         )?;
-        for (index, batch) in batches.enumerate() {
+        for (index, mut batch) in batches.enumerate() {
+            // The pixels move into the tensor (no copy); the batch keeps its entries.
             let input = (!batch.entries.is_empty()).then(|| {
-                Tensor::<4>::from_data(
-                    TensorData::new(batch.pixels.clone(), batch.shape()),
-                    self.model().device(),
-                )
+                let shape = batch.shape();
+                let pixels = std::mem::take(&mut batch.pixels);
+                Tensor::<4>::from_data(TensorData::new(pixels, shape), self.model().device())
             });
             if visit(Fed {
                 index,
