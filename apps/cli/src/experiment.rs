@@ -54,6 +54,7 @@ pub struct ExperimentArgs {
     pub merge: Vec<PathBuf>,
     /// Write a SLURM job array of N shards and a merge job that waits for it (into
     /// `<run.out>-slurm/`), sized from the measured peak memory and time; nothing runs here.
+    /// The jobs get this command line without --fresh (a requeued shard must resume).
     #[arg(long, value_name = "N", conflicts_with_all = ["shard", "merge"])]
     pub slurm: Option<usize>,
     /// With --slurm: submit the array and the merge (`sbatch`) and print their job ids.
