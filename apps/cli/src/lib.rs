@@ -6,6 +6,7 @@ mod circuits;
 mod common;
 mod experiment;
 mod inspect;
+mod patch;
 mod slurm;
 mod tuning;
 mod weights;
@@ -35,6 +36,9 @@ pub enum Command {
     Taps(inspect::TapsArgs),
     /// Ablate channels at a tap over an image set; print accuracy and loss per condition.
     Ablate(ablate::AblateArgs),
+    /// Activation patching: a corrupted image run with one tap at a time taken from a
+    /// clean image; how much of the clean answer's logit difference each tap restores.
+    Patch(patch::PatchArgs),
     /// Fetch or describe weight files.
     Weights(weights::WeightsArgs),
     /// Tuning maps of channels to synthetic stimuli (heatmaps, radial tuning curves).
@@ -70,6 +74,7 @@ where
         Command::Activations(a) => inspect::activations(a),
         Command::Taps(a) => inspect::taps(a),
         Command::Ablate(a) => ablate::ablate(a),
+        Command::Patch(a) => patch::patch(a),
         Command::Bench(a) => aann_bench::bench(a),
         Command::Weights(a) => weights::weights(a),
         Command::Tune(a) => tuning::tune_command(a),

@@ -112,6 +112,35 @@ impl DonorPool {
     }
 }
 
+/// Activations of source images at a tap, patched into other images' runs (activation
+/// patching: a clean image's activations into the run of a corrupted one). Each target
+/// image, by key, takes the row of its own source; an image without one halts the run.
+#[derive(Clone, Debug)]
+pub struct PatchSource {
+    /// For each target image's key, its source's row in `activations`.
+    pub rows: HashMap<String, usize>,
+    /// `[M, C, H, W]` on the model's device: the sources' values of the tap.
+    pub activations: Tensor<4>,
+    /// Where the sources came from, for reports.
+    pub description: String,
+}
+
+impl PatchSource {
+    /// The source row of every image of a batch, or which image has none.
+    fn rows_for(&self, keys: &[String]) -> Result<Vec<i64>, String> {
+        keys.iter()
+            .map(|k| {
+                self.rows.get(k).map(|r| *r as i64).ok_or_else(|| {
+                    format!(
+                        "image `{k}` has no source to patch from ({})",
+                        self.description
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
 /// FNV-1a of the seed and key: stable across runs, platforms and batch compositions.
 fn stable_hash(seed: u64, key: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -131,6 +160,8 @@ pub enum Intervention {
     MeanAblate(Arc<ChannelMeans>),
     /// Take the channels from another image.
     ResampleAblate(Arc<DonorPool>),
+    /// Take the channels from each image's own source image (activation patching).
+    Patch(Arc<PatchSource>),
     /// Multiply the channels by a factor.
     Scale(f32),
     /// Clamp the channels into `[min, max]`.
@@ -163,6 +194,7 @@ impl Intervention {
             Intervention::ResampleAblate(d) => {
                 format!("resample-ablate ({} donors, seed {})", d.keys.len(), d.seed)
             }
+            Intervention::Patch(p) => format!("patch from {}", p.description),
             Intervention::Scale(a) => format!("scale ×{a}"),
             Intervention::Clamp { min, max } => format!("clamp to [{min:?}, {max:?}]"),
             Intervention::Replace(r) => format!("replace with {}", r.name()),
@@ -357,6 +389,21 @@ impl<'a> ConditionHooks<'a> {
                 let donor = pool.activations.clone().select(0, index);
                 x * as4(keep) + donor * as4(mask)
             }
+            Intervention::Patch(source) => {
+                let sd = source.activations.dims();
+                if sd[1..] != dims[1..] {
+                    return Err(Halt::Invalid(format!(
+                        "patch source activations are {:?} but {} is {:?}",
+                        &sd[1..],
+                        edit.tap.name(self.variant),
+                        &dims[1..]
+                    )));
+                }
+                let rows = source.rows_for(self.keys).map_err(Halt::Invalid)?;
+                let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [n]), &self.device);
+                let patched = source.activations.clone().select(0, index);
+                x * as4(keep) + patched * as4(mask)
+            }
             Intervention::Replace(replacement) => {
                 let inputs = ReplacementInputs {
                     variant: self.variant,
@@ -476,5 +523,65 @@ mod tests {
             keys.iter().any(|k| pool.donor_for(k) != other.donor_for(k)),
             "the seed matters"
         );
+    }
+
+    fn patch_edit(source: PatchSource) -> Condition {
+        Condition::new(
+            "patch",
+            vec![Edit {
+                tap: Tap::INPUT,
+                channels: ChannelSet::new(vec![1]),
+                intervention: Intervention::Patch(Arc::new(source)),
+            }],
+        )
+    }
+
+    #[test]
+    fn patching_takes_each_images_own_source_in_the_patched_channels_only() {
+        let device = Device::default();
+        // Two sources, channel c of source s holding 10·(s+1) + c.
+        let sources: Vec<f32> = (0..2)
+            .flat_map(|s| (0..3).map(move |c| 10.0 * (s as f32 + 1.0) + c as f32))
+            .collect();
+        let source = PatchSource {
+            rows: [("b".to_string(), 0), ("a".to_string(), 1)].into(),
+            activations: Tensor::from_data(TensorData::new(sources, [2, 3, 1, 1]), &device),
+            description: "two clean images".into(),
+        };
+        let condition = patch_edit(source);
+        let keys = vec!["a".to_string(), "b".to_string()];
+        let hooks = ConditionHooks::new(&condition, Variant::Bvlc, &device, &keys, HashMap::new());
+        let x = Tensor::<4>::from_data(TensorData::new(vec![-1.0f32; 6], [2, 3, 1, 1]), &device);
+        let out = hooks.apply(&condition.edits[0], x).unwrap();
+        let got = out.into_data().to_vec::<f32>().unwrap();
+        // Image a takes source 1's channel 1 (21), image b source 0's (11); the rest stay.
+        assert_eq!(got, vec![-1.0, 21.0, -1.0, -1.0, 11.0, -1.0]);
+    }
+
+    #[test]
+    fn an_image_without_a_source_is_named_and_a_wrong_shape_refused() {
+        let device = Device::default();
+        let source = PatchSource {
+            rows: [("a".to_string(), 0)].into(),
+            activations: Tensor::zeros([1, 3, 1, 1], &device),
+            description: "clean.jpg".into(),
+        };
+        let condition = patch_edit(source);
+        let keys = vec!["stranger".to_string()];
+        let hooks = ConditionHooks::new(&condition, Variant::Bvlc, &device, &keys, HashMap::new());
+        let x = Tensor::<4>::zeros([1, 3, 1, 1], &device);
+        match hooks.apply(&condition.edits[0], x) {
+            Err(Halt::Invalid(m)) => {
+                assert!(m.contains("`stranger`") && m.contains("clean.jpg"), "{m}")
+            }
+            other => panic!("expected an error, got {:?}", other.map(|t| t.dims())),
+        }
+        let keys = vec!["a".to_string()];
+        let hooks = ConditionHooks::new(&condition, Variant::Bvlc, &device, &keys, HashMap::new());
+        let x = Tensor::<4>::zeros([1, 3, 2, 2], &device);
+        match hooks.apply(&condition.edits[0], x) {
+            Err(Halt::Invalid(m)) => assert!(m.contains("[3, 1, 1]"), "{m}"),
+            other => panic!("expected an error, got {:?}", other.map(|t| t.dims())),
+        }
     }
 }

@@ -19,7 +19,7 @@ pub use family::{ChannelSet, ChannelSpec, Family, FamilyNeuron};
 pub use hooks::{Halt, Hooks, NoHooks, Recorder, Then};
 pub use intervene::{
     ChannelMeans, Condition, ConditionHooks, DonorPool, Edit, Intervention, MeansProvenance,
-    Replacement, ReplacementInputs, StackedHooks,
+    PatchSource, Replacement, ReplacementInputs, StackedHooks,
 };
 pub use network::InceptionV1;
 

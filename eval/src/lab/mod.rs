@@ -8,6 +8,7 @@
 //! - [`replace`]: building a circuit, mapping its units onto the natural neurons and
 //!   calibrating it on the tune split, once;
 //! - [`lineage`]: the family one level down replaced too, alone and under the circuits;
+//! - [`patch`]: activation patching from a clean image into a corrupted one, tap by tap;
 //! - [`provenance`]: what makes a number what it is (commit, spec, weights, image lists,
 //!   seeds), and the fingerprint a results folder must match to be resumed.
 
@@ -16,6 +17,7 @@ pub mod controls;
 pub mod faithfulness;
 pub mod feed;
 pub mod lineage;
+pub mod patch;
 pub mod provenance;
 pub mod readout;
 pub mod replace;
