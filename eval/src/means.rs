@@ -12,7 +12,6 @@ use aann_model::{ChannelMeans, DonorPool, MeansProvenance, ModelError, Tap};
 
 use crate::EvalError;
 use crate::lab::Session;
-use crate::lab::feed::progress_bar;
 use crate::lab::feed::{Feed, Flow};
 
 /// Mean and standard deviation of every channel of a tap over images and positions, and
@@ -94,11 +93,7 @@ pub fn activation_stats(
     let mut pos_sum: Option<(Vec<usize>, Vec<f64>)> = None;
     let mut images = 0usize;
     let mut positions = 0usize;
-    let bar = progress_bar(
-        set.len() as u64,
-        &format!("statistics of {}", tap.name(variant)),
-        feed.progress(),
-    );
+    let bar = feed.bar(set.len(), &format!("statistics of {}", tap.name(variant)));
     feed.batches(set, |fed| {
         bar.inc(fed.batch.attempted as u64);
         let Some(input) = fed.input else {

@@ -29,6 +29,14 @@ pub struct RunOptions {
     /// Arms whose suffixes run stacked in one batch ([`Evaluator::with_arms_per_pass`]);
     /// applied by the callers that build the evaluator from these options.
     pub arms_per_pass: usize,
+    /// What the progress bar says the run does (`evaluating` when none).
+    pub label: Option<&'static str>,
+}
+
+impl RunOptions {
+    fn label(&self) -> &'static str {
+        self.label.unwrap_or("evaluating")
+    }
 }
 
 /// One deterministic part of an image set, `index` of `count` (0-based): the set's batches
@@ -174,6 +182,7 @@ impl Default for RunOptions {
             stop_after_batches: None,
             shard: None,
             arms_per_pass: 1,
+            label: None,
         }
     }
 }
@@ -263,6 +272,14 @@ fn evaluate_batches(
     })
 }
 
+/// `bar`, hidden unless the run shows progress.
+fn visible(bar: indicatif::ProgressBar, progress: bool) -> indicatif::ProgressBar {
+    if !progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
 /// Evaluate every condition of `evaluator` on `set`, keeping the records in memory (for
 /// measurements that need no results folder, such as claims). Returns the records and the
 /// number of images that failed to decode.
@@ -273,7 +290,7 @@ pub fn run_in_memory(
     order: &ClassOrder,
     options: &RunOptions,
 ) -> Result<(Vec<ImageRecord>, usize), EvalError> {
-    let bar = progress_bar(set.len() as u64, "evaluating", options.progress);
+    let bar = visible(feed.bar(set.len(), options.label()), options.progress);
     let mut records = Vec::new();
     let mut failures = 0;
     evaluate_batches(feed, evaluator, set, order, |_, b| {
@@ -305,7 +322,7 @@ pub fn run_conditions(
     };
     let todo = part.filter(|e| !store.is_complete(&e.key, &names));
     let resumed = part.len() - todo.len();
-    let bar = progress_bar(todo.len() as u64, "evaluating", options.progress);
+    let bar = visible(feed.bar(todo.len(), options.label()), options.progress);
     let start = Instant::now();
     let mut stats = RunStats {
         images_evaluated: 0,

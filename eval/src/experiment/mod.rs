@@ -22,6 +22,7 @@
 
 pub mod analyse;
 pub mod arms;
+pub mod clock;
 pub mod controls;
 pub mod divergent;
 pub mod evaluate;
@@ -79,6 +80,9 @@ pub struct ShardReport {
     pub images_evaluated: usize,
     pub images_resumed: usize,
     pub seconds: f64,
+    /// Where the shard's time went, stage by stage.
+    #[serde(default)]
+    pub stages: Vec<clock::StageTime>,
 }
 
 /// A run either completes (the summary and reports are written) or, as one shard of a
@@ -99,14 +103,20 @@ pub fn run_experiment(
     options: &ExperimentOptions,
 ) -> Result<ExperimentOutcome, EvalError> {
     let start = Instant::now();
+    let mut clock = clock::Clock::new(session.progress);
+    clock.start("inputs");
     let inputs = Inputs::gather(session, spec_path, spec)?;
-    let feed = Feed::new(session, inputs.preprocess, spec.run.batch_size);
+    let base = Feed::new(session, inputs.preprocess, spec.run.batch_size);
+    let feed = base.in_phase(clock.start("arms and controls"));
     let mut plan = Plan::build(&feed, &inputs, spec)?;
     let arms = std::mem::take(&mut plan.arms);
+    let feed = base.in_phase(clock.start("main run"));
     let main = evaluate::main_run(&feed, &inputs, spec, arms, options)?;
+    let feed = base.in_phase(clock.start("nulls"));
     if let Some(shard) = options.shard {
         // One job of a sharded run: the nulls' records of its part too, then stop.
         nulls::run_nulls(&feed, &inputs, spec, &plan, &main, None)?;
+        clock.stop();
         return Ok(ExperimentOutcome::Shard(ShardReport {
             shard,
             out: main.out.clone(),
@@ -114,12 +124,15 @@ pub fn run_experiment(
             images_evaluated: main.stats.images_evaluated,
             images_resumed: main.stats.images_resumed,
             seconds: start.elapsed().as_secs_f64(),
+            stages: clock.times,
         }));
     }
     let records = evaluate::Records::read(&main, &inputs, spec)?;
     let (null, mapping_null) =
         nulls::run_nulls(&feed, &inputs, spec, &plan, &main, Some(&records.table))?;
+    let feed = base.in_phase(clock.start("analysis"));
     let analysis = analyse::analyse(&feed, &inputs, spec, &plan, &main, &records)?;
+    let feed = base.in_phase(clock.start("tuning maps"));
     let circuits = tuning::tuning_maps(&feed, &inputs, spec, &plan, &main.out)?;
     let divergent = divergent::divergent_images(
         &main.out,
@@ -129,6 +142,7 @@ pub fn run_experiment(
         &plan.replacements,
         spec.run.divergent_images,
     )?;
+    clock.stop();
     let out = main.out.clone();
     let findings = write::Findings {
         records,
@@ -138,6 +152,7 @@ pub fn run_experiment(
         circuits,
         divergent,
         seconds: start.elapsed().as_secs_f64(),
+        stages: clock.times,
     };
     let result = write::assemble(session, &inputs, spec, options, &plan, main, findings);
     write::write_summary(session, &result, &out)?;

@@ -60,6 +60,33 @@ struct NullRunner<'a> {
     options: &'a RunOptions,
 }
 
+/// Which null a sub-run draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Null {
+    /// Channel sets of the family's size, zero-ablated.
+    Channel,
+    /// Derangements of a circuit's unit mapping.
+    Mapping,
+}
+
+impl Null {
+    /// Its sub-run's folder in the results.
+    fn folder(self) -> &'static str {
+        match self {
+            Null::Channel => "null",
+            Null::Mapping => "mapping-null",
+        }
+    }
+
+    /// What its progress bar says.
+    fn label(self) -> &'static str {
+        match self {
+            Null::Channel => "channel null",
+            Null::Mapping => "replacement null",
+        }
+    }
+}
+
 /// A null's records: the arms' names (baseline first), the table, and its images.
 struct Draws {
     names: Vec<String>,
@@ -87,13 +114,13 @@ impl Draws {
 }
 
 impl NullRunner<'_> {
-    /// `arms` over the first `images` test images (all for 0) into `dir`; `describe` says
+    /// `arms` over the first `images` test images (all for 0) into `null`'s folder; `describe` says
     /// what runs, for the console.
     fn draws(
         &self,
         arms: Vec<Arm>,
         images: usize,
-        dir: &str,
+        null: Null,
         settings: serde_json::Value,
         describe: impl FnOnce(usize) -> String,
     ) -> Result<Draws, EvalError> {
@@ -105,7 +132,11 @@ impl NullRunner<'_> {
         if self.options.progress {
             eprintln!("{}", describe(set.len()));
         }
-        let dir = self.out.join(dir);
+        let options = RunOptions {
+            label: Some(null.label()),
+            ..self.options.clone()
+        };
+        let dir = self.out.join(null.folder());
         let set = DigestedSet::new(set)?;
         let run = run_arms(
             self.feed,
@@ -114,7 +145,7 @@ impl NullRunner<'_> {
             &self.inputs.order,
             &dir,
             settings,
-            self.options,
+            &options,
         )?;
         let names = run.names;
         Ok(Draws {
@@ -160,7 +191,7 @@ fn channel_null(
         .map(|(i, set)| Arm::null_set(i, inputs.tap, set.clone()))
         .collect();
     let settings = serde_json::json!({ "null": spec, "batch_size": runner.feed.batch_size });
-    let draws = runner.draws(arms, spec.images, "null", settings, |images| {
+    let draws = runner.draws(arms, spec.images, Null::Channel, settings, |images| {
         format!(
             "random-channel null: {} sets of {size} channels on {images} images",
             sets.len()
@@ -239,7 +270,7 @@ fn mapping_null(
         .map(|f| f.name())
         .collect::<Vec<_>>()
         .join(" and ");
-    let draws = runner.draws(arms, spec.images, "mapping-null", settings, |images| {
+    let draws = runner.draws(arms, spec.images, Null::Mapping, settings, |images| {
         format!(
             "replacement null: {} derangements of {of}'s unit mapping ({fit_names}) on {images} images",
             spec.shuffles

@@ -186,6 +186,10 @@ pub struct ExperimentResult {
     pub images_resumed: usize,
     pub images_evaluated: usize,
     pub seconds: f64,
+    /// Where the time went, stage by stage (absent in results written before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<super::clock::StageTime>,
     pub images_per_second: f64,
     /// Peak resident memory of the process over the run, MiB (Linux; absent elsewhere and
     /// in results written before it was recorded).

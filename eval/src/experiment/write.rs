@@ -30,8 +30,9 @@ pub struct Findings {
     pub analysis: Analysis,
     pub circuits: Vec<CircuitResult>,
     pub divergent: BTreeMap<String, Vec<DivergentImage>>,
-    /// Wall time of the whole run.
+    /// Wall time of the whole run, and of each stage.
     pub seconds: f64,
+    pub stages: Vec<super::clock::StageTime>,
 }
 
 /// The result of the run, with its provenance.
@@ -108,6 +109,7 @@ pub fn assemble(
         images_resumed: main.stats.images_resumed,
         images_evaluated: main.stats.images_evaluated,
         seconds: found.seconds,
+        stages: found.stages,
         images_per_second: main.stats.images_per_second(),
         peak_memory_mib: crate::lab::provenance::peak_memory_mib(),
         headline,

@@ -32,6 +32,22 @@ pub struct Fed<'b> {
     pub input: Option<Tensor<4>>,
 }
 
+/// A named step of a longer job (the experiment's stages), shown on every progress bar
+/// the feed draws while it lasts: `[3/6] main run · evaluating`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phase {
+    /// 1-based.
+    pub index: usize,
+    pub of: usize,
+    pub name: &'static str,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}/{}] {}", self.index, self.of, self.name)
+    }
+}
+
 /// The session's model, fed images preprocessed one way in batches of one size.
 #[derive(Clone, Copy)]
 pub struct Feed<'s> {
@@ -40,6 +56,8 @@ pub struct Feed<'s> {
     pub batch_size: usize,
     /// Decode threads: `None` shares the model's pool; `Some(n)`, a pool of `n` of its own.
     pub decode_threads: Option<usize>,
+    /// The step of a longer job this feed serves, named on its progress bars.
+    pub phase: Option<Phase>,
 }
 
 impl<'s> Feed<'s> {
@@ -49,7 +67,26 @@ impl<'s> Feed<'s> {
             preprocess,
             batch_size: batch_size.max(1),
             decode_threads: Some(1),
+            phase: None,
         }
+    }
+
+    /// The same feed serving `phase` of a longer job.
+    pub fn in_phase(self, phase: Phase) -> Self {
+        Feed {
+            phase: Some(phase),
+            ..self
+        }
+    }
+
+    /// A progress bar over `len` images doing `what`, named with the feed's phase; hidden
+    /// when the session shows no progress.
+    pub fn bar(&self, len: usize, what: &str) -> ProgressBar {
+        let message = match self.phase {
+            Some(phase) => format!("{phase} · {what}"),
+            None => what.to_string(),
+        };
+        progress_bar(len as u64, &message, self.progress())
     }
 
     pub fn model(&self) -> &'s InceptionV1 {
@@ -109,7 +146,9 @@ impl<'s> Feed<'s> {
         reads: &[Tap],
         mut visit: impl FnMut(&[ImageEntry], &HashMap<Tap, Tensor<4>>) -> Result<(), EvalError>,
     ) -> Result<(), EvalError> {
+        let bar = self.bar(set.len(), "recording");
         self.batches(set, |fed| {
+            bar.inc(fed.batch.attempted as u64);
             let Some(input) = fed.input else {
                 return Ok(Flow::Continue);
             };
@@ -117,7 +156,9 @@ impl<'s> Feed<'s> {
             taps.insert(Tap::INPUT, input);
             visit(&fed.batch.entries, &taps)?;
             Ok(Flow::Continue)
-        })
+        })?;
+        bar.finish_and_clear();
+        Ok(())
     }
 }
 
