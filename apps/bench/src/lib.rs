@@ -122,6 +122,11 @@ pub struct BenchArgs {
     /// they streamed (for comparison).
     #[arg(long)]
     pub summary_in_memory: bool,
+    /// Write the summary step's synthetic records as this many shards' results folders
+    /// and merge them first, as `aann experiment --merge` does (the merge's time and peak
+    /// memory are reported on their own).
+    #[arg(long, default_value_t = 1)]
+    pub summary_shards: usize,
 }
 
 /// One measured case.
@@ -419,6 +424,7 @@ fn bench_summary(args: &BenchArgs, threads: usize) -> anyhow::Result<()> {
         args.summary_arms,
         args.summary_resamples,
         args.summary_in_memory,
+        args.summary_shards,
     )?;
     if let Some(path) = &args.json {
         let value = json!({

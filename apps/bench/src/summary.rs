@@ -14,10 +14,12 @@ use std::time::Instant;
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use aann_eval::lab::provenance::RESULTS_VERSION;
 use aann_eval::lab::provenance::peak_memory_mib;
-use aann_eval::lab::{Ablation, BASELINE};
+use aann_eval::lab::{Ablation, ArmInfo, ArmKind, BASELINE};
 use aann_eval::metrics::ImageRecord;
 use aann_eval::records::read_records;
+use aann_eval::records::{RunManifest, merge_shards};
 use aann_eval::summary::{RecordTable, summarize};
 use aann_stats::{BootstrapConfig, BootstrapInterval, ConditionOutcomes, Metric, PairedBootstrap};
 
@@ -47,11 +49,24 @@ fn arm_names(arms: usize) -> Vec<String> {
 
 /// A synthetic `records.jsonl` of `images` images, every arm of `names` on each.
 fn write_records(path: &Path, names: &[String], images: usize) -> anyhow::Result<()> {
+    write_shard(path, names, images, 0, 1)
+}
+
+/// The images `index`, `index + count`, … of a synthetic run of `images` images (the same
+/// records a whole run has at those images), as one shard's `records.jsonl`.
+fn write_shard(
+    path: &Path,
+    names: &[String],
+    images: usize,
+    index: usize,
+    count: usize,
+) -> anyhow::Result<()> {
     let file =
         std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
     let mut out = BufWriter::new(file);
     let mut rng = SplitMix(0x5EED);
     for i in 0..images {
+        let mine = i % count == index;
         let label = (rng.next() % 1000) as usize;
         let base_loss = 3.0 * rng.unit();
         for (k, condition) in names.iter().enumerate() {
@@ -63,6 +78,9 @@ fn write_records(path: &Path, names: &[String], images: usize) -> anyhow::Result
             };
             let loss = base_loss + extra;
             let top5: Vec<usize> = (0..5).map(|_| (rng.next() % 1000) as usize).collect();
+            if !mine {
+                continue;
+            }
             let record = ImageRecord {
                 image: format!("ILSVRC2012_val_{:08}", i + 1),
                 condition: condition.clone(),
@@ -114,14 +132,90 @@ fn bootstrap_fractions(
     Ok(fractions)
 }
 
+/// The manifest of a synthetic run's folder (every shard's is the same run's).
+fn manifest(names: &[String], images: usize) -> RunManifest {
+    let conditions = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| match k {
+            0 => ArmInfo::baseline(),
+            1 => ArmInfo {
+                name: name.clone(),
+                kind: ArmKind::Ablate {
+                    ablation: Ablation::Zero,
+                },
+                description: "synthetic".into(),
+            },
+            _ => ArmInfo {
+                name: name.clone(),
+                kind: ArmKind::Replace {
+                    circuit: name.clone(),
+                },
+                description: "synthetic".into(),
+            },
+        })
+        .collect();
+    RunManifest {
+        results_version: RESULTS_VERSION.into(),
+        model: "synthetic".into(),
+        weights_sha256: "synthetic".into(),
+        image_set: "synthetic".into(),
+        images,
+        images_sha256: format!("synthetic-{images}"),
+        preprocess: "synthetic".into(),
+        conditions,
+        settings: json!({}),
+    }
+}
+
+/// `shards` shard folders of a synthetic run, merged into `dir` as `aann experiment
+/// --merge` does; seconds to write and to merge.
+fn write_and_merge(
+    dir: &Path,
+    names: &[String],
+    images: usize,
+    shards: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let manifest = manifest(names, images);
+    let t = Instant::now();
+    let mut folders = Vec::new();
+    for index in 0..shards {
+        let folder = dir.join(format!("shard-{index}"));
+        std::fs::create_dir_all(&folder)?;
+        std::fs::write(
+            folder.join("manifest.json"),
+            serde_json::to_string(&manifest)?,
+        )?;
+        write_shard(&folder.join("records.jsonl"), names, images, index, shards)?;
+        folders.push(folder);
+    }
+    let write_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let report = merge_shards(dir, &folders)?;
+    anyhow::ensure!(
+        report.records == images * names.len() && report.duplicates == 0,
+        "the merge wrote {} records ({} duplicates) of {}",
+        report.records,
+        report.duplicates,
+        images * names.len()
+    );
+    for folder in folders {
+        std::fs::remove_dir_all(folder).ok();
+    }
+    Ok((write_seconds, t.elapsed().as_secs_f64()))
+}
+
 /// Time the summary step on `images` × `arms` synthetic records; returns the JSON row.
 /// With `in_memory`, the records are first read into memory whole and the table built
-/// from them (how summaries were made before they streamed), for comparison.
+/// from them (how summaries were made before they streamed), for comparison. With
+/// `shards` > 1, the records are written as that many shards' folders and merged first
+/// (`merge_shards`), the merge's time and peak memory reported on their own.
 pub fn summary_case(
     images: usize,
     arms: usize,
     resamples: usize,
     in_memory: bool,
+    shards: usize,
 ) -> anyhow::Result<Value> {
     anyhow::ensure!(
         arms >= 3,
@@ -134,10 +228,17 @@ pub fn summary_case(
     let path = dir.join("records.jsonl");
     let memory_before = peak_memory_mib();
 
-    // Write the records as a run does, image by image, all arms of an image together.
-    let t = Instant::now();
-    write_records(&path, &names, images)?;
-    let write_seconds = t.elapsed().as_secs_f64();
+    // Write the records as a run does, image by image, all arms of an image together (or
+    // as the shards of a sharded run, then merged).
+    let (write_seconds, merge_seconds) = if shards > 1 {
+        let (w, m) = write_and_merge(&dir, &names, images, shards)?;
+        (w, Some(m))
+    } else {
+        let t = Instant::now();
+        write_records(&path, &names, images)?;
+        (t.elapsed().as_secs_f64(), None)
+    };
+    let memory_after_merge = peak_memory_mib();
     let file_mib = std::fs::metadata(&path)?.len() as f64 / (1024.0 * 1024.0);
 
     let t = Instant::now();
@@ -171,6 +272,12 @@ pub fn summary_case(
             ""
         }
     );
+    if let Some(merge) = merge_seconds {
+        println!(
+            "  written as {shards} shards' folders; merged in {merge:.1} s, peak memory by then {} MiB",
+            memory_after_merge.map_or("?".into(), |m| format!("{m:.0}"))
+        );
+    }
     println!(
         "  stream into the table {read_seconds:.2} s, summarise {summary_seconds:.2} s, bootstrap ({resamples} resamples) and {fractions} fractions {bootstrap_seconds:.2} s"
     );
@@ -183,6 +290,9 @@ pub fn summary_case(
         "arms": arms,
         "records_file_mib": file_mib,
         "write_seconds": write_seconds,
+        "shards": shards.max(1),
+        "merge_seconds": merge_seconds,
+        "peak_memory_mib_after_merge": memory_after_merge,
         "read_seconds": read_seconds,
         "summarize_seconds": summary_seconds,
         "bootstrap_seconds": bootstrap_seconds,
