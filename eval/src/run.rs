@@ -408,10 +408,19 @@ pub fn run_arms(
         settings,
     );
     if options.progress {
+        let images = match options.shard {
+            Some(shard) => format!(
+                "{} images (shard {}/{} of {})",
+                shard.of(set, feed.batch_size).len(),
+                shard.index,
+                shard.count,
+                set.len()
+            ),
+            None => format!("{} images", set.len()),
+        };
         eprintln!(
-            "{} conditions × {} images; shared prefix up to {}; results in {}",
+            "{} conditions × {images}; shared prefix up to {}; results in {}",
             names.len(),
-            set.len(),
             evaluator.checkpoint().name(variant),
             out.display()
         );

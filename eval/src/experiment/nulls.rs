@@ -130,7 +130,12 @@ impl NullRunner<'_> {
             self.test.clone()
         };
         if self.options.progress {
-            eprintln!("{}", describe(set.len()));
+            // A shard draws on its part of the images.
+            let images = match self.options.shard {
+                Some(shard) => shard.of(&set, self.feed.batch_size).len(),
+                None => set.len(),
+            };
+            eprintln!("{}", describe(images));
         }
         let options = RunOptions {
             label: Some(null.label()),
