@@ -250,9 +250,12 @@ pub struct TablesArgs {
     /// Also write the card as one SVG figure (recovery with intervals, the nulls).
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// Only a short card of these arms, in this order (comma-separated names).
+    #[arg(long, value_delimiter = ',', conflicts_with = "svg")]
+    pub arms: Vec<String>,
 }
 
-/// Print the tables README.md shows for a result, regenerated from its summary.
+/// Print the tables docs/card.md shows for a result, regenerated from its summary.
 pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
     let path = cli_path(&args.summary);
     let text = std::fs::read_to_string(&path)
@@ -264,6 +267,12 @@ pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
                 path.display()
             )
         })?;
+    if !args.arms.is_empty() {
+        let table = aann_eval::report::headline_table(&result, &args.arms)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        print!("{table}");
+        return Ok(());
+    }
     print!("{}", aann_eval::report::readme_tables(&result));
     if let Some(svg) = &args.svg {
         let svg = cli_path(svg);

@@ -2,7 +2,7 @@
 //! `report.html` (plots inline as SVG, thumbnails inline as JPEG) to read in a browser.
 //!
 //! - `tables`: the Markdown tables (the faithfulness card, the verdicts, the conditions,
-//!   the fractions recovered) and the README's block of them ([`readme_tables`]);
+//!   the fractions recovered) and docs/card.md's block of them, and README's short card ([`readme_tables`]);
 //! - `nulls`: the nulls, the fitted bound and the degenerate arms in words;
 //! - `markdown`: `summary.md`;
 //! - `html`: `report.html`;
@@ -30,7 +30,7 @@ pub use nulls::{degenerate_text, nulls_text};
 pub use plots::{card_svg, tuning_heatmap, tuning_scale};
 pub use tables::{
     card_table, conditions_table, controls_table, equivalence_table, fraction_rows_table,
-    fractions_table, readme_tables, units_table,
+    fractions_table, headline_table, readme_tables, units_table,
 };
 
 /// Write `summary.md` and `report.html` for a finished experiment into `out`, inputs under

@@ -142,6 +142,44 @@ pub fn card_table(r: &ExperimentResult) -> String {
     s
 }
 
+/// A short card of the `arms` named, in that order (Markdown): what each is, its top-1,
+/// top-5 and cross-entropy, and the share of the zero-ablation's gaps it recovers. An
+/// unknown arm is an error naming the result's arms.
+pub fn headline_table(r: &ExperimentResult, arms: &[String]) -> Result<String, String> {
+    let mut s = String::from(
+        "| arm | what | top-1 | top-5 | cross-entropy | CE gap recovered | KL gap recovered |\n|---|---|---|---|---|---|---|\n",
+    );
+    for name in arms {
+        let Some((a, c)) = r
+            .conditions
+            .iter()
+            .zip(&r.summary.conditions)
+            .find(|(a, _)| &a.name == name)
+        else {
+            let known: Vec<&str> = r.conditions.iter().map(|a| a.name.as_str()).collect();
+            return Err(format!(
+                "no arm `{name}` in this result; its arms: {}",
+                known.join(", ")
+            ));
+        };
+        let fraction = |metric: Metric| {
+            fraction_row(&r.fractions, name, zero_ablation(), metric)
+                .map_or("-".into(), |f| fraction_text(f, "undefined"))
+        };
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            kind_text(a),
+            pct(c.top1_accuracy.point),
+            pct(c.top5_accuracy.point),
+            estimate_text(&c.cross_entropy, 3),
+            fraction(Metric::CrossEntropy),
+            fraction(Metric::KlFromBaseline),
+        );
+    }
+    Ok(s)
+}
+
 /// Each circuit against each of its controls and the ablations (Markdown): the paired
 /// difference circuit − control in cross-entropy and KL, and whether the circuit beats it
 /// (the interval excludes 0 on the circuit's side).
@@ -407,7 +445,7 @@ pub fn fraction_rows_table(rows: &[FractionRow]) -> String {
     s
 }
 
-/// The tables README.md shows for a committed result: regenerated from its `summary.json`
+/// The tables docs/card.md shows for a committed result: regenerated from its `summary.json`
 /// by `aann tables FILE`, and checked against README by a test, so they cannot drift.
 pub fn readme_tables(r: &ExperimentResult) -> String {
     let mut s = format!(
