@@ -14,6 +14,11 @@ fn quarter_turn(x: Tensor<4>) -> Tensor<4> {
     x.swap_dims(2, 3).flip([3])
 }
 
+/// The image mirrored left to right: pixel (y, x) goes to (y, W − 1 − x).
+fn mirror(x: Tensor<4>) -> Tensor<4> {
+    x.flip([3])
+}
+
 fn units(circuit: &PixelCurveCircuit, image: Tensor<4>) -> Tensor<4> {
     let taps = HashMap::from([(Tap::INPUT, image)]);
     circuit.units(&taps)
@@ -91,6 +96,36 @@ fn check_quarter_turn(seed: u64, stage: PixelStage) {
     }
 }
 
+/// Mirroring the image left to right moves unit `k` to unit `mirror(k)` (θ → 180° − θ),
+/// its map mirrored: every motif of the circuit is its own mirror image about its axis.
+fn check_mirror(seed: u64, stage: PixelStage) {
+    let device = Device::default();
+    let circuit = PixelCurveCircuit::new(
+        PixelCircuitSpec::standard(ColourMode::Grayscale),
+        Variant::Lucid,
+        &device,
+    )
+    .with_output(stage);
+    let group = circuit.group();
+    assert!(group.is_dihedral(), "{group:?}");
+    let img = image(seed, 65, &device);
+    let natural = units(&circuit, img.clone());
+    let mirrored = units(&circuit, mirror(img));
+    let scale = max_abs(natural.clone()).max(1e-6);
+    for k in 0..group.n {
+        let m = group.mirror(k).unwrap();
+        let expected = mirror(natural.clone().narrow(1, k, 1));
+        let got = mirrored.clone().narrow(1, m, 1);
+        let err = max_abs(got - expected) / scale;
+        assert!(
+            err < 1e-4,
+            "unit {k} ({}°) did not become unit {m} ({}°) in the mirror: relative error {err}",
+            group.angle(k),
+            group.angle(m)
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4))]
     #[test]
@@ -103,6 +138,17 @@ proptest! {
     #[test]
     fn a_quarter_turn_of_the_image_permutes_the_early_curve_units(seed in any::<u64>()) {
         check_quarter_turn(seed, PixelStage::EarlyCurves);
+    }
+
+    /// The families are dihedral: a mirror image permutes the curves and early curves.
+    #[test]
+    fn a_mirror_image_permutes_the_curve_units(seed in any::<u64>()) {
+        check_mirror(seed, PixelStage::Curves);
+    }
+
+    #[test]
+    fn a_mirror_image_permutes_the_early_curve_units(seed in any::<u64>()) {
+        check_mirror(seed, PixelStage::EarlyCurves);
     }
 }
 
