@@ -137,6 +137,6 @@ def test_batches_keep_the_order_of_the_images(bvlc, val_images):
 def test_interventions_describe_themselves():
     z = aann.zero(TAP, [9, 66])
     assert (z.tap, z.channels, z.kind) == (TAP, [9, 66], "zero")
-    assert repr(z) == "aann.zero('inception_3b_output', [9, 66])"
+    assert repr(z) == 'aann.zero("inception_3b_output", [9, 66])'
     r = aann.replace(TAP, [66, 9], lambda t: None, reads=[READ])
     assert r.kind == "replace" and r.channels == [66, 9]
