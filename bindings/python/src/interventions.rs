@@ -36,7 +36,10 @@ impl ImageSource {
                     "{what} must be a list of image files or the path of an image set"
                 ))
             })?
-            .map(|item| item.and_then(|i| i.extract::<PathBuf>()).map(|p| absolute(&p)))
+            .map(|item| {
+                item.and_then(|i| i.extract::<PathBuf>())
+                    .map(|p| absolute(&p))
+            })
             .collect::<PyResult<Vec<_>>>()?;
         Ok(ImageSource::Files(files))
     }
@@ -215,8 +218,7 @@ impl Intervention {
         let variant = session.variant();
         let tap = Tap::parse(&self.tap, variant).map_err(|e| aann_error(ModelError::from(e)))?;
         if let Some((path, model, family_tap)) = &self.channels.family
-            && (*model != variant
-                || Tap::parse(family_tap, *model).ok() != Some(tap))
+            && (*model != variant || Tap::parse(family_tap, *model).ok() != Some(tap))
         {
             return Err(error(format!(
                 "family file {} is for {model} at {family_tap}, not {variant} at {}",
@@ -258,7 +260,8 @@ impl Intervention {
                     Some((w, p)) if *w == weights => p.clone(),
                     _ => {
                         let set = donors.open(feed, *limit)?;
-                        let pool = Arc::new(donor_pool(feed, &set, tap, *seed).map_err(aann_error)?);
+                        let pool =
+                            Arc::new(donor_pool(feed, &set, tap, *seed).map_err(aann_error)?);
                         *cached = Some((weights, pool.clone()));
                         pool
                     }

@@ -55,7 +55,8 @@ impl Output {
         let mut shape: Option<Vec<usize>> = None;
         let mut data = Vec::new();
         for item in self.per_image {
-            let (dims, v) = item.ok_or_else(|| error(format!("{} was not produced for every image", self.name)))?;
+            let (dims, v) = item
+                .ok_or_else(|| error(format!("{} was not produced for every image", self.name)))?;
             match &shape {
                 None => shape = Some(dims),
                 Some(s) if *s != dims => {
@@ -431,4 +432,3 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
         error(format!("internal error in aann (please report it): {what}"))
     })
 }
-

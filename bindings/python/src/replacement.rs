@@ -61,7 +61,10 @@ impl BoundCircuit {
         let reads = circuit
             .reads
             .iter()
-            .map(|name| Tap::parse(name, variant).map_err(|e| crate::aann_error(aann_model::ModelError::from(e))))
+            .map(|name| {
+                Tap::parse(name, variant)
+                    .map_err(|e| crate::aann_error(aann_model::ModelError::from(e)))
+            })
             .collect::<PyResult<Vec<_>>>()?;
         let sorted = ChannelSet::new(circuit.channels.clone());
         let order = sorted
@@ -110,10 +113,7 @@ impl BoundCircuit {
                 taps.set_item(name, to_numpy(py, &dims, v)?)?;
             }
             let result = self.circuit.func.bind(py).call1((taps,))?;
-            let what = format!(
-                "{} returned a value that",
-                self.describe()
-            );
+            let what = format!("{} returned a value that", self.describe());
             let (shape, data) = from_numpy(&result, &what).map_err(|e| {
                 error(format!(
                     "{} (expected a float32 array of shape [N, len(channels), H, W] = {expected:?})",

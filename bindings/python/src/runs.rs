@@ -19,7 +19,12 @@ use crate::{aann_error, error};
 /// A Python value as TOML text, for a `--set KEY=VALUE` override.
 fn toml_value(v: &Bound<'_, PyAny>) -> PyResult<String> {
     if v.is_instance_of::<PyBool>() {
-        return Ok(if v.extract::<bool>()? { "true" } else { "false" }.into());
+        return Ok(if v.extract::<bool>()? {
+            "true"
+        } else {
+            "false"
+        }
+        .into());
     }
     if v.is_instance_of::<PyInt>() {
         return Ok(v.extract::<i64>()?.to_string());
@@ -99,7 +104,10 @@ pub fn run_experiment<'py>(
         }
     }
     if let Some(o) = &out {
-        sets.push(format!("run.out={}", toml_value(&PyString::new(py, &o.display().to_string()))?));
+        sets.push(format!(
+            "run.out={}",
+            toml_value(&PyString::new(py, &o.display().to_string()))?
+        ));
     }
     let split = match on {
         "test" => Split::Test,
@@ -119,40 +127,42 @@ pub fn run_experiment<'py>(
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let result = py.detach(|| {
-        guarded(|| -> anyhow::Result<_> {
-            let spec = ExperimentSpec::load(&spec_path, &sets)?;
-            let spec = match split {
-                Split::Dev => spec.on_dev()?,
-                _ => spec,
-            };
-            let base = SessionConfig {
-                weights: WeightsChoice::Default,
-                data_root: data.as_deref().map(absolute),
-                cache_dir: cache.as_deref().map(absolute),
-                device,
-                progress,
-                ..SessionConfig::new(spec.model)
-            };
-            let session = Session::open(&session_config(&spec, base))?;
-            let options = ExperimentOptions {
-                command,
-                fresh,
-                evaluated_on: split,
-                shard: None,
-                merge: Vec::new(),
-            };
-            let outcome = aann_eval::experiment::run_experiment(&session, &spec_path, &spec, &options)?;
-            let ExperimentOutcome::Complete(result) = outcome else {
-                anyhow::bail!("the run stopped as one shard of a sharded run");
-            };
-            aann_eval::report::write_reports(&result, Path::new(&spec.run.out), |t| {
-                session.portable(t)
-            })?;
-            Ok(result)
-        })
-    })?
-    .map_err(aann_error)?;
+    let result = py
+        .detach(|| {
+            guarded(|| -> anyhow::Result<_> {
+                let spec = ExperimentSpec::load(&spec_path, &sets)?;
+                let spec = match split {
+                    Split::Dev => spec.on_dev()?,
+                    _ => spec,
+                };
+                let base = SessionConfig {
+                    weights: WeightsChoice::Default,
+                    data_root: data.as_deref().map(absolute),
+                    cache_dir: cache.as_deref().map(absolute),
+                    device,
+                    progress,
+                    ..SessionConfig::new(spec.model)
+                };
+                let session = Session::open(&session_config(&spec, base))?;
+                let options = ExperimentOptions {
+                    command,
+                    fresh,
+                    evaluated_on: split,
+                    shard: None,
+                    merge: Vec::new(),
+                };
+                let outcome =
+                    aann_eval::experiment::run_experiment(&session, &spec_path, &spec, &options)?;
+                let ExperimentOutcome::Complete(result) = outcome else {
+                    anyhow::bail!("the run stopped as one shard of a sharded run");
+                };
+                aann_eval::report::write_reports(&result, Path::new(&spec.run.out), |t| {
+                    session.portable(t)
+                })?;
+                Ok(result)
+            })
+        })?
+        .map_err(aann_error)?;
     to_python(py, &result)
 }
 
