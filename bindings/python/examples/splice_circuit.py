@@ -31,11 +31,14 @@ model = aann.Model("bvlc", data=DATA)
 curves = aann.zero(TAP, FAMILY).channels  # the family's channels, as the library reads them
 print(f"{len(curves)} curve detectors at {TAP}: {curves}")
 
-labels = dict(line.split() for line in (DATA / "imagenet-val" / "val.txt").read_text().splitlines())
-files = sorted((DATA / "imagenet-val" / "images").glob("*.JPEG"))
-evaluate = [str(f) for f in files[:16]]      # measured on these
-calibrate = [str(f) for f in files[16:48]]   # the circuit is fitted on these (disjoint)
-truth = np.array([int(labels[Path(f).name]) for f in evaluate])
+# Measured on 16 full-resolution images of imagenet-sample (one folder per synset; the class
+# is the synset's position in synset_words.txt, BVLC's output order); the circuit is fitted
+# on 32 validation images (a different set).
+synsets = [line.split()[0] for line in (DATA / "imagenet-val" / "synset_words.txt").read_text().splitlines()]
+sample = sorted((DATA / "imagenet-sample").glob("*/*.JPEG"))[::31][:16]
+evaluate = [str(f) for f in sample]
+truth = np.array([synsets.index(f.parent.name) for f in sample])
+calibrate = [str(f) for f in sorted((DATA / "imagenet-val" / "images").glob("*.JPEG"))[:32]]
 
 # %% Fit the circuit: natural 3b curve activations ≈ ReLU(W · 3a + b), per position.
 fit = model.run(calibrate, taps=[READ, TAP], logits=False)
