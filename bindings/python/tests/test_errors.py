@@ -97,3 +97,9 @@ def test_bad_spec_key(tmp_path):
 def test_bad_claim_selection():
     with pytest.raises(aann.AannError, match="no claim is named `nope`"):
         aann.check_claims(REPO / "eval" / "hypotheses" / "bvlc.toml", only=["nope"], data=DATA)
+
+
+def test_an_image_given_twice(bvlc, val_images):
+    # Images are keyed by path (resample-ablation picks donors by key): a repeat is refused.
+    with pytest.raises(aann.AannError, match="appears twice"):
+        bvlc.run([val_images[0], val_images[0]])

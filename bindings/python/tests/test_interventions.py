@@ -140,3 +140,34 @@ def test_interventions_describe_themselves():
     assert repr(z) == 'aann.zero("inception_3b_output", [9, 66])'
     r = aann.replace(TAP, [66, 9], lambda t: None, reads=[READ])
     assert r.kind == "replace" and r.channels == [66, 9]
+
+
+def test_the_forward_pass_releases_the_gil(bvlc, val_images):
+    """While a run is in progress on another thread, Python code here keeps running: the
+    longest pause of this thread's loop is far shorter than the run."""
+    import threading
+    import time
+
+    done = threading.Event()
+    span = {}
+
+    def work():
+        try:
+            span["start"] = time.perf_counter()
+            bvlc.run(val_images, taps=[TAP], batch_size=2)
+            span["end"] = time.perf_counter()
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    last, longest = time.perf_counter(), 0.0
+    while not done.is_set():
+        now = time.perf_counter()
+        longest = max(longest, now - last)
+        last = now
+    worker.join()
+    assert "end" in span, "the run failed"
+    duration = span["end"] - span["start"]
+    assert duration > 0.5, f"the run took {duration:.2f} s: too short to tell"
+    assert longest < 0.25 * duration, f"this thread paused {longest:.2f} s of a {duration:.2f} s run"
