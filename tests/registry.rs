@@ -128,8 +128,8 @@ fn a_registered_circuit_gives_the_numbers_of_the_same_shipped_circuit() {
                 (
                     f.relative_to.clone(),
                     f.metric,
-                    f.result.fraction.clone(),
-                    f.result.numerator.clone(),
+                    f.result.fraction,
+                    f.result.numerator,
                 )
             })
             .collect()
@@ -149,6 +149,20 @@ fn a_registered_circuit_gives_the_numbers_of_the_same_shipped_circuit() {
             .unwrap()
     };
     assert_eq!(calibration(mine), calibration(shipped));
+    // The same hand-set numbers in the accounting, the same tuning maps on curve stimuli.
+    let circuit = |arm: &str| result.circuits.iter().find(|c| c.condition == arm).unwrap();
+    let (ca, cb) = (circuit(mine), circuit(shipped));
+    assert_eq!(ca.accounting, cb.accounting);
+    assert!(ca.accounting.hand_set_count() > 10, "{:?}", ca.accounting);
+    assert_eq!(ca.mapping, cb.mapping);
+    assert_eq!(ca.median_tuning_r, cb.median_tuning_r);
+    eprintln!(
+        "my-curves and shipped upstream, 6 images: CE {:.4} / {:.4}, KL fraction {:?}, median tuning r {:.3}",
+        a.cross_entropy.point,
+        b.cross_entropy.point,
+        fa[1].2.map(|e| e.point),
+        ca.median_tuning_r
+    );
     // The spec echo names the kind and its own keys, normalised.
     let echo = serde_json::to_value(&result.spec.circuits[0]).unwrap();
     assert_eq!(echo["kind"], "my-curves");
