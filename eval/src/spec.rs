@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::EvalError;
-use crate::circuits::CircuitChoice;
+use crate::circuits::{CIRCUIT_COMMON_KEYS, CircuitChoice, CircuitRegistry};
 
 /// An image set and its labels.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,8 +98,10 @@ impl CalibrationScope {
 }
 
 /// A circuit condition: `kind` and its own keys (`colour` and `stage` for `pixels`; `early_curves` and
-/// `lines` for `upstream`), plus `name`, `calibration`, `fit` and `spec`. Any other key is
-/// an error that lists the valid ones: a typo never silently falls back to a default.
+/// `lines` for `upstream`; a user's kind, its own), plus `name`, `calibration`, `fit` and
+/// `spec`. Parsing keeps the kind's keys as they are; a [`CircuitRegistry`] checks them
+/// ([`ExperimentSpec::load_with`], and every run before it builds anything): any other key
+/// is an error that lists the valid ones, so a typo never silently falls back to a default.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CircuitSpec {
     /// Condition name (default: the circuit's name).
@@ -115,18 +117,6 @@ pub struct CircuitSpec {
     /// Hand-set numbers overriding the shipped ones (a TOML file, see `aann circuits spec`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<String>,
-}
-
-/// The keys every `[[circuits]]` table may have, whatever its kind.
-const CIRCUIT_COMMON_KEYS: [&str; 5] = ["kind", "name", "calibration", "fit", "spec"];
-
-/// The keys of each circuit kind.
-fn circuit_kind_keys(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "pixels" => Some(&["colour", "stage"]),
-        "upstream" => Some(&["early_curves", "lines"]),
-        _ => None,
-    }
 }
 
 #[derive(Deserialize)]
@@ -150,27 +140,15 @@ impl<'de> Deserialize<'de> for CircuitSpec {
             Some(toml::Value::String(k)) => k.clone(),
             Some(other) => {
                 return Err(D::Error::custom(format!(
-                    "a [[circuits]] table's `kind` must be a string (`pixels` or `upstream`), not {other}"
+                    "a [[circuits]] table's `kind` must be a string (e.g. `pixels` or `upstream`), not {other}"
                 )));
             }
             None => {
                 return Err(D::Error::custom(
-                    "a [[circuits]] table needs `kind = \"pixels\"` or `kind = \"upstream\"`",
+                    "a [[circuits]] table needs a `kind` (e.g. `kind = \"pixels\"` or `kind = \"upstream\"`)",
                 ));
             }
         };
-        let own = circuit_kind_keys(&kind).ok_or_else(|| {
-            D::Error::custom(format!(
-                "unknown circuit kind `{kind}` in [[circuits]]: expected `pixels` or `upstream`"
-            ))
-        })?;
-        let valid: Vec<&str> = CIRCUIT_COMMON_KEYS.iter().chain(own).copied().collect();
-        if let Some(bad) = table.keys().find(|k| !valid.contains(&k.as_str())) {
-            return Err(D::Error::custom(format!(
-                "unknown key `{bad}` in a [[circuits]] table of kind `{kind}`; valid keys: {}",
-                valid.join(", ")
-            )));
-        }
         let mut common = toml::Table::new();
         for key in &CIRCUIT_COMMON_KEYS[1..] {
             if let Some(v) = table.remove(*key) {
@@ -178,7 +156,8 @@ impl<'de> Deserialize<'de> for CircuitSpec {
             }
         }
         let common: CircuitCommon = common.try_into().map_err(D::Error::custom)?;
-        let choice: CircuitChoice = table.try_into().map_err(D::Error::custom)?;
+        table.remove("kind");
+        let choice = CircuitChoice::new(kind, table);
         Ok(CircuitSpec {
             name: common.name,
             choice,
@@ -190,12 +169,26 @@ impl<'de> Deserialize<'de> for CircuitSpec {
 }
 
 impl CircuitSpec {
-    pub fn condition_name(&self) -> String {
-        let base = self
-            .name
+    /// Its arm's name: `replace-<name>`, or `replace-<the circuit's label>` (e.g.
+    /// `replace-curves-from-pixels`; a user's kind is its own label unless it gives one).
+    pub fn condition_name(&self, circuits: &CircuitRegistry) -> String {
+        format!("replace-{}", self.label(circuits))
+    }
+
+    /// Its `name`, or the circuit's label.
+    pub fn label(&self, circuits: &CircuitRegistry) -> String {
+        self.name
             .clone()
-            .unwrap_or_else(|| self.choice.name().to_string());
-        format!("replace-{base}")
+            .unwrap_or_else(|| circuits.label(&self.choice))
+    }
+
+    /// The same condition with its circuit checked against `circuits` and its keys
+    /// normalised; errors name the table.
+    pub fn checked(&self, circuits: &CircuitRegistry) -> Result<CircuitSpec, EvalError> {
+        Ok(CircuitSpec {
+            choice: circuits.check(&self.choice)?,
+            ..self.clone()
+        })
     }
 }
 
@@ -547,7 +540,38 @@ impl ExperimentSpec {
     /// Read a spec, applying `key=value` overrides (dotted keys, TOML values; a value that
     /// does not parse as TOML is taken as a string), e.g. `test.images=/data/val`,
     /// `test.limit=1000`, `run.out=results/x`.
+    /// Circuits are checked against the shipped ones ([`ExperimentSpec::load_with`] for a
+    /// registry of one's own).
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, EvalError> {
+        Self::load_with(path, overrides, &CircuitRegistry::shipped())
+    }
+
+    /// [`ExperimentSpec::load`] with the circuits a registry knows: every `[[circuits]]`
+    /// table and the lineage's circuit checked and normalised against it.
+    pub fn load_with(
+        path: &Path,
+        overrides: &[String],
+        circuits: &CircuitRegistry,
+    ) -> Result<Self, EvalError> {
+        let spec = Self::parse(path, overrides)?;
+        spec.checked(circuits)
+            .map_err(|e| EvalError::Spec(format!("{}: {e}", path.display())))
+    }
+
+    /// Every circuit checked against `circuits` and normalised (its keys as the kind
+    /// writes them, defaults filled in).
+    pub fn checked(&self, circuits: &CircuitRegistry) -> Result<Self, EvalError> {
+        let mut spec = self.clone();
+        for c in &mut spec.circuits {
+            *c = c.checked(circuits)?;
+        }
+        if let Some(l) = &mut spec.lineage {
+            l.circuit = l.circuit.checked(circuits)?;
+        }
+        Ok(spec)
+    }
+
+    fn parse(path: &Path, overrides: &[String]) -> Result<Self, EvalError> {
         let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
         let mut value: toml::Value = toml::from_str(&text)
             .map_err(|e| EvalError::Spec(format!("{}: {e}", path.display())))?;
@@ -675,14 +699,11 @@ out = "results/t"
         assert_eq!(spec.null.as_ref().unwrap().sets, 5);
         assert_eq!(
             spec.circuits[0].choice,
-            CircuitChoice::Pixels {
-                colour: true,
-                stage: aann_circuits::PixelStage::Curves
-            }
+            CircuitChoice::new("pixels", toml::toml! { colour = true })
         );
         assert_eq!(spec.circuits[1].calibration, CalibrationScope::Neuron);
         assert_eq!(
-            spec.circuits[0].condition_name(),
+            spec.circuits[0].condition_name(&CircuitRegistry::shipped()),
             "replace-curves-from-pixels-colour"
         );
         // Round trip through TOML.

@@ -23,6 +23,7 @@ fn options(tags: &[&str], only: &[&str]) -> CheckOptions {
         only: only.iter().map(|s| s.to_string()).collect(),
         tags: tags.iter().map(|s| s.to_string()).collect(),
         progress: false,
+        circuits: Default::default(),
     }
 }
 

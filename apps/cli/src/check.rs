@@ -57,6 +57,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<()> {
         tags: args.tag.clone(),
         device: args.session.device,
         progress: !args.session.quiet,
+        circuits: Default::default(),
     };
     for name in &args.only {
         anyhow::ensure!(

@@ -7,8 +7,11 @@ use clap::{Args, Subcommand};
 
 use aann_circuits::CalibrationFit;
 use aann_data::{ImageSet, OpenOptions, Rescale, Resize, Unlabelled};
-use aann_eval::circuits::{CircuitChoice, CircuitKind, TuningComparison, compare_tuning, median};
+use aann_eval::circuits::{
+    CircuitInputs, CircuitRegistry, TuningComparison, compare_tuning, median,
+};
 use aann_eval::lab::{Feed, FitSets, build_replacement, faithfulness};
+use aann_eval::means::ActivationStats;
 use aann_eval::plot::{PolarSeries, polar_svg};
 use aann_eval::report::{tuning_heatmap, tuning_scale};
 use aann_eval::spec::{CalibrationScope, CircuitSpec, Split};
@@ -40,8 +43,9 @@ pub enum CircuitsCommand {
     Compare(Box<CompareArgs>),
     /// Print a circuit's shipped hand-set numbers as TOML (edit and pass back with --spec).
     Spec {
+        /// pixels, pixels-colour, pixels-early-curves or upstream.
         #[arg(long)]
-        circuit: CircuitKind,
+        circuit: String,
         #[arg(long, value_parser = parse_variant, default_value = "bvlc")]
         model: Variant,
     },
@@ -56,8 +60,9 @@ pub struct CompareArgs {
     /// The family the circuit stands in for (its orientations map neurons to units).
     #[arg(long)]
     pub family: PathBuf,
+    /// pixels, pixels-colour, pixels-early-curves or upstream.
     #[arg(long)]
-    pub circuit: CircuitKind,
+    pub circuit: String,
     /// Calibrate one gain and bias for the family, or one pair per neuron.
     #[arg(long, default_value = "family", value_parser = parse_scope)]
     pub calibration: CalibrationScope,
@@ -111,10 +116,9 @@ pub fn circuits(args: CircuitsArgs) -> anyhow::Result<()> {
         CircuitsCommand::Accounting { model, root } => accounting(model, &root),
         CircuitsCommand::Compare(a) => compare(*a),
         CircuitsCommand::Spec { circuit, model } => {
-            print!(
-                "{}",
-                aann_eval::circuits::circuit_spec_toml(&circuit.choice(model))
-            );
+            let registry = CircuitRegistry::shipped();
+            let choice = registry.named(&circuit, model, Default::default())?;
+            print!("{}", registry.numbers(&choice)?);
             Ok(())
         }
     }
@@ -122,52 +126,33 @@ pub fn circuits(args: CircuitsArgs) -> anyhow::Result<()> {
 
 fn accounting(variant: Variant, root: &Path) -> anyhow::Result<()> {
     let device = burn::tensor::Device::flex();
-    for name in [
-        CircuitKind::Pixels,
-        CircuitKind::PixelsColour,
-        CircuitKind::PixelsEarlyCurves,
-        CircuitKind::Upstream,
-    ] {
-        let choice = name.choice(variant);
-        let accounting = match &choice {
-            CircuitChoice::Pixels { colour, stage } => {
-                let mode = if *colour {
-                    aann_circuits::ColourMode::Opponent { chroma_weight: 1.0 }
-                } else {
-                    aann_circuits::ColourMode::Grayscale
-                };
-                aann_circuits::Circuit::accounting(
-                    &aann_circuits::PixelCurveCircuit::new(
-                        aann_circuits::PixelCircuitSpec::standard(mode),
-                        variant,
-                        &device,
-                    )
-                    .with_output(*stage),
-                )
-            }
-            CircuitChoice::Upstream {
-                early_curves,
-                lines,
-            } => {
-                let early = Family::load(&root.join(early_curves))?;
-                let lines = Family::load(&root.join(lines))?;
-                // Normalisers are measured at run time; the count does not depend on them.
-                let ones = vec![1.0; 1024];
-                aann_circuits::Circuit::accounting(
-                    &aann_circuits::UpstreamCurveCircuit::new(
-                        aann_circuits::UpstreamCircuitSpec::standard(),
-                        variant,
-                        &early,
-                        &lines,
-                        &ones,
-                        "the tune split (at run time)",
-                        &device,
-                    )
-                    .map_err(anyhow::Error::msg)?,
-                )
-            }
-        };
-        println!("{}", accounting.table());
+    let registry = CircuitRegistry::shipped();
+    for name in registry.names() {
+        let choice = registry.named(&name, variant, Default::default())?;
+        // Normalisers are measured at run time; the count does not depend on them.
+        let upstream = registry
+            .upstream_tap(&choice, root)?
+            .map(|tap| ActivationStats {
+                model: variant.to_string(),
+                tap: tap.name(variant),
+                image_set: "the tune split (at run time)".into(),
+                images: 0,
+                positions: 0,
+                mean: vec![0.0; tap.channels(variant)],
+                std: vec![1.0; tap.channels(variant)],
+                per_position_mean: None,
+            });
+        let circuit = registry.build(
+            &choice,
+            &CircuitInputs {
+                variant,
+                device: &device,
+                repo: root,
+                upstream: upstream.as_ref(),
+                numbers: None,
+            },
+        )?;
+        println!("{}", circuit.accounting().table());
     }
     println!(
         "Every circuit also fits an output gain and bias on the tune split when used (2 numbers per family, or 2 per neuron with --calibration neuron)."
@@ -195,7 +180,9 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     preprocess.resize.validate()?;
     let spec = CircuitSpec {
         name: None,
-        choice: args.circuit.choice(variant),
+        choice: session
+            .circuits()
+            .named(&args.circuit, variant, Default::default())?,
         calibration: args.calibration,
         fit: args.fit,
         spec: args

@@ -234,6 +234,7 @@ pub fn errors(args: ErrorsArgs) -> anyhow::Result<()> {
         dev_images: args.dev_images,
         leave_one_out: args.leave_one_out,
         progress: !args.session.quiet,
+        ..ErrorOptions::default()
     };
     let analysis = analyse_errors(&args.results, &options)?;
     print!("{}", errors_markdown(&analysis));

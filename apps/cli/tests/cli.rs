@@ -1148,3 +1148,39 @@ fn slurm_scripts_carry_the_command_and_shard_the_test_set() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("more jobs than the 24 test images"));
 }
+
+/// `--circuit` names are registry lookups: each shipped name prints its own numbers, its
+/// accounting lists every shipped name, and an unknown name lists the registered ones.
+#[test]
+fn circuit_names_are_looked_up_in_the_registry() {
+    let spec = |name: &str| aann(&["circuits", "spec", "--circuit", name]);
+    let (upstream, err) = text(&spec("upstream"));
+    assert!(
+        upstream.contains("orientations = 24") && upstream.contains("[from_early]"),
+        "{upstream}{err}"
+    );
+    let (colour, _) = text(&spec("pixels-colour"));
+    let (grey, _) = text(&spec("pixels"));
+    assert!(
+        colour.contains("chroma_weight") && !grey.contains("chroma_weight"),
+        "{colour}"
+    );
+    let o = spec("pixel");
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("unknown circuit `pixel`: expected one of pixels, pixels-colour, pixels-early-curves, upstream"),
+        "{err}"
+    );
+    let o = aann(&["circuits", "accounting"]);
+    let (table, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    for name in [
+        "curves-from-pixels",
+        "curves-from-pixels-colour",
+        "early-curves-from-pixels",
+        "curves-from-upstream",
+    ] {
+        assert!(table.contains(name), "{name}: {table}");
+    }
+}

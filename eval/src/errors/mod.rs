@@ -17,6 +17,7 @@ use aann_data::{ImageSet, Synsets};
 use aann_model::Tap;
 
 use crate::EvalError;
+use crate::circuits::CircuitRegistry;
 use crate::experiment::session_config;
 use crate::lab::{BASELINE, channel_index};
 use crate::lab::{DeviceChoice, Feed, Session, SessionConfig};
@@ -71,6 +72,8 @@ pub struct ErrorOptions {
     /// natural: which neuron's circuit costs the most.
     pub leave_one_out: bool,
     pub progress: bool,
+    /// The circuits the run's spec may name (default: the shipped ones).
+    pub circuits: CircuitRegistry,
 }
 
 impl Default for ErrorOptions {
@@ -87,6 +90,7 @@ impl Default for ErrorOptions {
             dev_images: 200,
             leave_one_out: false,
             progress: false,
+            circuits: CircuitRegistry::shipped(),
         }
     }
 }
@@ -173,7 +177,7 @@ pub struct LeftNatural {
 
 /// Analyse a finished results folder.
 pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAnalysis, EvalError> {
-    let (spec, recorded) = open_run(results, options.condition.as_deref())?;
+    let (spec, recorded) = open_run(results, options.condition.as_deref(), &options.circuits)?;
     let session = Session::open(&session_config(
         &spec,
         SessionConfig {
@@ -183,7 +187,8 @@ pub fn analyse_errors(results: &Path, options: &ErrorOptions) -> Result<ErrorAna
             progress: options.progress,
             ..SessionConfig::new(spec.model)
         },
-    ))?;
+    ))?
+    .with_circuits(options.circuits.clone());
     let run = Opened::rebuild(results, &spec, &session, recorded, options)?;
     let records = run.records(options)?;
     let ranked = rank(results, &records, &run.condition, options)?;

@@ -10,6 +10,7 @@ use aann_model::{Family, Tap, Variant};
 
 use super::ErrorOptions;
 use crate::EvalError;
+use crate::circuits::CircuitRegistry;
 use crate::evaluator::Evaluator;
 use crate::experiment::{calibration_set_of, open_set, preprocess_of};
 use crate::lab::arm::into_conditions;
@@ -76,6 +77,7 @@ pub(super) struct Recorded {
 pub(super) fn open_run(
     results: &Path,
     condition: Option<&str>,
+    circuits: &CircuitRegistry,
 ) -> Result<(ExperimentSpec, Recorded), EvalError> {
     let spec_path = results.join("spec.resolved.toml");
     if !spec_path.is_file() {
@@ -84,7 +86,7 @@ pub(super) fn open_run(
             results.display()
         )));
     }
-    let spec = ExperimentSpec::load(&spec_path, &[])?;
+    let spec = ExperimentSpec::load_with(&spec_path, &[], circuits)?;
     let summary_path = results.join("summary.json");
     let summary: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&summary_path).map_err(|e| EvalError::io(&summary_path, e))?,
@@ -92,7 +94,11 @@ pub(super) fn open_run(
     .map_err(|e| EvalError::Results(format!("{}: {e}", summary_path.display())))?;
 
     // The condition, its circuit spec and its recorded calibration.
-    let names: Vec<String> = spec.circuits.iter().map(|c| c.condition_name()).collect();
+    let names: Vec<String> = spec
+        .circuits
+        .iter()
+        .map(|c| c.condition_name(circuits))
+        .collect();
     let condition = match condition {
         Some(c) => c.to_string(),
         None => names.first().cloned().ok_or_else(|| {

@@ -134,7 +134,9 @@ fn circuits(
     let mut arms = Vec::new();
     let mut replacements = Vec::new();
     let mut calibration_data = HashMap::new();
+    let registry = feed.session.circuits();
     for c in &spec.circuits {
+        let name = c.condition_name(registry);
         let (replacement, data) = build_replacement_with_data(
             feed,
             c,
@@ -142,13 +144,9 @@ fn circuits(
             &inputs.repo,
             FitSets::same(&inputs.calibration.images),
         )?;
-        arms.push(Arm::replace(
-            c.condition_name(),
-            inputs.tap,
-            replacement.clone(),
-        ));
-        replacements.push((c.condition_name(), replacement));
-        calibration_data.insert(c.condition_name(), data);
+        arms.push(Arm::replace(name.clone(), inputs.tap, replacement.clone()));
+        replacements.push((name.clone(), replacement));
+        calibration_data.insert(name, data);
     }
     Ok((arms, replacements, calibration_data))
 }
@@ -168,10 +166,7 @@ fn lineage(
         .iter()
         .zip(replacements)
         .map(|(c, (arm, replacement))| UpperCircuit {
-            name: c
-                .name
-                .clone()
-                .unwrap_or_else(|| c.choice.name().to_string()),
+            name: c.label(feed.session.circuits()),
             arm: arm.clone(),
             replacement,
         })

@@ -12,7 +12,7 @@ use aann_data::{
 use aann_model::{ChannelSet, Family, Tap};
 
 use crate::EvalError;
-use crate::circuits::CircuitChoice;
+use crate::circuits::CircuitRegistry;
 use crate::lab::provenance::{ImageListInfo, file_sha256, git_commit};
 use crate::lab::{Feed, Session, SessionConfig, WeightsChoice};
 use crate::means::{ActivationStats, describe_set};
@@ -60,6 +60,8 @@ impl Inputs {
             )));
         }
         check_settings(spec)?;
+        // Every circuit is one the session can build, before anything is measured.
+        spec.checked(session.circuits())?;
         let root = &session.root;
         let synsets = session.synsets()?;
         let tune = open_set(root, &spec.tune, &synsets, "tune")?;
@@ -86,7 +88,7 @@ impl Inputs {
         let calibration_digest = content_digest(&calibration)?;
         let feed = Feed::new(session, preprocess, spec.run.batch_size);
         let stats = crate::means::stats(&feed, &calibration, tap)?;
-        let files = spec_files(spec, &repo)?;
+        let files = spec_files(spec, &repo, session.circuits())?;
         Ok(Inputs {
             order: session.class_order()?,
             commit,
@@ -251,17 +253,14 @@ pub fn session_config(spec: &ExperimentSpec, mut base: SessionConfig) -> Session
 }
 
 /// Every file a spec reads besides images and weights, with its SHA-256.
-fn spec_files(spec: &ExperimentSpec, repo: &Path) -> Result<BTreeMap<String, String>, EvalError> {
+fn spec_files(
+    spec: &ExperimentSpec,
+    repo: &Path,
+    circuits: &CircuitRegistry,
+) -> Result<BTreeMap<String, String>, EvalError> {
     let mut paths = vec![spec.target.family.clone()];
     for c in &spec.circuits {
-        if let CircuitChoice::Upstream {
-            early_curves,
-            lines,
-        } = &c.choice
-        {
-            paths.push(early_curves.clone());
-            paths.push(lines.clone());
-        }
+        paths.extend(circuits.files(&c.choice)?);
         paths.extend(c.spec.clone());
     }
     if let Some(l) = &spec.lineage {

@@ -1,6 +1,7 @@
 //! Checking a file: every selected claim evaluated in one context, judged against its
 //! threshold, skipped with the reason when its inputs are absent.
 
+use std::path::Path;
 use std::time::Instant;
 
 use super::ablation_claims::{ablation_effect, fraction_recovered};
@@ -12,6 +13,15 @@ use super::report::{ClaimReport, FileReport, Outcome};
 use super::text::threshold_text;
 use super::tuning_claims::{equivariance, preferred_orientation, tiling};
 use super::{Claim, ClaimKind, HypothesisFile};
+use crate::EvalError;
+
+/// Read a claim file (its circuits looked up in `options.circuits`) and check every
+/// selected claim: `check_path(path, &options)?.assert_holds()` makes a file of claims a
+/// regression test.
+pub fn check_path(path: &Path, options: &CheckOptions) -> Result<FileReport, EvalError> {
+    let file = HypothesisFile::load_with(path, &options.circuits)?;
+    Ok(check_file(&file, options))
+}
 
 /// Check every selected claim of a file. Claims whose weights or data are absent are
 /// skipped with the reason; a claim that cannot be evaluated for another reason fails.

@@ -41,12 +41,13 @@ pub(super) fn build(
 ) -> Result<BuiltCircuit, Unavailable> {
     let (family, tap) = ctx.family(&fields.family)?;
     let repo = ctx.file.repository.clone();
-    let (early_curves, lines) = ctx.file.upstream_families(fields);
+    let choice = ctx
+        .file
+        .circuit_choice(fields, model.circuits())
+        .map_err(Unavailable::Error)?;
     let spec = CircuitSpec {
         name: None,
-        choice: fields
-            .circuit
-            .choice_with(ctx.file.model, Some(early_curves), Some(lines)),
+        choice,
         calibration: fields.calibration,
         fit: fields.fit,
         spec: fields.spec.clone(),
@@ -84,7 +85,7 @@ pub(super) fn build(
     Ok(BuiltCircuit {
         tap,
         family_name: family.name.clone(),
-        arm_name: spec.condition_name(),
+        arm_name: spec.condition_name(model.circuits()),
         replacement,
         note,
     })

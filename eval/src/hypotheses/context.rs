@@ -11,6 +11,7 @@ use aann_model::{Family, Tap, Variant};
 use super::report::Outcome;
 use super::{Claim, HypothesisFile, Sweep};
 use crate::EvalError;
+use crate::circuits::CircuitRegistry;
 use crate::experiment::open_set;
 use crate::lab::{DeviceChoice, Feed, Session, SessionConfig, WeightsChoice};
 use crate::means::ActivationStats;
@@ -36,6 +37,8 @@ pub struct CheckOptions {
     /// Where the model runs.
     pub device: DeviceChoice,
     pub progress: bool,
+    /// The circuits claims may name (default: the shipped ones).
+    pub circuits: CircuitRegistry,
 }
 
 impl CheckOptions {
@@ -186,7 +189,8 @@ impl<'a> Context<'a> {
             device: self.options.device,
             progress: self.options.progress,
             ..SessionConfig::new(variant)
-        })?)
+        })?
+        .with_circuits(self.options.circuits.clone()))
     }
 
     /// A path relative to the data root (or absolute).

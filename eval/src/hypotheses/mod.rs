@@ -46,7 +46,7 @@ use crate::spec::ImageSetSpec;
 use crate::spec::{default_level, default_resamples};
 use crate::tuning::{StimulusKind, TuningSpec};
 
-pub use check::{CheckOptions, check_file};
+pub use check::{CheckOptions, check_file, check_path};
 pub use context::known_random_fixture;
 pub use report::{CheckReport, ClaimReport, FileReport, Outcome, Status};
 
@@ -234,14 +234,15 @@ pub struct Equivariance {
     pub sweep: Sweep,
 }
 
-pub use crate::circuits::CircuitKind;
 pub use crate::spec::CalibrationScope;
 
 /// How a circuit is built and calibrated (shared by the circuit claims).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitFields {
-    pub circuit: CircuitKind,
+    /// A circuit's name: `pixels`, `pixels-colour`, `pixels-early-curves`, `upstream`, or a
+    /// kind registered by a user ([`crate::circuits::CircuitRegistry`]).
+    pub circuit: String,
     /// The family the circuit stands in for (its orientations map neurons to units).
     pub family: String,
     /// Upstream families of the `upstream` circuit (default: the model's

@@ -11,12 +11,13 @@ use aann_model::{Family, Tap, Variant};
 use aann_stats::Metric;
 
 use super::{
-    AblationEffect, AblationKind, CIRCUIT_KEYS, CircuitCorrelation, CircuitFields, CircuitKind,
-    Claim, ClaimKind, Defaults, Equivariance, EquivarianceMode, FractionRecoveredClaim,
-    HypothesisFile, KINDS, MotifMeasure, PreferredOrientation, Requirements, SWEEP_KEYS, Sweep,
-    Tiling, WeightMotif,
+    AblationEffect, AblationKind, CIRCUIT_KEYS, CircuitCorrelation, CircuitFields, Claim,
+    ClaimKind, Defaults, Equivariance, EquivarianceMode, FractionRecoveredClaim, HypothesisFile,
+    KINDS, MotifMeasure, PreferredOrientation, Requirements, SWEEP_KEYS, Sweep, Tiling,
+    WeightMotif,
 };
 use crate::EvalError;
+use crate::circuits::{CircuitChoice, CircuitRegistry};
 use crate::expanded::expansion_block;
 use crate::spec::repository_root;
 use crate::tuning::StimulusKind;
@@ -150,8 +151,14 @@ fn parse_claim(
 }
 
 impl HypothesisFile {
-    /// Read and check a hypothesis file: every error names the file and the claim.
+    /// Read and check a hypothesis file: every error names the file and the claim. Its
+    /// circuits are the shipped ones ([`HypothesisFile::load_with`] for one's own).
     pub fn load(path: &Path) -> Result<Self, EvalError> {
+        Self::load_with(path, &CircuitRegistry::shipped())
+    }
+
+    /// [`HypothesisFile::load`], a claim's `circuit` looked up in `circuits`.
+    pub fn load_with(path: &Path, circuits: &CircuitRegistry) -> Result<Self, EvalError> {
         let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
         let err = |msg: String| EvalError::Spec(format!("{}: {msg}", path.display()));
         let mut table: toml::Table = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
@@ -183,7 +190,7 @@ impl HypothesisFile {
             let (name, claim) =
                 parse_claim(t, &file.defaults).map_err(|m| err(format!("claim #{} {m}", i + 1)))?;
             let claim = claim
-                .and_then(|c| file.validate(&c).map(|_| c))
+                .and_then(|c| file.validate(&c, circuits).map(|_| c))
                 .map_err(|m| err(format!("claim `{name}`: {m}")))?;
             if !names.insert(name.clone()) {
                 return Err(err(format!("two claims are named `{name}`")));
@@ -231,14 +238,14 @@ impl HypothesisFile {
 
     /// Check a parsed claim against the file (taps, channels, families) and its own
     /// fields; the message names the field and what was expected.
-    fn validate(&self, claim: &Claim) -> Result<(), String> {
+    fn validate(&self, claim: &Claim, circuits: &CircuitRegistry) -> Result<(), String> {
         match &claim.kind {
             ClaimKind::PreferredOrientation(c) => self.validate_orientation(c),
             ClaimKind::Tiling(c) => self.validate_tiling(c),
             ClaimKind::Equivariance(c) => self.validate_equivariance(c),
-            ClaimKind::CircuitCorrelation(c) => self.validate_correlation(c),
+            ClaimKind::CircuitCorrelation(c) => self.validate_correlation(c, circuits),
             ClaimKind::AblationEffect(c) => self.validate_ablation(c),
-            ClaimKind::FractionRecovered(c) => self.validate_fraction(c),
+            ClaimKind::FractionRecovered(c) => self.validate_fraction(c, circuits),
             ClaimKind::WeightMotif(c) => self.validate_motif(c),
         }
     }
@@ -323,10 +330,14 @@ impl HypothesisFile {
         Ok(())
     }
 
-    fn validate_correlation(&self, c: &CircuitCorrelation) -> Result<(), String> {
+    fn validate_correlation(
+        &self,
+        c: &CircuitCorrelation,
+        circuits: &CircuitRegistry,
+    ) -> Result<(), String> {
         c.sweep.validate()?;
         check_correlation("min_r", c.min_r)?;
-        let family = self.validate_circuit(c.circuit.as_ref().expect("parsed"))?;
+        let family = self.validate_circuit(c.circuit.as_ref().expect("parsed"), circuits)?;
         if let Some(ch) = c.channel
             && !family.channels().contains(&ch)
         {
@@ -365,8 +376,12 @@ impl HypothesisFile {
         Ok(())
     }
 
-    fn validate_fraction(&self, c: &FractionRecoveredClaim) -> Result<(), String> {
-        self.validate_circuit(c.circuit.as_ref().expect("parsed"))?;
+    fn validate_fraction(
+        &self,
+        c: &FractionRecoveredClaim,
+        circuits: &CircuitRegistry,
+    ) -> Result<(), String> {
+        self.validate_circuit(c.circuit.as_ref().expect("parsed"), circuits)?;
         check_metric(c.metric)?;
         check_level(c.level)?;
         if c.resamples < aann_stats::MIN_RESAMPLES {
@@ -418,7 +433,11 @@ impl HypothesisFile {
         Ok(())
     }
 
-    fn validate_circuit(&self, c: &CircuitFields) -> Result<Family, String> {
+    fn validate_circuit(
+        &self,
+        c: &CircuitFields,
+        circuits: &CircuitRegistry,
+    ) -> Result<Family, String> {
         let (_, family) = self.family(&c.family)?;
         if family.neurons.iter().any(|n| n.orientation_deg.is_none()) {
             return Err(format!(
@@ -426,12 +445,18 @@ impl HypothesisFile {
                 c.family
             ));
         }
-        if c.circuit == CircuitKind::Upstream {
-            let (early, lines) = self.upstream_families(c);
-            self.family(&early)?;
-            self.family(&lines)?;
-        } else if c.early_curves.is_some() || c.lines.is_some() {
+        let bare = circuits
+            .named(&c.circuit, self.model, toml::Table::new())
+            .map_err(|e| e.to_string())?;
+        let takes = circuits.valid_keys(&bare.kind).map_err(|e| e.to_string())?;
+        if (c.early_curves.is_some() || c.lines.is_some())
+            && !takes.iter().any(|k| k == "early_curves" || k == "lines")
+        {
             return Err("`early_curves` and `lines` belong to the `upstream` circuit".into());
+        }
+        let choice = self.circuit_choice(c, circuits)?;
+        for file in circuits.files(&choice).map_err(|e| e.to_string())? {
+            self.family(&file)?;
         }
         if let Some(spec) = &c.spec {
             let path = self.repository.join(spec);
@@ -442,17 +467,22 @@ impl HypothesisFile {
         Ok(family)
     }
 
-    /// The upstream circuit's family files.
-    pub fn upstream_families(&self, c: &CircuitFields) -> (String, String) {
-        let dir = format!("circuits/families/{}", self.model);
-        (
-            c.early_curves
-                .clone()
-                .unwrap_or_else(|| format!("{dir}/early-curves-3a.toml")),
-            c.lines
-                .clone()
-                .unwrap_or_else(|| format!("{dir}/lines-3a.toml")),
-        )
+    /// The circuit a claim names, with its `early_curves` and `lines` when given (else
+    /// the name's own, e.g. the model's shipped families for `upstream`).
+    pub fn circuit_choice(
+        &self,
+        c: &CircuitFields,
+        circuits: &CircuitRegistry,
+    ) -> Result<CircuitChoice, String> {
+        let mut extra = toml::Table::new();
+        for (key, value) in [("early_curves", &c.early_curves), ("lines", &c.lines)] {
+            if let Some(v) = value {
+                extra.insert(key.into(), toml::Value::String(v.clone()));
+            }
+        }
+        circuits
+            .named(&c.circuit, self.model, extra)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -710,7 +740,7 @@ tolerance_deg = 15
             unreachable!()
         };
         assert_eq!((c.resamples, c.seed, c.level), (2000, 0, 0.95));
-        assert_eq!(c.circuit.as_ref().unwrap().circuit, CircuitKind::Pixels);
+        assert_eq!(c.circuit.as_ref().unwrap().circuit, "pixels");
         for (extra, expected) in [
             ("resamples = 100", "resamples must be at least 2000"),
             (

@@ -119,6 +119,52 @@ pub struct FileReport {
     pub claims: Vec<ClaimReport>,
 }
 
+impl FileReport {
+    /// Every claim that did not pass (failed, or skipped: a claim not measured does not
+    /// hold), each as `name (kind): measured against threshold — detail or reason`.
+    pub fn not_holding(&self) -> Vec<String> {
+        self.claims
+            .iter()
+            .filter(|c| c.outcome.status != Status::Pass)
+            .map(|c| {
+                let o = &c.outcome;
+                let why = match &o.status {
+                    Status::Skipped { reason } => format!("skipped: {reason}"),
+                    _ => o.detail.clone(),
+                };
+                format!(
+                    "{} `{}` ({}): measured {}, needed {} — {why}",
+                    o.status.label(),
+                    c.name,
+                    c.kind,
+                    o.measured_text(),
+                    o.threshold
+                )
+            })
+            .collect()
+    }
+
+    /// Panic, naming every claim that did not pass with its measurement and threshold,
+    /// unless every checked claim passed (and at least one was checked): claims as
+    /// regression tests.
+    pub fn assert_holds(&self) {
+        assert!(
+            !self.claims.is_empty(),
+            "{}: no claim was selected",
+            self.path
+        );
+        let bad = self.not_holding();
+        assert!(
+            bad.is_empty(),
+            "{}: {} of {} claims do not hold:\n{}",
+            self.path,
+            bad.len(),
+            self.claims.len(),
+            bad.join("\n")
+        );
+    }
+}
+
 /// Everything `aann check` did: the JSON report.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckReport {

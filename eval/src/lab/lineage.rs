@@ -121,7 +121,7 @@ pub fn lineage_arms(
     };
     let name = &spec.name;
     let lower_zero = format!("{name}-zero-ablate");
-    let lower_replaced = format!("{name}-{}", spec.circuit.condition_name());
+    let lower_replaced = format!("{name}-{}", spec.circuit.condition_name(session.circuits()));
     let both_zero = format!("{name}-and-target-zero-ablate");
     let mut arms = vec![
         Arm::lineage(

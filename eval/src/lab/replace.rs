@@ -5,18 +5,19 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use aann_circuits::{Circuit, CircuitReplacement, PixelStage, UnitMapping};
+use aann_circuits::{Circuit, CircuitReplacement, UnitMapping};
 use aann_data::ImageSet;
 use aann_model::Family;
 
 use super::{ControlFit, Feed};
 use crate::EvalError;
-use crate::circuits::{CalibrationData, CircuitChoice, build_circuit, upstream_tap};
+use crate::circuits::{CalibrationData, CircuitInputs};
 use crate::means::describe_set;
 use crate::spec::CircuitSpec;
 
-/// Build a circuit as `spec` describes it. Family and override paths resolve against
-/// `repo`; upstream normalisers come from the (cached) statistics of `upstream_set`.
+/// Build a circuit as `spec` describes it, by the session's registry of circuits. Family
+/// and override paths resolve against `repo`; upstream normalisers come from the (cached)
+/// statistics of `upstream_set`.
 pub fn build_circuit_of(
     feed: &Feed<'_>,
     spec: &CircuitSpec,
@@ -24,7 +25,9 @@ pub fn build_circuit_of(
     upstream_set: &ImageSet,
 ) -> Result<Arc<dyn Circuit>, EvalError> {
     let session = feed.session;
-    let upstream_stats = match upstream_tap(&spec.choice, repo)? {
+    let registry = session.circuits();
+    let choice = registry.check(&spec.choice)?;
+    let upstream_stats = match registry.upstream_tap(&choice, repo)? {
         Some(up) => Some(crate::means::stats(feed, upstream_set, up)?),
         None => None,
     };
@@ -33,12 +36,15 @@ pub fn build_circuit_of(
         .as_ref()
         .map(|p| std::fs::read_to_string(repo.join(p)).map_err(|e| EvalError::io(&repo.join(p), e)))
         .transpose()?;
-    build_circuit(
-        &spec.choice,
-        session.model(),
-        repo,
-        upstream_stats.as_ref(),
-        override_text.as_deref(),
+    registry.build(
+        &choice,
+        &CircuitInputs {
+            variant: session.variant(),
+            device: session.model().device(),
+            repo,
+            upstream: upstream_stats.as_ref(),
+            numbers: override_text.as_deref(),
+        },
     )
 }
 
@@ -82,20 +88,18 @@ pub fn build_replacement_with_data(
 ) -> Result<(Arc<CircuitReplacement>, CalibrationData), EvalError> {
     let session = feed.session;
     let calibration_set = sets.calibration;
-    if let CircuitChoice::Pixels { stage, .. } = &spec.choice {
-        let (models, replaces) = (stage.models(), family.tap()?);
+    let registry = session.circuits();
+    if let Some(models) = registry.stands_in_for(&spec.choice)? {
+        let replaces = family.tap()?;
         if models != replaces {
             let variant = session.variant();
-            let hint = match stage {
-                PixelStage::Curves => "stage = \"early-curves\" builds the early curves",
-                PixelStage::EarlyCurves => "leave `stage` out for the curves",
-            };
             return Err(EvalError::Spec(format!(
-                "circuit `{}` builds units that stand in for {}, but the family `{}` it would replace lives at {} ({hint})",
-                spec.choice.name(),
+                "circuit `{}` builds units that stand in for {}, but the family `{}` it would replace lives at {}{}",
+                registry.label(&spec.choice),
                 models.name(variant),
                 family.name,
-                replaces.name(variant)
+                replaces.name(variant),
+                stage_hint(&spec.choice.kind, replaces)
             )));
         }
     }
@@ -142,4 +146,16 @@ pub fn remapped(
         calibration,
         device: replacement.device.clone(),
     })
+}
+
+/// How the shipped pixel circuit is pointed at another layer.
+fn stage_hint(kind: &str, replaces: aann_model::Tap) -> String {
+    if kind != "pixels" {
+        return String::new();
+    }
+    if replaces == aann_circuits::PixelStage::EarlyCurves.models() {
+        " (stage = \"early-curves\" builds the early curves)".into()
+    } else {
+        " (leave `stage` out for the curves)".into()
+    }
 }

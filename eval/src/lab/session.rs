@@ -11,6 +11,7 @@ use aann_data::{ClassOrder, Synsets};
 use aann_model::{Family, InceptionV1, Variant};
 
 use crate::EvalError;
+use crate::circuits::CircuitRegistry;
 use crate::setup::{DataRoot, LoadedModel, load_model};
 
 /// Where tensors live.
@@ -117,6 +118,7 @@ pub struct Session {
     pub device: DeviceChoice,
     pub progress: bool,
     loaded: LoadedModel,
+    circuits: CircuitRegistry,
 }
 
 impl Session {
@@ -142,7 +144,21 @@ impl Session {
             device: config.device,
             progress: config.progress,
             loaded,
+            circuits: CircuitRegistry::shipped(),
         })
+    }
+
+    /// The same session building its circuits from `circuits` (the shipped ones and a
+    /// user's): every spec, lineage, claim and error analysis run on it looks circuit
+    /// kinds up there.
+    pub fn with_circuits(mut self, circuits: CircuitRegistry) -> Self {
+        self.circuits = circuits;
+        self
+    }
+
+    /// The circuits this session can build.
+    pub fn circuits(&self) -> &CircuitRegistry {
+        &self.circuits
     }
 
     pub fn model(&self) -> &InceptionV1 {

@@ -1,208 +1,30 @@
-//! Circuits in experiments: building them for a model, calibrating their output scale on
-//! the tune split, and comparing their tuning maps with the natural neurons'.
+//! Circuits in experiments: building them for a model by name ([`CircuitRegistry`]),
+//! calibrating their output scale on the tune split, and comparing their tuning maps with
+//! the natural neurons'.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
-    Calibration, CalibrationFit, Circuit, CircuitReplacement, ColourMode, PixelCircuitSpec,
-    PixelCurveCircuit, PixelStage, UnitCalibration, UnitMapping, UpstreamCircuitSpec,
-    UpstreamCurveCircuit,
+    Calibration, CalibrationFit, Circuit, CircuitReplacement, UnitCalibration, UnitMapping,
 };
 use aann_data::ImageSet;
-use aann_model::{ChannelSet, Condition, Edit, Family, InceptionV1, Intervention, Tap};
+use aann_model::{ChannelSet, Condition, Edit, InceptionV1, Intervention, Tap};
 
 use crate::EvalError;
 use crate::lab::Feed;
 use crate::means::{ActivationStats, describe_set};
 use crate::tuning::{TuningGrid, TuningSpec, tune};
 
-/// Which circuit to build.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum CircuitChoice {
-    /// Curves from pixels (Gabors → lines → early curves → curves), or with `stage =
-    /// "early-curves"` the same circuit's early curves (one level down, for the lineage).
-    Pixels {
-        #[serde(default)]
-        colour: bool,
-        #[serde(default, skip_serializing_if = "PixelStage::is_curves")]
-        stage: PixelStage,
-    },
-    /// Curves from natural upstream early curves and lines (family files).
-    Upstream { early_curves: String, lines: String },
-}
+mod registry;
+mod shipped;
 
-impl CircuitChoice {
-    pub fn name(&self) -> &'static str {
-        match self {
-            CircuitChoice::Pixels { colour, stage } => match (stage, colour) {
-                (PixelStage::Curves, false) => "curves-from-pixels",
-                (PixelStage::Curves, true) => "curves-from-pixels-colour",
-                (PixelStage::EarlyCurves, false) => "early-curves-from-pixels",
-                (PixelStage::EarlyCurves, true) => "early-curves-from-pixels-colour",
-            },
-            CircuitChoice::Upstream { .. } => "curves-from-upstream",
-        }
-    }
-}
-
-/// A shipped circuit, by name (`pixels`, `pixels-colour`, `upstream`): what the command
-/// line and claim files say; [`CircuitChoice`] is the same with its upstream families.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CircuitKind {
-    /// Curves from pixels, grayscale (like the published network).
-    Pixels,
-    /// Curves from pixels with colour-opponent channels.
-    PixelsColour,
-    /// The pixel circuit's early curves (grayscale), standing in for the natural early
-    /// curves one block below the curve detectors.
-    PixelsEarlyCurves,
-    /// Curves from the natural early curves and lines one block down.
-    Upstream,
-}
-
-impl CircuitKind {
-    /// The circuit with its upstream families given (or the model's shipped
-    /// `early-curves-3a.toml` and `lines-3a.toml`).
-    pub fn choice_with(
-        self,
-        variant: aann_model::Variant,
-        early_curves: Option<String>,
-        lines: Option<String>,
-    ) -> CircuitChoice {
-        let dir = format!("circuits/families/{variant}");
-        match self {
-            CircuitKind::Pixels => CircuitChoice::Pixels {
-                colour: false,
-                stage: PixelStage::Curves,
-            },
-            CircuitKind::PixelsColour => CircuitChoice::Pixels {
-                colour: true,
-                stage: PixelStage::Curves,
-            },
-            CircuitKind::PixelsEarlyCurves => CircuitChoice::Pixels {
-                colour: false,
-                stage: PixelStage::EarlyCurves,
-            },
-            CircuitKind::Upstream => CircuitChoice::Upstream {
-                early_curves: early_curves.unwrap_or(format!("{dir}/early-curves-3a.toml")),
-                lines: lines.unwrap_or(format!("{dir}/lines-3a.toml")),
-            },
-        }
-    }
-
-    /// The circuit with the model's shipped upstream families.
-    pub fn choice(self, variant: aann_model::Variant) -> CircuitChoice {
-        self.choice_with(variant, None, None)
-    }
-}
-
-impl std::str::FromStr for CircuitKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "pixels" => Ok(CircuitKind::Pixels),
-            "pixels-colour" => Ok(CircuitKind::PixelsColour),
-            "pixels-early-curves" => Ok(CircuitKind::PixelsEarlyCurves),
-            "upstream" => Ok(CircuitKind::Upstream),
-            other => Err(format!(
-                "unknown circuit `{other}`: expected pixels, pixels-colour, pixels-early-curves or upstream"
-            )),
-        }
-    }
-}
-
-/// The hand-set numbers of a circuit: the shipped ones, or a TOML override (the same
-/// fields, e.g. from `aann circuits spec`), for exploring variants without recompiling.
-pub fn circuit_spec_toml(choice: &CircuitChoice) -> String {
-    match choice {
-        CircuitChoice::Pixels { colour, .. } => {
-            toml::to_string_pretty(&PixelCircuitSpec::standard(colour_mode(*colour)))
-        }
-        CircuitChoice::Upstream { .. } => toml::to_string_pretty(&UpstreamCircuitSpec::standard()),
-    }
-    .expect("specs serialise")
-}
-
-fn colour_mode(colour: bool) -> ColourMode {
-    if colour {
-        ColourMode::Opponent { chroma_weight: 1.0 }
-    } else {
-        ColourMode::Grayscale
-    }
-}
-
-/// Build a circuit. Upstream family paths resolve against `base`; their normalisers come
-/// from `upstream_stats` (natural statistics of the upstream tap on the tune split).
-/// `spec_override` replaces the shipped hand-set numbers (TOML).
-pub fn build_circuit(
-    choice: &CircuitChoice,
-    model: &InceptionV1,
-    base: &Path,
-    upstream_stats: Option<&ActivationStats>,
-    spec_override: Option<&str>,
-) -> Result<Arc<dyn Circuit>, EvalError> {
-    let variant = model.variant();
-    let bad = |e: toml::de::Error| EvalError::Spec(format!("circuit spec: {e}"));
-    Ok(match choice {
-        CircuitChoice::Pixels { colour, stage } => {
-            let spec = match spec_override {
-                Some(text) => toml::from_str(text).map_err(bad)?,
-                None => PixelCircuitSpec::standard(colour_mode(*colour)),
-            };
-            Arc::new(PixelCurveCircuit::new(spec, variant, model.device()).with_output(*stage))
-        }
-        CircuitChoice::Upstream {
-            early_curves,
-            lines,
-        } => {
-            let early = Family::load(&base.join(early_curves))?;
-            let lines = Family::load(&base.join(lines))?;
-            let stats = upstream_stats.ok_or_else(|| {
-                EvalError::Spec(
-                    "the upstream circuit needs natural statistics of its upstream tap".into(),
-                )
-            })?;
-            if stats.tap != early.tap {
-                return Err(EvalError::Spec(format!(
-                    "upstream statistics are for {}, the families are at {}",
-                    stats.tap, early.tap
-                )));
-            }
-            let spec = match spec_override {
-                Some(text) => toml::from_str(text).map_err(bad)?,
-                None => UpstreamCircuitSpec::standard(),
-            };
-            Arc::new(
-                UpstreamCurveCircuit::new(
-                    spec,
-                    variant,
-                    &early,
-                    &lines,
-                    &stats.std,
-                    &stats.image_set,
-                    model.device(),
-                )
-                .map_err(EvalError::Spec)?,
-            )
-        }
-    })
-}
-
-/// The tap a circuit's upstream families live at (for its normalisers), if any.
-pub fn upstream_tap(choice: &CircuitChoice, base: &Path) -> Result<Option<Tap>, EvalError> {
-    match choice {
-        CircuitChoice::Upstream { early_curves, .. } => {
-            Ok(Some(Family::load(&base.join(early_curves))?.tap()?))
-        }
-        CircuitChoice::Pixels { .. } => Ok(None),
-    }
-}
+pub use registry::{
+    CIRCUIT_COMMON_KEYS, CircuitChoice, CircuitEntry, CircuitInputs, CircuitRegistry,
+};
+pub use shipped::{PixelKeys, UpstreamKeys, upstream_circuit};
 
 /// Every unit of a circuit and every natural neuron of a family, position by position, on
 /// the calibration images: recorded once, so that any mapping of units onto neurons (the
