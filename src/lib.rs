@@ -9,3 +9,8 @@ pub use aann_model as model;
 pub use aann_stats as stats;
 pub use aann_stimuli as stimuli;
 pub use aann_weights as weights;
+
+// README's Rust blocks are compiled and run as tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

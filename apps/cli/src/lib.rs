@@ -55,7 +55,7 @@ pub enum Command {
     /// Where a finished experiment's replacement disagrees most with the natural network,
     /// with every replaced neuron's natural and artificial activity on those images.
     Errors(experiment::ErrorsArgs),
-    /// Print the Markdown tables of a finished experiment's summary.json (README's tables
+    /// Print the Markdown tables of a finished experiment's summary.json (docs/card.md's tables
     /// are these, for the committed results).
     Tables(experiment::TablesArgs),
     /// Time the forward pass, hooks, a K-condition experiment and decoding (images/s).

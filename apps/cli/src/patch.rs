@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use aann_eval::lab::patch::{PatchPlan, patch_sweep};
-use aann_model::{Branch, ChannelSet, Layer, Tap, Variant};
+use aann_eval::lab::patch::{PatchPlan, block_branches, patch_sweep};
+use aann_model::{ChannelSet, Tap, Variant};
 
 use crate::common::{ModelArgs, cli_path};
 use crate::inspect::{GeometryArgs, read_input};
@@ -40,27 +40,9 @@ pub struct PatchArgs {
     pub json: Option<PathBuf>,
 }
 
-/// The taps patched by default: the four branches of every inception block (after their
-/// ReLU), the parts a block's output is the concatenation of.
-pub fn default_taps() -> Vec<Tap> {
-    Tap::all()
-        .into_iter()
-        .filter(|t| {
-            !t.pre_relu
-                && matches!(
-                    t.layer,
-                    Layer::Branch(
-                        _,
-                        Branch::B1x1 | Branch::B3x3 | Branch::B5x5 | Branch::PoolProj
-                    )
-                )
-        })
-        .collect()
-}
-
 fn taps_of(names: &[String], variant: Variant) -> anyhow::Result<Vec<Tap>> {
     if names.is_empty() {
-        return Ok(default_taps());
+        return Ok(block_branches());
     }
     Ok(names
         .iter()

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, TensorData};
@@ -240,6 +240,68 @@ impl Model {
             dict.set_item(name, to_numpy(py, &shape, data)?)?;
         }
         Ok(dict)
+    }
+
+    /// Activation patching, clean → corrupted (as `aann patch`): run the `corrupted` image
+    /// with one tap at a time taken from the `clean` image's run, and measure how much of
+    /// the clean answer's logit difference `logit[a] − logit[b]` each patch restores.
+    ///
+    /// `clean`, `corrupted`: image files (preprocessed as the command line does). `taps`:
+    /// each patched alone (default: the four branches of every inception block).
+    /// `channels`: patch only these at every tap. `answers`: the class indices `(a, b)`
+    /// (default: the clean image's top class and the corrupted image's top other class).
+    ///
+    /// Returns a dict: `answers`, `clean_difference`, `corrupted_difference`, and `rows`, a
+    /// list of dicts (`tap`, `channels`, `logit_difference`, `restored`, `top1`,
+    /// `top1_probability`) a DataFrame takes.
+    #[pyo3(signature = (clean, corrupted, taps=None, channels=None, answers=None))]
+    fn patch<'py>(
+        &self,
+        py: Python<'py>,
+        clean: PathBuf,
+        corrupted: PathBuf,
+        taps: Option<Vec<String>>,
+        channels: Option<Vec<usize>>,
+        answers: Option<(usize, usize)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let variant = self.session.variant();
+        let taps = match taps {
+            Some(names) => names
+                .iter()
+                .map(|n| parse_tap(n, variant))
+                .collect::<PyResult<Vec<_>>>()?,
+            None => aann_eval::lab::patch::block_branches(),
+        };
+        let plan = aann_eval::lab::patch::PatchPlan {
+            taps,
+            channels: channels.map(aann_model::ChannelSet::new),
+            answers,
+        };
+        let (clean, corrupted) = (absolute(&clean), absolute(&corrupted));
+        let report = py.detach(|| {
+            guarded(|| -> PyResult<_> {
+                let preprocess = variant.preprocess();
+                let device = self.session.model().device();
+                let load = |path: &Path| -> PyResult<Tensor<4>> {
+                    let (pixels, h, w) = preprocess.load(path).map_err(aann_error)?;
+                    Ok(Tensor::from_data(
+                        TensorData::new(pixels, [1, 3, h as usize, w as usize]),
+                        device,
+                    ))
+                };
+                let order = self.session.class_order().map_err(aann_error)?;
+                aann_eval::lab::patch::patch_sweep(
+                    &self.session,
+                    &order,
+                    load(&clean)?,
+                    load(&corrupted)?,
+                    &plan,
+                )
+                .map_err(aann_error)
+            })
+        })??;
+        let json = serde_json::to_string(&report).map_err(|e| error(e.to_string()))?;
+        py.import("json")?.call_method1("loads", (json,))
     }
 
     fn __repr__(&self) -> String {

@@ -210,6 +210,7 @@ pub fn check_claims<'py>(
         tags: tags.unwrap_or_default(),
         device: device_arg(device)?,
         progress,
+        circuits: aann_eval::circuits::CircuitRegistry::shipped(),
     };
     let report = py
         .detach(|| {

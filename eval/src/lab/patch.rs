@@ -15,7 +15,8 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use aann_model::{
-    ChannelSet, Condition, ConditionHooks, Edit, Halt, Intervention, ModelError, PatchSource, Tap,
+    Branch, ChannelSet, Condition, ConditionHooks, Edit, Halt, Intervention, Layer, ModelError,
+    PatchSource, Tap,
 };
 
 use super::{Session, host_values};
@@ -149,6 +150,26 @@ pub fn patch_sweep(
         corrupted_difference: corrupted_d,
         rows,
     })
+}
+
+/// The taps patched when none are named: the four branches of every inception block
+/// (after their ReLU), the parts a block's output is the concatenation of. (A whole layer
+/// or block output carries everything downstream needs: patching all of its channels
+/// restores the clean run exactly.)
+pub fn block_branches() -> Vec<Tap> {
+    Tap::all()
+        .into_iter()
+        .filter(|t| {
+            !t.pre_relu
+                && matches!(
+                    t.layer,
+                    Layer::Branch(
+                        _,
+                        Branch::B1x1 | Branch::B3x3 | Branch::B5x5 | Branch::PoolProj
+                    )
+                )
+        })
+        .collect()
 }
 
 /// The clean run's top class, and the corrupted run's top class other than it.
