@@ -553,7 +553,7 @@ mod tests {
         let hooks = ConditionHooks::new(&condition, Variant::Bvlc, &device, &keys, HashMap::new());
         let x = Tensor::<4>::from_data(TensorData::new(vec![-1.0f32; 6], [2, 3, 1, 1]), &device);
         let out = hooks.apply(&condition.edits[0], x).unwrap();
-        let got = out.into_data().to_vec::<f32>().unwrap();
+        let got = out.into_data().try_to_vec::<f32>().unwrap();
         // Image a takes source 1's channel 1 (21), image b source 0's (11); the rest stay.
         assert_eq!(got, vec![-1.0, 21.0, -1.0, -1.0, 11.0, -1.0]);
     }
