@@ -1,6 +1,8 @@
-//! Rotational equivariance of the hand-written pixel circuit, end to end: every family is
-//! one motif copied around a rotation group, so turning the image a quarter turn must turn
-//! every unit's map a quarter turn and move it a quarter of the way round its group.
+//! Equivariance of the hand-written pixel circuit, end to end: every family is one motif
+//! copied around a rotation group, so turning the image a quarter turn must turn every
+//! unit's map a quarter turn and move it a quarter of the way round its group; and every
+//! motif is its own mirror image about its axis, so mirroring the image must mirror every
+//! map and move each unit to its mirror orientation (the dihedral group).
 
 use std::collections::HashMap;
 
@@ -67,38 +69,31 @@ fn max_abs(t: Tensor<4>) -> f32 {
     t.abs().max().into_scalar()
 }
 
-fn check_quarter_turn(seed: u64, stage: PixelStage) {
-    let device = Device::default();
-    let circuit = PixelCurveCircuit::new(
-        PixelCircuitSpec::standard(ColourMode::Grayscale),
-        Variant::Lucid,
-        &device,
-    )
-    .with_output(stage);
-    let group = circuit.group();
-    let shift = group
-        .quarter_shift()
-        .expect("the family has a multiple of four orientations");
-    let img = image(seed, 65, &device);
-    let natural = units(&circuit, img.clone());
-    let turned = units(&circuit, quarter_turn(img));
-    let scale = max_abs(natural.clone()).max(1e-6);
-    for k in 0..group.n {
-        let expected = quarter_turn(natural.clone().narrow(1, k, 1));
-        let got = turned.clone().narrow(1, group.rotate(k, 1), 1);
-        let err = max_abs(got - expected) / scale;
-        assert!(
-            err < 1e-4,
-            "unit {k} ({}°) did not become unit {} after a quarter turn: relative error {err} (shift {shift})",
-            group.angle(k),
-            group.rotate(k, 1)
-        );
-    }
+/// A symmetry of the image and the permutation of the family it must cause.
+struct Symmetry {
+    name: &'static str,
+    image: fn(Tensor<4>) -> Tensor<4>,
+    unit: fn(&aann_circuits::RotationGroup, usize) -> usize,
 }
 
-/// Mirroring the image left to right moves unit `k` to unit `mirror(k)` (θ → 180° − θ),
-/// its map mirrored: every motif of the circuit is its own mirror image about its axis.
-fn check_mirror(seed: u64, stage: PixelStage) {
+/// A quarter turn moves unit `k` a quarter of the way round its group.
+const QUARTER_TURN: Symmetry = Symmetry {
+    name: "a quarter turn",
+    image: quarter_turn,
+    unit: |g, k| g.rotate(k, 1),
+};
+
+/// A mirror image moves unit `k` to `mirror(k)` (θ → 180° − θ): every motif of the
+/// circuit is its own mirror image about its axis, so the families are dihedral.
+const MIRROR: Symmetry = Symmetry {
+    name: "the mirror",
+    image: mirror,
+    unit: |g, k| g.mirror(k).expect("the family is dihedral"),
+};
+
+/// Transforming the image by `symmetry` transforms every unit's map the same way and moves
+/// the unit where the symmetry sends its orientation.
+fn check(seed: u64, stage: PixelStage, symmetry: &Symmetry) {
     let device = Device::default();
     let circuit = PixelCurveCircuit::new(
         PixelCircuitSpec::standard(ColourMode::Grayscale),
@@ -110,45 +105,39 @@ fn check_mirror(seed: u64, stage: PixelStage) {
     assert!(group.is_dihedral(), "{group:?}");
     let img = image(seed, 65, &device);
     let natural = units(&circuit, img.clone());
-    let mirrored = units(&circuit, mirror(img));
+    let moved = units(&circuit, (symmetry.image)(img));
     let scale = max_abs(natural.clone()).max(1e-6);
     for k in 0..group.n {
-        let m = group.mirror(k).unwrap();
-        let expected = mirror(natural.clone().narrow(1, k, 1));
-        let got = mirrored.clone().narrow(1, m, 1);
+        let m = (symmetry.unit)(&group, k);
+        let expected = (symmetry.image)(natural.clone().narrow(1, k, 1));
+        let got = moved.clone().narrow(1, m, 1);
         let err = max_abs(got - expected) / scale;
         assert!(
             err < 1e-4,
-            "unit {k} ({}°) did not become unit {m} ({}°) in the mirror: relative error {err}",
+            "{stage:?}: unit {k} ({}°) did not become unit {m} ({}°) under {}: relative error {err}",
             group.angle(k),
-            group.angle(m)
+            group.angle(m),
+            symmetry.name
         );
     }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4))]
+    /// The curves, and the same circuit with its early curves as the output (standing in
+    /// for the natural early curves one level down: 24 units, a quarter turn apart every 6).
     #[test]
-    fn a_quarter_turn_of_the_image_permutes_the_curve_units(seed in any::<u64>()) {
-        check_quarter_turn(seed, PixelStage::Curves);
-    }
-
-    /// The same circuit with its early curves as the output (standing in for the natural
-    /// early curves one level down): 24 units, a quarter turn apart every 6.
-    #[test]
-    fn a_quarter_turn_of_the_image_permutes_the_early_curve_units(seed in any::<u64>()) {
-        check_quarter_turn(seed, PixelStage::EarlyCurves);
-    }
-
-    /// The families are dihedral: a mirror image permutes the curves and early curves.
-    #[test]
-    fn a_mirror_image_permutes_the_curve_units(seed in any::<u64>()) {
-        check_mirror(seed, PixelStage::Curves);
+    fn a_quarter_turn_of_the_image_permutes_the_curve_and_early_curve_units(seed in any::<u64>()) {
+        for stage in [PixelStage::Curves, PixelStage::EarlyCurves] {
+            check(seed, stage, &QUARTER_TURN);
+        }
     }
 
     #[test]
-    fn a_mirror_image_permutes_the_early_curve_units(seed in any::<u64>()) {
-        check_mirror(seed, PixelStage::EarlyCurves);
+    fn a_mirror_image_permutes_the_curve_and_early_curve_units(seed in any::<u64>()) {
+        for stage in [PixelStage::Curves, PixelStage::EarlyCurves] {
+            check(seed, stage, &MIRROR);
+        }
     }
 }
 

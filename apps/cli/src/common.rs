@@ -28,13 +28,7 @@ impl std::error::Error for ExitWith {}
 /// A path given on the command line, made absolute against the working directory (so that
 /// it means what the user typed wherever it is used later).
 pub fn cli_path(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(p))
-            .unwrap_or_else(|_| p.to_path_buf())
-    }
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Where a session finds its data and cache, and where it runs: every verb that runs the

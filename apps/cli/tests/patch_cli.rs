@@ -23,29 +23,29 @@ fn aann(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn images() -> (String, String) {
+/// `aann patch` of Caffe's espresso sample into a canoe, with `extra` arguments.
+fn patch(extra: &[&str]) -> (bool, String, String) {
     let data = shared_data();
     let clean = data.join("googlenet-bvlc/sample_input.jpg");
     let corrupted = data.join("imagenet-val/images/ILSVRC2012_val_00000347.JPEG");
-    (
-        clean.to_str().unwrap().to_string(),
-        corrupted.to_str().unwrap().to_string(),
-    )
-}
-
-#[test]
-fn patching_a_whole_tap_restores_the_clean_answer_and_one_branch_only_part() {
-    let (clean, corrupted) = images();
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("patch.json");
-    let (ok, stdout, stderr) = aann(&[
+    let mut args = vec![
         "patch",
         "--model",
         "bvlc",
         "--clean",
-        &clean,
+        clean.to_str().unwrap(),
         "--corrupted",
-        &corrupted,
+        corrupted.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    aann(&args)
+}
+
+#[test]
+fn patching_a_whole_tap_restores_the_clean_answer_and_one_branch_only_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("patch.json");
+    let (ok, stdout, stderr) = patch(&[
         "--taps",
         "conv2_3x3,inception_4a_output,inception_4a_1x1,pool5_7x7_s1",
         "--json",
@@ -84,20 +84,7 @@ fn patching_a_whole_tap_restores_the_clean_answer_and_one_branch_only_part() {
 
 #[test]
 fn patching_a_channel_the_tap_lacks_is_refused_by_name() {
-    let (clean, corrupted) = images();
-    let (ok, stdout, stderr) = aann(&[
-        "patch",
-        "--model",
-        "bvlc",
-        "--clean",
-        &clean,
-        "--corrupted",
-        &corrupted,
-        "--taps",
-        "conv2_3x3",
-        "--channels",
-        "9999",
-    ]);
+    let (ok, stdout, stderr) = patch(&["--taps", "conv2_3x3", "--channels", "9999"]);
     assert!(!ok, "{stdout}");
     assert!(
         stderr.contains("channel 9999") && stderr.contains("conv2_3x3"),

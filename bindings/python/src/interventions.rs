@@ -92,13 +92,7 @@ pub fn files_set(files: &[PathBuf]) -> PyResult<ImageSet> {
 
 /// A path made absolute against the working directory (as the command line does).
 pub fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(p))
-            .unwrap_or_else(|_| p.to_path_buf())
-    }
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Channels as given: a list of indices, or a specification string as `aann ablate
