@@ -1,7 +1,7 @@
 //! The library in a few lines: load BVLC GoogLeNet, read a tap, and zero-ablate the curve
 //! family at `inception_3b_output` on one image.
 //!
-//!     cargo run --release --example surgery -- ../shared/data/googlenet-bvlc/sample_input.jpg
+//!     cargo run --release -p aann --example surgery -- ../shared/data/googlenet-bvlc/sample_input.jpg
 
 use std::path::{Path, PathBuf};
 
