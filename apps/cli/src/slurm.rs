@@ -51,8 +51,9 @@ impl SlurmRequest {
             (evaluated > 0.0).then_some(s["seconds"].as_f64()? / evaluated)
         });
         let share = test_images.div_ceil(jobs.max(1)) as f64;
-        // Without an earlier run: 12 s an image (BENCHMARKS.md estimates the card's 50 arms
-        // and both full nulls at 1.6 h for 500 images on two cores: 11.5 s an image).
+        // Without an earlier run: 12 s an image (BENCHMARKS.md puts the card's 50 arms and
+        // both nulls on every image, refitted draws included, at 7–8 s an image on two
+        // quiet cores; the margin below comes on top).
         let seconds = per_image.unwrap_or(12.0) * share;
         SlurmRequest {
             jobs,
