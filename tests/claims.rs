@@ -89,3 +89,23 @@ fn claims_name_registered_circuits() {
     assert_eq!(file.claims.len(), 1);
     assert!(Path::new(&file.path).exists());
 }
+
+/// A regression test that selects nothing would pass without checking anything: it is an
+/// error instead, as is a claim name the file does not have.
+#[test]
+fn a_selection_of_no_claim_is_an_error_not_a_pass() {
+    let file = repo().join("eval/hypotheses/bvlc.toml");
+    let nothing = CheckOptions {
+        tags: vec!["no-such-tag".into()],
+        ..options(&[])
+    };
+    let err = check_path(&file, &nothing).unwrap_err().to_string();
+    assert!(
+        err.contains("no claim of") && err.contains("bvlc.toml"),
+        "{err}"
+    );
+    let err = check_path(&file, &options(&["nope"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no claim is named `nope`"), "{err}");
+}

@@ -59,27 +59,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<()> {
         progress: !args.session.quiet,
         circuits: Default::default(),
     };
-    for name in &args.only {
-        anyhow::ensure!(
-            files
-                .iter()
-                .any(|f| f.claims.iter().any(|c| &c.name == name)),
-            "no claim is named `{name}` in {}",
-            args.files
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let selected: usize = files
-        .iter()
-        .map(|f| f.claims.iter().filter(|c| options.selects(c)).count())
-        .sum();
-    anyhow::ensure!(
-        selected > 0,
-        "no claim is selected (check --only and --tag)"
-    );
+    let selected = options.selected(&files)?;
     let report = CheckReport::new(files.iter().map(|f| check_file(f, &options)).collect());
     print!("{}", report.table(args.details));
     if let Some(path) = &args.json {

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use aann_eval::experiment::{ExperimentOptions, ExperimentOutcome, session_config};
-use aann_eval::hypotheses::{CheckOptions, HypothesisFile, check_file};
+use aann_eval::hypotheses::{CheckOptions, check_path};
 use aann_eval::lab::{DeviceChoice, Session, SessionConfig, WeightsChoice};
 use aann_eval::spec::{ExperimentSpec, Split};
 
@@ -179,7 +179,7 @@ pub fn read_records<'py>(py: Python<'py>, folder: PathBuf) -> PyResult<Bound<'py
 }
 
 /// Check the claims of a hypothesis file (`aann check FILE`) with the library's
-/// `check_file`. Returns one dict per selected claim: `name`, `kind`, `tags`, `status`
+/// `check_path`. Returns one dict per selected claim: `name`, `kind`, `tags`, `status`
 /// (`"pass"`, `"fail"` or `"skipped"`, with its `reason`), `measured` (None when nothing
 /// was measured), `unit`, `threshold` (in words), `detail`, `seconds`.
 ///
@@ -215,20 +215,8 @@ pub fn check_claims<'py>(
     let report = py
         .detach(|| {
             guarded(|| -> anyhow::Result<_> {
-                let file = HypothesisFile::load(&path)?;
                 // As `aann check`: a name that is not there, or nothing selected, is an error.
-                for name in &options.only {
-                    anyhow::ensure!(
-                        file.claims.iter().any(|c| &c.name == name),
-                        "no claim is named `{name}` in {}",
-                        path.display()
-                    );
-                }
-                anyhow::ensure!(
-                    file.claims.iter().any(|c| options.selects(c)),
-                    "no claim is selected (check only= and tags=)"
-                );
-                Ok(check_file(&file, &options))
+                Ok(check_path(&path, &options)?)
             })
         })?
         .map_err(aann_error)?;

@@ -17,9 +17,10 @@ use crate::EvalError;
 
 /// Read a claim file (its circuits looked up in `options.circuits`) and check every
 /// selected claim: `check_path(path, &options)?.assert_holds()` makes a file of claims a
-/// regression test.
+/// regression test. A selection of no claim is an error ([`CheckOptions::selected`]).
 pub fn check_path(path: &Path, options: &CheckOptions) -> Result<FileReport, EvalError> {
     let file = HypothesisFile::load_with(path, &options.circuits)?;
+    options.selected(std::slice::from_ref(&file))?;
     Ok(check_file(&file, options))
 }
 

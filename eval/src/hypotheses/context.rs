@@ -47,6 +47,39 @@ impl CheckOptions {
         (self.only.is_empty() || self.only.contains(&claim.name))
             && (self.tags.is_empty() || claim.tags.iter().any(|t| self.tags.contains(t)))
     }
+
+    /// How many claims of `files` these options select. A name in `only` that no file has,
+    /// or a selection of nothing, is an error: a check that ran nothing must not pass.
+    pub fn selected(&self, files: &[HypothesisFile]) -> Result<usize, EvalError> {
+        let paths = || {
+            files
+                .iter()
+                .map(|f| f.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(name) = self
+            .only
+            .iter()
+            .find(|n| !files.iter().any(|f| f.claims.iter().any(|c| &c.name == *n)))
+        {
+            return Err(EvalError::Spec(format!(
+                "no claim is named `{name}` in {}",
+                paths()
+            )));
+        }
+        let selected = files
+            .iter()
+            .map(|f| f.claims.iter().filter(|c| self.selects(c)).count())
+            .sum();
+        if selected == 0 {
+            return Err(EvalError::Spec(format!(
+                "no claim of {} is selected by the names and tags given",
+                paths()
+            )));
+        }
+        Ok(selected)
+    }
 }
 
 /// Weight files known to hold random (untrained) weights, by SHA-256.
