@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use aann_model::{
     Branch, ChannelSet, Condition, ConditionHooks, Edit, Halt, Intervention, Layer, ModelError,
-    PatchSource, Tap,
+    PatchSource, Recorder, Tap,
 };
 
 use super::{Session, host_values};
@@ -93,7 +93,14 @@ pub fn patch_sweep(
         )));
     }
     let classes = OutputClasses::new(order);
-    let clean_logits = host_values(model.forward(clean.clone())?)?;
+    // One clean run gives its logits and every tap to patch from.
+    let mut recorder = Recorder::through(&plan.taps);
+    let clean_logits = match model.run(Tap::INPUT, clean, &mut recorder) {
+        Ok(logits) => host_values(logits)?,
+        Err(Halt::Invalid(m)) => return Err(ModelError::Input(m).into()),
+        Err(Halt::Stopped(..)) => unreachable!("a recorder through the taps never stops"),
+    };
+    let recorded = recorder.recorded;
     let corrupted_logits = host_values(model.forward(corrupted.clone())?)?;
     let answers = match plan.answers {
         Some(ab) => ab,
@@ -105,7 +112,6 @@ pub fn patch_sweep(
     );
     let difference = |logits: &[f32]| f64::from(logits[a]) - f64::from(logits[b]);
     let (clean_d, corrupted_d) = (difference(&clean_logits), difference(&corrupted_logits));
-    let recorded = model.activations(clean, &plan.taps)?;
     let keys = vec![CORRUPTED.to_string()];
     let mut rows = Vec::with_capacity(plan.taps.len());
     for &tap in &plan.taps {
