@@ -1,7 +1,7 @@
 //! A circuit as a stand-in for natural neurons: its units, the mapping from natural channels
 //! to units by preferred orientation, and the calibration of its output scale.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use burn::tensor::activation::relu;
@@ -33,10 +33,16 @@ pub trait Circuit: Send + Sync {
     fn unit_orientation(&self, unit: usize) -> f64 {
         self.group().angle(unit)
     }
-    /// The unit standing in for a natural neuron with this preferred orientation (and,
-    /// when known, preferred curve radius in pixels).
-    fn unit_for(&self, orientation_deg: f64, _preferred_radius: Option<f64>) -> usize {
-        self.group().nearest(orientation_deg)
+    /// The unit standing in for a natural neuron with this preferred orientation; a
+    /// circuit with more than one unit per orientation (scales, phases) chooses among them
+    /// by the neuron's measured numbers (the family file's `metrics`, e.g. `peak_radius`),
+    /// and says which one it needs when a family does not give it.
+    fn unit_for(
+        &self,
+        orientation_deg: f64,
+        _metrics: &BTreeMap<String, f64>,
+    ) -> Result<usize, String> {
+        Ok(self.group().nearest(orientation_deg))
     }
 }
 
@@ -118,8 +124,8 @@ pub struct UnitMapping {
 
 impl UnitMapping {
     /// Map every neuron of a family (which must give orientations) onto a circuit's units
-    /// by preferred orientation (and preferred radius, `peak_radius`, when the family
-    /// records it and the circuit has scales).
+    /// by preferred orientation (and, for a circuit with several units per orientation,
+    /// the neuron's measured numbers: [`Circuit::unit_for`]).
     pub fn by_orientation(family: &Family, circuit: &dyn Circuit) -> Result<Self, String> {
         Self::by_orientation_turned(family, circuit, 0.0)
     }
@@ -131,12 +137,12 @@ impl UnitMapping {
         circuit: &dyn Circuit,
         degrees: f64,
     ) -> Result<Self, String> {
-        let mut rows: Vec<(usize, f64, Option<f64>)> = family
+        let mut rows: Vec<(usize, f64, &BTreeMap<String, f64>)> = family
             .neurons
             .iter()
             .map(|n| {
                 n.orientation_deg
-                    .map(|o| (n.channel, o, n.metrics.get("peak_radius").copied()))
+                    .map(|o| (n.channel, o, &n.metrics))
                     .ok_or_else(|| {
                         format!(
                             "family `{}` gives no orientation for channel {}",
@@ -146,12 +152,17 @@ impl UnitMapping {
             })
             .collect::<Result<_, _>>()?;
         rows.sort_by_key(|r| r.0);
+        let units = rows
+            .iter()
+            .map(|r| {
+                circuit
+                    .unit_for(r.1 + degrees, r.2)
+                    .map_err(|e| format!("family `{}`, channel {}: {e}", family.name, r.0))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(UnitMapping {
             channels: rows.iter().map(|r| r.0).collect(),
-            units: rows
-                .iter()
-                .map(|r| circuit.unit_for(r.1 + degrees, r.2))
-                .collect(),
+            units,
             orientations: rows.iter().map(|r| r.1).collect(),
         })
     }

@@ -32,58 +32,56 @@ impl ColourMode {
     /// `(weights [channels][3 input planes], bias [channels])` mapping the model's input
     /// encoding to this mode's channels, with intensities in [0, 1].
     pub fn linear_map(self, variant: Variant) -> (Vec<[f64; 3]>, Vec<f64>) {
-        // Input plane p holds value = a_p · pixel(source_p) + b_p with pixel in 0..255.
-        let spec = variant.preprocess().input;
-        let zero = spec.encode_pixel([0, 0, 0]);
-        // For each RGB colour, which plane carries it and with what gain.
-        let mut plane_of = [(0usize, 1.0f64); 3];
-        for (colour, px) in [[255u8, 0, 0], [0, 255, 0], [0, 0, 255]]
-            .into_iter()
-            .enumerate()
-        {
-            let enc = spec.encode_pixel(px);
-            let plane = (0..3)
-                .max_by(|&a, &b| {
-                    (enc[a] - zero[a])
-                        .abs()
-                        .total_cmp(&(enc[b] - zero[b]).abs())
-                })
-                .expect("three planes");
-            plane_of[colour] = (plane, f64::from(enc[plane] - zero[plane]) / 255.0);
-        }
-        // rgb_c = (x_plane − zero_plane) / (gain · 255) ∈ [0, 1].
-        let rgb_row = |colour: usize| {
-            let (plane, gain) = plane_of[colour];
-            let mut w = [0.0; 3];
-            w[plane] = 1.0 / (gain * 255.0);
-            (w, -f64::from(zero[plane]) / (gain * 255.0))
-        };
-        let combine = |coeffs: [f64; 3], offset: f64| {
-            let mut w = [0.0; 3];
-            let mut b = offset;
-            for (c, k) in coeffs.iter().enumerate() {
-                let (row, bias) = rgb_row(c);
-                for p in 0..3 {
-                    w[p] += k * row[p];
-                }
-                b += k * bias;
-            }
-            (w, b)
-        };
         let mut weights = Vec::new();
         let mut bias = Vec::new();
-        let (w, b) = combine([0.299, 0.587, 0.114], -0.5);
+        let (w, b) = rgb_combination(variant, [0.299, 0.587, 0.114], -0.5);
         weights.push(w);
         bias.push(b);
         if let ColourMode::Opponent { chroma_weight } = self {
             for (coeffs, offset) in [([1.0, -1.0, 0.0], 0.0), ([-0.5, -0.5, 1.0], 0.0)] {
-                let (w, b) = combine(coeffs.map(|c| c * chroma_weight), offset);
+                let (w, b) = rgb_combination(variant, coeffs.map(|c| c * chroma_weight), offset);
                 weights.push(w);
                 bias.push(b);
             }
         }
         (weights, bias)
     }
+}
+
+/// `(weights [3 input planes], bias)` of `coeffs · (R, G, B) + offset`, with R, G and B
+/// intensities in [0, 1], as a linear map of the model's input encoding (undoing its
+/// channel order and mean subtraction).
+pub fn rgb_combination(variant: Variant, coeffs: [f64; 3], offset: f64) -> ([f64; 3], f64) {
+    // Input plane p holds value = a_p · pixel(source_p) + b_p with pixel in 0..255.
+    let spec = variant.preprocess().input;
+    let zero = spec.encode_pixel([0, 0, 0]);
+    let mut w = [0.0; 3];
+    let mut b = offset;
+    for (colour, px) in [[255u8, 0, 0], [0, 255, 0], [0, 0, 255]]
+        .into_iter()
+        .enumerate()
+    {
+        // Which plane carries this colour, and with what gain.
+        let enc = spec.encode_pixel(px);
+        let plane = (0..3)
+            .max_by(|&a, &b| {
+                (enc[a] - zero[a])
+                    .abs()
+                    .total_cmp(&(enc[b] - zero[b]).abs())
+            })
+            .expect("three planes");
+        let gain = f64::from(enc[plane] - zero[plane]) / 255.0;
+        // rgb_c = (x_plane − zero_plane) / (gain · 255) ∈ [0, 1].
+        w[plane] += coeffs[colour] / (gain * 255.0);
+        b += -coeffs[colour] * f64::from(zero[plane]) / (gain * 255.0);
+    }
+    (w, b)
+}
+
+/// Brightness as the network's first filters see it: the plain mean of R, G and B (their
+/// luminance parts weight the three planes equally, unlike photometric luminance).
+pub fn mean_rgb(variant: Variant) -> [f64; 3] {
+    rgb_combination(variant, [1.0 / 3.0; 3], 0.0).0
 }
 
 #[cfg(test)]

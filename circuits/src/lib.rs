@@ -8,9 +8,12 @@
 //! where they are perpendicular or face the other way ([`motif::TangentTiling`]).
 //!
 //! - [`gabor`]: the Gabor family and complex (phase-invariant) Gabors.
+//! - [`gabor_layer`]: the first layer by hand — analytic Gabors at a stated set of
+//!   directions, phases and scales, standing in for the network's first filters.
 //! - [`motif`]: tangent tiling along segments (lines) and arcs (curves).
 //! - [`pixels`]: curves from pixels — Gabors → complex Gabors → lines → early curves →
-//!   curves, on the natural network's own grids, grayscale or in colour ([`colour`]).
+//!   curves, on the natural network's own grids, grayscale or in colour ([`colour`]);
+//!   any of its families after the Gabors can be its output (the levels of the ladder).
 //! - [`upstream`]: curves from natural upstream neurons (e.g. BVLC 3a early curves and lines).
 //! - [`circuit`]: the [`circuit::Circuit`] trait, calibration of the output scale, and
 //!   [`circuit::CircuitReplacement`], which plugs a circuit into the model's `Replace`
@@ -22,6 +25,7 @@ pub mod accounting;
 pub mod circuit;
 pub mod colour;
 pub mod gabor;
+pub mod gabor_layer;
 pub mod group;
 pub mod kernel;
 pub mod motif;
@@ -35,6 +39,7 @@ pub use circuit::{
     fit_relu_positive_moments,
 };
 pub use colour::ColourMode;
+pub use gabor_layer::{GaborLayerCircuit, GaborLayerSpec, GaborScale};
 pub use group::{Periodicity, RotationGroup};
 pub use pixels::{PixelCircuitSpec, PixelCurveCircuit, PixelStage};
 pub use upstream::{UpstreamCircuitSpec, UpstreamCurveCircuit};

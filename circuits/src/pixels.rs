@@ -19,9 +19,10 @@
 //! ([`KernelBank::equivariant`]), so turning the image by 90° permutes every family.
 //!
 //! The circuit's output is its curves, standing in for the curve detectors of
-//! mixed3b/inception_3b; or, one level down, its early curves ([`PixelStage::EarlyCurves`]),
-//! standing in for the natural early curves of mixed3a/inception_3a, which the curve
-//! detectors read (the lineage from pixels).
+//! mixed3b/inception_3b; or any family below them ([`PixelStage`]): its early curves for the
+//! natural early curves of mixed3a/inception_3a, which the curve detectors read, its pooled
+//! lines for the lines of mixed3a/inception_3a, its lines before pooling for the lines of
+//! conv2d2/conv2_3x3 (the ladder from pixels, level by level).
 
 use std::collections::HashMap;
 
@@ -227,10 +228,15 @@ impl PixelBanks {
     }
 }
 
-/// Which of the pixel circuit's families is its output.
+/// Which of the pixel circuit's families is its output: each stands in for the natural
+/// family on the same grid, one level of the ladder from pixels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PixelStage {
+    /// Lines (stage 3) before pooling, on the grid of conv2d2/conv2_3x3.
+    Lines,
+    /// Lines after pooling, on the grid of mixed3a/inception_3a.
+    PooledLines,
     /// Early curves (stage 4), on the grid of mixed3a/inception_3a.
     EarlyCurves,
     /// Curves (stage 5), on the grid of mixed3b/inception_3b.
@@ -239,14 +245,32 @@ pub enum PixelStage {
 }
 
 impl PixelStage {
+    pub const ALL: [PixelStage; 4] = [
+        PixelStage::Lines,
+        PixelStage::PooledLines,
+        PixelStage::EarlyCurves,
+        PixelStage::Curves,
+    ];
+
     pub fn is_curves(&self) -> bool {
         *self == PixelStage::Curves
+    }
+
+    /// The family's name, as circuit names and specs spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PixelStage::Lines => "lines",
+            PixelStage::PooledLines => "pooled-lines",
+            PixelStage::EarlyCurves => "early-curves",
+            PixelStage::Curves => "curves",
+        }
     }
 
     /// The layer whose neurons this stage's units stand in for.
     pub fn models(self) -> Tap {
         match self {
-            PixelStage::EarlyCurves => Tap::mixed(aann_model::Block::B3a),
+            PixelStage::Lines => Tap::output(aann_model::Layer::Conv2),
+            PixelStage::PooledLines | PixelStage::EarlyCurves => Tap::mixed(aann_model::Block::B3a),
             PixelStage::Curves => Tap::mixed(aann_model::Block::B3b),
         }
     }
@@ -387,8 +411,24 @@ impl PixelCurveCircuit {
         }
     }
 
-    /// Stages 1–4: complex Gabors, lines and early curves.
+    /// Stages 1–4: complex Gabors, pooled lines and early curves.
     fn through_early_curves(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+        let (complex, lines) = self.through_lines(input);
+        let lines = self.pool(lines);
+        let early = relu(
+            conv2d(
+                lines.clone(),
+                self.early_w.clone(),
+                None,
+                Self::same(self.spec.early_kernel),
+            )
+            .sub_scalar(self.spec.early_threshold),
+        );
+        (complex, lines, early)
+    }
+
+    /// Stages 1–3: complex Gabors (pooled) and lines before their pooling.
+    fn through_lines(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         let [_, _, h, w] = input.dims();
         let col = conv2d(
             input,
@@ -425,17 +465,7 @@ impl PixelCurveCircuit {
             )
             .sub_scalar(self.spec.line_threshold),
         );
-        let lines = self.pool(lines);
-        let early = relu(
-            conv2d(
-                lines.clone(),
-                self.early_w.clone(),
-                None,
-                Self::same(self.spec.early_kernel),
-            )
-            .sub_scalar(self.spec.early_threshold),
-        );
-        (complex, lines, early)
+        (complex, lines)
     }
 
     pub fn banks(&self) -> &PixelBanks {
@@ -453,10 +483,7 @@ pub struct PixelStages {
 
 impl Circuit for PixelCurveCircuit {
     fn name(&self) -> String {
-        let family = match self.output {
-            PixelStage::EarlyCurves => "early-curves",
-            PixelStage::Curves => "curves",
-        };
+        let family = self.output.name();
         match self.spec.colour {
             ColourMode::Grayscale => format!("{family}-from-pixels"),
             ColourMode::Opponent { .. } => format!("{family}-from-pixels-colour"),
@@ -465,6 +492,7 @@ impl Circuit for PixelCurveCircuit {
 
     fn group(&self) -> RotationGroup {
         match self.output {
+            PixelStage::Lines | PixelStage::PooledLines => self.spec.line_group(),
             PixelStage::EarlyCurves => self.spec.early_group(),
             PixelStage::Curves => self.spec.curve_group(),
         }
@@ -480,6 +508,8 @@ impl Circuit for PixelCurveCircuit {
             .expect("the pixel circuit reads the input")
             .clone();
         match self.output {
+            PixelStage::Lines => self.through_lines(input).1,
+            PixelStage::PooledLines => self.through_early_curves(input).1,
             PixelStage::EarlyCurves => self.through_early_curves(input).2,
             PixelStage::Curves => self.stages(input).curves,
         }
@@ -487,6 +517,7 @@ impl Circuit for PixelCurveCircuit {
 
     fn accounting(&self) -> Accounting {
         let s = &self.spec;
+        let b = &self.banks;
         let mut a = Accounting::new(self.name());
         a.hand_set(
             "colour",
@@ -507,6 +538,12 @@ impl Circuit for PixelCurveCircuit {
             ("threshold", s.line_threshold),
         ]);
         a.hand_set("lines from complex Gabors", lines);
+        // Only the stages computed are part of this circuit.
+        let curve_weights = b.curves_from_early.len() + b.curves_from_lines.len();
+        a.expanded_weights = b.expanded_weights() - curve_weights - b.early.len();
+        if matches!(self.output, PixelStage::Lines | PixelStage::PooledLines) {
+            return a;
+        }
         let mut early = s.early.hand_set_numbers();
         early.extend([
             ("orientations", s.early_orientations as f64),
@@ -514,11 +551,8 @@ impl Circuit for PixelCurveCircuit {
             ("threshold", s.early_threshold),
         ]);
         a.hand_set("early curves from lines", early);
+        a.expanded_weights += b.early.len();
         if self.output == PixelStage::EarlyCurves {
-            // The curve stage is not computed: its numbers are not part of this circuit.
-            a.expanded_weights = self.banks.expanded_weights()
-                - self.banks.curves_from_early.len()
-                - self.banks.curves_from_lines.len();
             return a;
         }
         let mut curves = s.curves_from_early.hand_set_numbers();
@@ -528,7 +562,7 @@ impl Circuit for PixelCurveCircuit {
         ]);
         a.hand_set("curves from early curves", curves);
         a.hand_set("curves from lines", s.curves_from_lines.hand_set_numbers());
-        a.expanded_weights = self.banks.expanded_weights();
+        a.expanded_weights += curve_weights;
         a
     }
 }

@@ -10,7 +10,7 @@
 //! upstream neurons are not an exact rotation family, so equivariance holds for the
 //! continuous template (tested), not as a channel permutation.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use burn::tensor::activation::relu;
 use burn::tensor::module::conv2d;
@@ -381,9 +381,13 @@ impl Circuit for UpstreamCurveCircuit {
         self.spec.group().angle(unit % self.spec.group().n)
     }
 
-    fn unit_for(&self, orientation_deg: f64, preferred_radius: Option<f64>) -> usize {
+    fn unit_for(
+        &self,
+        orientation_deg: f64,
+        metrics: &BTreeMap<String, f64>,
+    ) -> Result<usize, String> {
         let k = self.spec.group().nearest(orientation_deg);
-        let scale = match preferred_radius {
+        let scale = match metrics.get("peak_radius").copied() {
             Some(r) if self.spec.scales.len() > 1 => self
                 .spec
                 .scales
@@ -397,7 +401,7 @@ impl Circuit for UpstreamCurveCircuit {
                 .map_or(0, |(i, _)| i),
             _ => 0,
         };
-        scale * self.spec.group().n + k
+        Ok(scale * self.spec.group().n + k)
     }
 
     fn accounting(&self) -> Accounting {

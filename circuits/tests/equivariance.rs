@@ -6,7 +6,10 @@
 
 use std::collections::HashMap;
 
-use aann_circuits::{Circuit, ColourMode, PixelCircuitSpec, PixelCurveCircuit, PixelStage};
+use aann_circuits::{
+    Circuit, ColourMode, GaborLayerCircuit, GaborLayerSpec, PixelCircuitSpec, PixelCurveCircuit,
+    PixelStage,
+};
 use aann_model::{Tap, Variant};
 use burn::tensor::{Device, Tensor, TensorData};
 use proptest::prelude::*;
@@ -21,7 +24,7 @@ fn mirror(x: Tensor<4>) -> Tensor<4> {
     x.flip([3])
 }
 
-fn units(circuit: &PixelCurveCircuit, image: Tensor<4>) -> Tensor<4> {
+fn units(circuit: &dyn Circuit, image: Tensor<4>) -> Tensor<4> {
     let taps = HashMap::from([(Tap::INPUT, image)]);
     circuit.units(&taps)
 }
@@ -124,21 +127,96 @@ fn check(seed: u64, stage: PixelStage, symmetry: &Symmetry) {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4))]
-    /// The curves, and the same circuit with its early curves as the output (standing in
-    /// for the natural early curves one level down: 24 units, a quarter turn apart every 6).
+    /// The curves, and the same circuit with each lower family as the output (each
+    /// standing in for a natural family one or more levels down: early curves, 24 units a
+    /// quarter turn apart every 6; lines, pooled or not, 8 axial units, every 4).
     #[test]
-    fn a_quarter_turn_of_the_image_permutes_the_curve_and_early_curve_units(seed in any::<u64>()) {
-        for stage in [PixelStage::Curves, PixelStage::EarlyCurves] {
+    fn a_quarter_turn_of_the_image_permutes_the_units_of_every_stage(seed in any::<u64>()) {
+        for stage in PixelStage::ALL {
             check(seed, stage, &QUARTER_TURN);
         }
     }
 
     #[test]
-    fn a_mirror_image_permutes_the_curve_and_early_curve_units(seed in any::<u64>()) {
-        for stage in [PixelStage::Curves, PixelStage::EarlyCurves] {
+    fn a_mirror_image_permutes_the_units_of_every_stage(seed in any::<u64>()) {
+        for stage in PixelStage::ALL {
             check(seed, stage, &MIRROR);
         }
     }
+
+    /// The first layer by hand: a quarter turn of the image moves Gabor (scale, phase,
+    /// direction) to (scale, phase, direction + 90°), its map turned.
+    #[test]
+    fn a_quarter_turn_of_the_image_permutes_the_gabor_units(seed in any::<u64>()) {
+        let device = Device::default();
+        let spec = GaborLayerSpec::standard();
+        let circuit = GaborLayerCircuit::new(spec.clone(), Variant::Lucid, &device).unwrap();
+        let img = image(seed, 65, &device);
+        let natural = units(&circuit, img.clone());
+        let moved = units(&circuit, quarter_turn(img));
+        let scale = max_abs(natural.clone()).max(1e-6);
+        let shift = spec.group().quarter_shift().unwrap();
+        for k in 0..spec.unit_count() {
+            let (s, p, d) = spec.parts(k);
+            let m = spec.unit(s, p, (d + shift) % spec.directions);
+            let expected = quarter_turn(natural.clone().narrow(1, k, 1));
+            let err = max_abs(moved.clone().narrow(1, m, 1) - expected) / scale;
+            prop_assert!(err < 1e-4, "Gabor unit {k} did not become {m}: relative error {err}");
+        }
+    }
+}
+
+/// Lines before pooling sit on the second convolution's grid, pooled lines on 3a's; each
+/// stage accounts for the numbers it computes with and no others.
+#[test]
+fn the_line_stages_sit_on_their_layers_grids_and_account_for_their_numbers_only() {
+    let device = Device::default();
+    let spec = PixelCircuitSpec::standard(ColourMode::Grayscale);
+    let at =
+        |stage| PixelCurveCircuit::new(spec.clone(), Variant::Bvlc, &device).with_output(stage);
+    let (lines, pooled, early) = (
+        at(PixelStage::Lines),
+        at(PixelStage::PooledLines),
+        at(PixelStage::EarlyCurves),
+    );
+    assert_eq!(lines.name(), "lines-from-pixels");
+    assert_eq!(pooled.name(), "pooled-lines-from-pixels");
+    assert_eq!((lines.group().n, pooled.group().n), (8, 8));
+    // A 224×224 image: conv2_3x3 is 56×56, inception_3a 28×28.
+    let img = image(3, 224, &device);
+    assert_eq!(units(&lines, img.clone()).dims(), [1, 8, 56, 56]);
+    let p = units(&pooled, img.clone());
+    assert_eq!(p.dims(), [1, 8, 28, 28]);
+    assert_eq!(max_abs(p - full_lines(&spec, &device, img)), 0.0);
+    let sections = |c: &PixelCurveCircuit| -> Vec<String> {
+        c.accounting()
+            .hand_set
+            .iter()
+            .map(|n| n.stage.clone())
+            .collect()
+    };
+    assert!(
+        !sections(&lines)
+            .iter()
+            .any(|s| s.starts_with("early") || s.starts_with("curves"))
+    );
+    assert_eq!(sections(&lines), sections(&pooled));
+    assert_eq!(
+        lines.accounting().expanded_weights + early.banks().early.len(),
+        early.accounting().expanded_weights
+    );
+    assert_eq!(PixelStage::Lines.models().name(Variant::Bvlc), "conv2_3x3");
+    assert_eq!(
+        PixelStage::PooledLines.models().name(Variant::Bvlc),
+        "inception_3a_output"
+    );
+}
+
+/// The pooled lines the full circuit computes on its way to the curves.
+fn full_lines(spec: &PixelCircuitSpec, device: &Device, img: Tensor<4>) -> Tensor<4> {
+    PixelCurveCircuit::new(spec.clone(), Variant::Bvlc, device)
+        .stages(img)
+        .lines
 }
 
 #[test]
