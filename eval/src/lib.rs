@@ -4,6 +4,7 @@
 
 pub mod circuits;
 pub mod discover;
+pub mod discover_gabors;
 pub mod errors;
 pub mod evaluator;
 pub mod expanded;

@@ -45,6 +45,9 @@ pub enum Command {
     Tune(tuning::TuneArgs),
     /// Find a neuron family (curves, lines) at a tap and write its family file.
     Discover(tuning::DiscoverArgs),
+    /// Fit analytic Gabors to every filter of the first convolution and write the Gabor
+    /// family (the filters one brightness Gabor explains).
+    DiscoverGabors(tuning::DiscoverGaborsArgs),
     /// Hand-written circuits: their parameter accounting, and tuning compared with nature.
     Circuits(circuits::CircuitsArgs),
     /// Run a replacement experiment from a spec and write its report.
@@ -79,6 +82,7 @@ where
         Command::Weights(a) => weights::weights(a),
         Command::Tune(a) => tuning::tune_command(a),
         Command::Discover(a) => tuning::discover_command(a),
+        Command::DiscoverGabors(a) => tuning::discover_gabors_command(a),
         Command::Circuits(a) => circuits::circuits(a),
         Command::Experiment(a) => experiment::experiment(a),
         Command::Check(a) => check::check(a),

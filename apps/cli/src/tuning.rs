@@ -1,4 +1,5 @@
-//! `aann tune` and `aann discover`: neurons probed with synthetic stimuli.
+//! `aann tune` and `aann discover`: neurons probed with synthetic stimuli; and
+//! `aann discover-gabors`: the first layer's Gabors, fitted to its filters.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,7 @@ use clap::Args;
 
 use aann_data::{ImageSet, OpenOptions, Unlabelled};
 use aann_eval::discover::{Candidate, Discovery, DiscoverySpec, FamilyKind, discover};
+use aann_eval::discover_gabors::{GaborCriteria, GaborGrid, discover_gabors};
 use aann_eval::lab::Session;
 use aann_eval::means::ActivationStats;
 use aann_eval::plot::{Axis, PolarSeries, heatmap_png, heatmap_svg, polar_svg};
@@ -428,5 +430,75 @@ fn contact_sheet(found: &Discovery, members: &[usize], path: &Path) -> anyhow::R
         }
     }
     img.save(path)?;
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct DiscoverGaborsArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Smallest share of a filter's energy one brightness Gabor must explain.
+    #[arg(long, default_value_t = GaborCriteria::default().min_r2)]
+    pub min_r2: f64,
+    /// Largest share of a filter's energy outside brightness (mean R, G, B).
+    #[arg(long, default_value_t = GaborCriteria::default().max_colour_fraction)]
+    pub max_colour_fraction: f64,
+    /// Output folder: discovery.json (every filter's fit) and family.toml.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the family file here (e.g. circuits/families/bvlc/gabors-conv1.toml).
+    #[arg(long)]
+    pub family_out: Option<PathBuf>,
+}
+
+/// `aann discover-gabors`: every first-layer filter fitted with analytic Gabors.
+pub fn discover_gabors_command(args: DiscoverGaborsArgs) -> anyhow::Result<()> {
+    let variant = args.model.model;
+    let session = args.model.open()?;
+    let criteria = GaborCriteria {
+        min_r2: args.min_r2,
+        max_colour_fraction: args.max_colour_fraction,
+    };
+    let found = discover_gabors(session.model(), &criteria, &GaborGrid::default())?;
+    println!(
+        "{:>8} {:>10} {:>8} {:>11} {:>8} {:>6} {:>7}  member",
+        "channel", "direction", "phase", "wavelength", "sigma", "R²", "colour"
+    );
+    for f in &found.fits {
+        println!(
+            "{:>8} {:>9.1}° {:>7.0}° {:>9.1}px {:>6.1}px {:>6.2} {:>7.2}  {}",
+            f.channel,
+            f.direction_deg,
+            f.phase_deg,
+            f.wavelength_px,
+            f.sigma_px,
+            f.r2,
+            f.colour_fraction,
+            if f.member { "yes" } else { "" }
+        );
+    }
+    let members = found.members().count();
+    println!(
+        "{members} of {} filters are Gabors; the other {} stay natural",
+        found.fits.len(),
+        found.fits.len() - members
+    );
+    let command: Vec<String> = std::env::args().collect();
+    let source = format!("aann {}", command[1..].join(" "));
+    let family = found.family(variant, &source);
+    std::fs::create_dir_all(&args.out)?;
+    family.save(&args.out.join("family.toml"))?;
+    std::fs::write(
+        args.out.join("discovery.json"),
+        serde_json::to_string_pretty(&found)?,
+    )?;
+    if let Some(path) = &args.family_out {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        family.save(path)?;
+        eprintln!("wrote family file {}", path.display());
+    }
+    eprintln!("wrote {}", args.out.display());
     Ok(())
 }
