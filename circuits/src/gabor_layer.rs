@@ -148,13 +148,13 @@ impl GaborLayerSpec {
     }
 
     pub fn check(&self) -> Result<(), String> {
-        if self.directions == 0 || self.directions % 4 != 0 {
+        if self.directions == 0 || !self.directions.is_multiple_of(4) {
             return Err(format!(
                 "directions = {}: a multiple of 4 is needed for exact quarter-turns",
                 self.directions
             ));
         }
-        if self.size % 2 == 0 {
+        if self.size.is_multiple_of(2) {
             return Err(format!("size = {}: kernels have odd sizes", self.size));
         }
         if self.phases_deg.is_empty() || self.scales.is_empty() {

@@ -490,6 +490,8 @@ pub struct ExperimentSpec {
     pub mapping_null: Option<MappingNullSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lineage: Option<LineageSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<LadderSpec>,
     #[serde(default)]
     pub statistics: StatisticsSpec,
     pub run: RunSpec,
@@ -516,6 +518,43 @@ pub struct LineageSpec {
     /// circuit; each must read the lower family's tap.
     #[serde(default)]
     pub under: Vec<String>,
+}
+
+/// The ladder from pixels: families below the target, each taken out and rebuilt by its
+/// own circuit, alone (against its zero- and mean-ablation and its circuit's shuffled and
+/// rotated controls, refitted per neuron) and stacked from the bottom (against the
+/// zero-ablation of the same families). Arms: `<level>-zero-ablate`, `<level>-mean-ablate`,
+/// `<level>-<circuit>` and its controls, then `up-to-<level>-zero-ablate` and
+/// `up-to-<level>-replace` for every stack of two levels or more, and, with `top`,
+/// `up-to-target-…` with the target family replaced by that circuit too.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LadderSpec {
+    /// From the bottom up.
+    pub levels: Vec<LevelSpec>,
+    /// A circuit of `[[circuits]]` (by name) replacing the target family on top of the
+    /// whole stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<String>,
+    /// The rotated control's turn, degrees (none: no rotated control).
+    #[serde(default = "default_ladder_rotation")]
+    pub rotation: Option<i64>,
+}
+
+fn default_ladder_rotation() -> Option<i64> {
+    Some(90)
+}
+
+/// One level of the ladder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSpec {
+    /// Names the level's arms (e.g. `lines-conv2`).
+    pub name: String,
+    /// The family file (relative to the repository).
+    pub family: String,
+    /// Its circuit, a `[[circuits]]` table, calibrated on the tune split like the others.
+    pub circuit: CircuitSpec,
 }
 
 impl ExperimentSpec {
@@ -567,6 +606,9 @@ impl ExperimentSpec {
         }
         if let Some(l) = &mut spec.lineage {
             l.circuit = l.circuit.checked(circuits)?;
+        }
+        for level in spec.ladder.iter_mut().flat_map(|l| &mut l.levels) {
+            level.circuit = level.circuit.checked(circuits)?;
         }
         Ok(spec)
     }

@@ -185,8 +185,9 @@ pub fn judge(inputs: &VerdictInputs<'_>) -> Result<Verdicts, EvalError> {
     Ok(Verdicts {
         correction: "holm".into(),
         family: format!(
-            "every paired comparison of a circuit with its controls, the ablations and (in a \
-             lineage) the other stacked circuit, in cross-entropy and in KL: {tests} tests \
+            "every paired comparison of a circuit with its controls, the ablations, (in a \
+             lineage) the other stacked circuit and (in a ladder) each level's own ablations \
+             and controls, in cross-entropy and in KL: {tests} tests \
              (comparisons with a degenerate control are not tests)"
         ),
         alpha,

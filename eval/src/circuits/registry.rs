@@ -509,12 +509,12 @@ out = "results/t"
         let err = load(SPEC, &CircuitRegistry::shipped()).unwrap_err();
         assert!(
             err.contains("unknown circuit kind `test-curves`")
-                && err.contains("the registered kinds are pixels, upstream"),
+                && err.contains("the registered kinds are pixels, upstream, gabors"),
             "{err}"
         );
         let err = load(&SPEC.replace("test-curves", "curvez"), &with_test_kind()).unwrap_err();
         assert!(
-            err.contains("the registered kinds are pixels, upstream, test-curves"),
+            err.contains("the registered kinds are pixels, upstream, gabors, test-curves"),
             "{err}"
         );
         let err = with_test_kind()
@@ -523,7 +523,7 @@ out = "results/t"
             .to_string();
         assert!(
             err.contains(
-                "expected one of pixels, pixels-colour, pixels-early-curves, upstream, test-curves"
+                "expected one of pixels, pixels-colour, pixels-early-curves, pixels-pooled-lines, pixels-lines, upstream, gabors, test-curves"
             ),
             "{err}"
         );

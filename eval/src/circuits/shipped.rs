@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use aann_circuits::{
-    ColourMode, PixelCircuitSpec, PixelCurveCircuit, PixelStage, UpstreamCircuitSpec,
-    UpstreamCurveCircuit,
+    ColourMode, GaborLayerCircuit, GaborLayerSpec, PixelCircuitSpec, PixelCurveCircuit, PixelStage,
+    UpstreamCircuitSpec, UpstreamCurveCircuit,
 };
 use aann_model::{Family, Variant};
 
@@ -14,8 +14,8 @@ use super::registry::{CircuitEntry, CircuitRegistry};
 use crate::EvalError;
 
 /// The keys of `kind = "pixels"`: curves from pixels (Gabors → lines → early curves →
-/// curves), or with `stage = "early-curves"` the same circuit's early curves (one level
-/// down, for the lineage).
+/// curves), or with `stage` one of the same circuit's lower families (`early-curves`,
+/// `pooled-lines`, `lines`), for the lineage and the ladder.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PixelKeys {
@@ -24,6 +24,11 @@ pub struct PixelKeys {
     #[serde(default, skip_serializing_if = "PixelStage::is_curves")]
     pub stage: PixelStage,
 }
+
+/// The keys of `kind = "gabors"`: none (its numbers come from the spec's override file).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GaborKeys {}
 
 /// The keys of `kind = "upstream"`: curves from the natural early curves and lines one
 /// block down (family files relative to the repository).
@@ -58,14 +63,11 @@ fn pixels(colour: bool, stage: PixelStage) -> PixelKeys {
 }
 
 fn pixel_label(k: &PixelKeys) -> String {
-    let name = match k.stage {
-        PixelStage::Curves => "curves-from-pixels",
-        PixelStage::EarlyCurves => "early-curves-from-pixels",
-    };
+    let name = format!("{}-from-pixels", k.stage.name());
     if k.colour {
         format!("{name}-colour")
     } else {
-        name.to_string()
+        name
     }
 }
 
@@ -110,7 +112,23 @@ pub(super) fn register(registry: CircuitRegistry) -> CircuitRegistry {
     .preset("pixels-colour", |_| pixels(true, PixelStage::Curves))
     .preset("pixels-early-curves", |_| {
         pixels(false, PixelStage::EarlyCurves)
-    });
+    })
+    .preset("pixels-pooled-lines", |_| {
+        pixels(false, PixelStage::PooledLines)
+    })
+    .preset("pixels-lines", |_| pixels(false, PixelStage::Lines));
+    // The first layer: analytic Gabors for the Gabor-like first filters; no keys.
+    let gabors_entry = CircuitEntry::new("gabors", &[], |_: &GaborKeys, i| {
+        let spec = i.numbers_or(GaborLayerSpec::standard)?;
+        Ok(
+            Arc::new(GaborLayerCircuit::new(spec, i.variant, i.device).map_err(EvalError::Spec)?)
+                as Arc<dyn aann_circuits::Circuit>,
+        )
+    })
+    .label(|_| "gabors-from-pixels".into())
+    .stands_in_for(|_| GaborLayerCircuit::models())
+    .numbers(|_| toml_text(&GaborLayerSpec::standard()))
+    .preset("gabors", |_| GaborKeys {});
     let upstream_entry = CircuitEntry::new(
         "upstream",
         &["early_curves", "lines"],
@@ -124,5 +142,8 @@ pub(super) fn register(registry: CircuitRegistry) -> CircuitRegistry {
     .files(|k| vec![k.early_curves.clone(), k.lines.clone()])
     .numbers(|_| toml_text(&UpstreamCircuitSpec::standard()))
     .preset("upstream", UpstreamKeys::shipped);
-    registry.register(pixels_entry).register(upstream_entry)
+    registry
+        .register(pixels_entry)
+        .register(upstream_entry)
+        .register(gabors_entry)
 }

@@ -28,6 +28,11 @@ pub struct Analysis {
     pub fractions: Vec<FractionRow>,
     /// The lineage's arms against their own references.
     pub lineage: Vec<FractionRow>,
+    /// The ladder's arms against the ablations of the same families.
+    pub ladder: Vec<FractionRow>,
+    /// The ladder's replaced stack, step by step: each stack against the one below it
+    /// (the lowest level alone against the baseline).
+    pub ladder_steps: Vec<ConditionComparison>,
     pub versus_controls: Vec<ConditionComparison>,
     pub faithfulness: Vec<Faithfulness>,
     pub verdicts: Verdicts,
@@ -52,6 +57,11 @@ pub fn analyse(
         },
     )?;
     let (fractions, lineage) = fractions(&boot, plan, &main.arms)?;
+    let mut ladder = Vec::new();
+    for (arm, reference) in plan.ladder.iter().flat_map(|l| &l.pairs) {
+        ladder.extend(fraction_rows(&boot, arm, reference)?);
+    }
+    let ladder_steps = ladder_steps(plan, main, &records.outcomes, st.level)?;
     let versus_controls = versus_controls(plan, main, &records.outcomes, st.level)?;
     let faithfulness = activation_faithfulness(feed, inputs, spec, plan)?;
     let verdicts = judge(&VerdictInputs {
@@ -72,6 +82,8 @@ pub fn analyse(
     Ok(Analysis {
         fractions,
         lineage,
+        ladder,
+        ladder_steps,
         versus_controls,
         faithfulness,
         verdicts,
@@ -111,10 +123,12 @@ fn fractions(
         .filter(|a| matches!(a.kind.ablation(), Some(Ablation::Zero | Ablation::Mean)))
         .collect();
     let mut fractions = Vec::new();
-    for arm in arms
-        .iter()
-        .filter(|a| !matches!(a.kind, ArmKind::Baseline | ArmKind::Lineage { .. }))
-    {
+    for arm in arms.iter().filter(|a| {
+        !matches!(
+            a.kind,
+            ArmKind::Baseline | ArmKind::Lineage { .. } | ArmKind::Ladder { .. }
+        )
+    }) {
         for reference in &references {
             let is_ablation = arm.kind.ablation().is_some();
             if arm.name == reference.name
@@ -164,6 +178,13 @@ fn versus_controls(
             }
         }
     }
+    for (circuit, other) in plan.ladder.iter().flat_map(|l| &l.versus) {
+        versus.push(compare_conditions(
+            by_name[other.as_str()],
+            by_name[circuit.as_str()],
+            level,
+        )?);
+    }
     if let Some(l) = &plan.lineage {
         for (i, first) in l.stacked.iter().enumerate() {
             for other in &l.stacked[i + 1..] {
@@ -176,6 +197,35 @@ fn versus_controls(
         }
     }
     Ok(versus)
+}
+
+/// The waterfall of the ladder: what each level adds to the replaced stack's loss.
+fn ladder_steps(
+    plan: &Plan,
+    main: &MainRun,
+    outcomes: &[ConditionOutcomes],
+    level: f64,
+) -> Result<Vec<ConditionComparison>, EvalError> {
+    let Some(l) = &plan.ladder else {
+        return Ok(Vec::new());
+    };
+    let by_name: HashMap<&str, &ConditionOutcomes> = main
+        .names
+        .iter()
+        .map(String::as_str)
+        .zip(outcomes)
+        .collect();
+    let mut below = BASELINE;
+    let mut steps = Vec::new();
+    for arm in &l.stack {
+        steps.push(compare_conditions(
+            by_name[below],
+            by_name[arm.as_str()],
+            level,
+        )?);
+        below = arm;
+    }
+    Ok(steps)
 }
 
 /// r and R² of every replacement's and control's units against the natural neurons, on
@@ -216,6 +266,10 @@ fn activation_faithfulness(
                 l.lower_tap,
                 &set,
             )?);
+        }
+        for level in plan.ladder.iter().flat_map(|l| &l.levels) {
+            let one = [(level.arm.clone(), level.replacement.clone())];
+            faithfulness.extend(faithfulness::measure(feed, split, &one, level.tap, &set)?);
         }
     }
     Ok(faithfulness)

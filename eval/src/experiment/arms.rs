@@ -12,6 +12,7 @@ use super::controls::{Named, readouts, relay, structure_controls};
 use super::inputs::Inputs;
 use crate::EvalError;
 use crate::circuits::CalibrationData;
+use crate::lab::ladder::{Ladder, ladder_arms};
 use crate::lab::lineage::{Lineage, UpperCircuit, lineage_arms};
 use crate::lab::{Ablation, Arm, Feed, FitSets, build_replacement_with_data};
 use crate::means::donor_pool;
@@ -30,6 +31,7 @@ pub struct Plan {
     /// The controls: structure controls, the relay, the fitted readouts.
     pub controls: Vec<Named>,
     pub lineage: Option<Lineage>,
+    pub ladder: Option<Ladder>,
     /// Every calibrated arm's units, judged by one rule.
     pub calibrations: Vec<ArmCalibration>,
 }
@@ -56,9 +58,19 @@ impl Plan {
         if let Some(l) = &lineage {
             arms.extend(l.arms.iter().cloned());
         }
+        let ladder = ladder(feed, inputs, spec, &replacements)?;
+        if let Some(l) = &ladder {
+            arms.extend(l.arms.iter().cloned());
+        }
+        let levels: Vec<Named> = ladder
+            .iter()
+            .flat_map(|l| &l.levels)
+            .map(|l| (l.arm.clone(), l.replacement.clone()))
+            .collect();
         let calibrations: Vec<ArmCalibration> = replacements
             .iter()
             .chain(&controls)
+            .chain(&levels)
             .map(|(arm, r)| arm_calibration(arm, r))
             .collect();
         for c in calibrations.iter().filter(|c| !c.degenerate.is_empty()) {
@@ -70,6 +82,7 @@ impl Plan {
             calibration_data,
             controls,
             lineage,
+            ladder,
             calibrations,
         })
     }
@@ -161,16 +174,7 @@ fn lineage(
     let Some(l) = &spec.lineage else {
         return Ok(None);
     };
-    let upper: Vec<UpperCircuit<'_>> = spec
-        .circuits
-        .iter()
-        .zip(replacements)
-        .map(|(c, (arm, replacement))| UpperCircuit {
-            name: c.label(feed.session.circuits()),
-            arm: arm.clone(),
-            replacement,
-        })
-        .collect();
+    let upper = upper_circuits(feed, spec, replacements);
     let built = lineage_arms(
         feed,
         l,
@@ -180,6 +184,61 @@ fn lineage(
         &upper,
     )?;
     Ok(Some(built))
+}
+
+/// The ladder from pixels (`[ladder]`): its arms come after the lineage's.
+fn ladder(
+    feed: &Feed<'_>,
+    inputs: &Inputs,
+    spec: &ExperimentSpec,
+    replacements: &[Named],
+) -> Result<Option<Ladder>, EvalError> {
+    let Some(l) = &spec.ladder else {
+        return Ok(None);
+    };
+    let circuits: Vec<UpperCircuit<'_>> = upper_circuits(feed, spec, replacements);
+    let top = l
+        .top
+        .as_deref()
+        .map(|wanted| {
+            circuits
+                .iter()
+                .find(|c| c.name == wanted || c.arm == wanted)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
+                    EvalError::Spec(format!(
+                        "ladder.top: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
+                        names.join(", ")
+                    ))
+                })
+        })
+        .transpose()?;
+    Ok(Some(ladder_arms(
+        feed,
+        l,
+        &inputs.repo,
+        FitSets::same(&inputs.calibration.images),
+        (inputs.tap, &inputs.channels),
+        top,
+        (&inputs.tune.images, spec.statistics.seed),
+    )?))
+}
+
+/// The experiment's circuits as a lineage or a ladder stacks them.
+fn upper_circuits<'a>(
+    feed: &Feed<'_>,
+    spec: &ExperimentSpec,
+    replacements: &'a [Named],
+) -> Vec<UpperCircuit<'a>> {
+    spec.circuits
+        .iter()
+        .zip(replacements)
+        .map(|(c, (arm, replacement))| UpperCircuit {
+            name: c.label(feed.session.circuits()),
+            arm: arm.clone(),
+            replacement,
+        })
+        .collect()
 }
 
 /// An arm's calibration as the results record it: its units and the degenerate ones.

@@ -83,6 +83,9 @@ fn settings(
     if let Some(l) = &spec.lineage {
         settings["lineage"] = serde_json::json!(l);
     }
+    if let Some(l) = &spec.ladder {
+        settings["ladder"] = serde_json::json!(l);
+    }
     settings
 }
 

@@ -267,6 +267,11 @@ fn spec_files(
         paths.push(l.family.clone());
         paths.extend(l.circuit.spec.clone());
     }
+    for level in spec.ladder.iter().flat_map(|l| &l.levels) {
+        paths.push(level.family.clone());
+        paths.extend(circuits.files(&level.circuit.choice)?);
+        paths.extend(level.circuit.spec.clone());
+    }
     paths
         .into_iter()
         .map(|p| Ok((p.clone(), file_sha256(&repo.join(&p))?)))

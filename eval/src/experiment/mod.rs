@@ -42,8 +42,8 @@ pub use inputs::open_set;
 pub use inputs::{Inputs, session_config};
 pub(crate) use inputs::{calibration_set_of, check_disjoint, preprocess_of};
 pub use result::{
-    CircuitResult, DivergentImage, ExperimentResult, FamilyInfo, FractionRow, LineageCircuit,
-    MappingNullResult, NullDraws, NullResult, SetInfo,
+    CircuitResult, DivergentImage, ExperimentResult, FamilyInfo, FractionRow, LadderLevel,
+    LadderResult, LineageCircuit, MappingNullResult, NullDraws, NullResult, SetInfo,
 };
 
 use crate::EvalError;

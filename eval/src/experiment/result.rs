@@ -122,6 +122,35 @@ pub struct LineageCircuit {
     pub mapping: UnitMapping,
 }
 
+/// A level of the ladder: its family and the circuit standing in for it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LadderLevel {
+    pub name: String,
+    /// The family's file and tap.
+    pub family: String,
+    pub tap: String,
+    /// The arm replacing it alone, and its zero-ablation alone.
+    pub arm: String,
+    pub zero_arm: String,
+    pub circuit: String,
+    pub accounting: Accounting,
+    pub calibration: Calibration,
+    pub mapping: UnitMapping,
+}
+
+/// The ladder from pixels (`[ladder]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LadderResult {
+    pub levels: Vec<LadderLevel>,
+    /// Every ladder arm against the ablation of the same families.
+    pub fractions: Vec<FractionRow>,
+    /// The replaced stack, bottom up (the lowest level alone first).
+    pub stack: Vec<String>,
+    /// Each stack against the one below it (`b` − `a`; the first against the baseline):
+    /// what each level adds to the loss.
+    pub steps: Vec<aann_stats::ConditionComparison>,
+}
+
 /// An image where a replacement and the natural network disagree.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DivergentImage {
@@ -165,6 +194,9 @@ pub struct ExperimentResult {
     /// The lineage's lower circuit: its numbers, calibration and unit mapping.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lineage_circuit: Option<LineageCircuit>,
+    /// The ladder from pixels (`[ladder]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<LadderResult>,
     pub null: Option<NullResult>,
     /// Each circuit against its controls and the ablations: paired differences
     /// (`b` − `a`, `b` the circuit).

@@ -13,8 +13,8 @@ use super::arms::Plan;
 use super::evaluate::{MainRun, Records};
 use super::inputs::Inputs;
 use super::result::{
-    CircuitResult, DivergentImage, ExperimentResult, FamilyInfo, FractionRow, LineageCircuit,
-    MappingNullResult, NullResult, SetInfo,
+    CircuitResult, DivergentImage, ExperimentResult, FamilyInfo, FractionRow, LadderLevel,
+    LadderResult, LineageCircuit, MappingNullResult, NullResult, SetInfo,
 };
 use crate::EvalError;
 use crate::lab::{Ablation, Provenance, Session};
@@ -98,6 +98,7 @@ pub fn assemble(
         fractions: analysis.fractions,
         lineage: analysis.lineage,
         lineage_circuit: lineage_circuit(spec, plan),
+        ladder: ladder_result(plan, analysis.ladder, analysis.ladder_steps, variant),
         null: found.null,
         versus_controls: analysis.versus_controls,
         mapping_null: found.mapping_null,
@@ -171,6 +172,36 @@ fn lineage_circuit(spec: &ExperimentSpec, plan: &Plan) -> Option<LineageCircuit>
         accounting: l.replacement.accounting(),
         calibration: l.replacement.calibration.clone(),
         mapping: l.replacement.mapping.clone(),
+    })
+}
+
+/// The ladder's levels, fractions and steps.
+fn ladder_result(
+    plan: &Plan,
+    fractions: Vec<FractionRow>,
+    steps: Vec<aann_stats::ConditionComparison>,
+    variant: aann_model::Variant,
+) -> Option<LadderResult> {
+    let l = plan.ladder.as_ref()?;
+    Some(LadderResult {
+        levels: l
+            .levels
+            .iter()
+            .map(|level| LadderLevel {
+                name: level.name.clone(),
+                family: level.family_file.clone(),
+                tap: level.tap.name(variant),
+                arm: level.arm.clone(),
+                zero_arm: level.zero_arm.clone(),
+                circuit: level.replacement.circuit.name(),
+                accounting: level.replacement.accounting(),
+                calibration: level.replacement.calibration.clone(),
+                mapping: level.replacement.mapping.clone(),
+            })
+            .collect(),
+        fractions,
+        stack: l.stack.clone(),
+        steps,
     })
 }
 

@@ -70,17 +70,30 @@ pub enum ArmKind {
         lower: Removal,
         upper: Option<Removal>,
     },
+    /// The ladder from pixels: families below the target (and, at the top of a stack, the
+    /// target) each removed. Its fractions are taken against the arm that zero-ablates
+    /// (or mean-ablates) the same families.
+    Ladder {
+        removed: Vec<super::ladder::LevelRemoval>,
+    },
 }
 
-/// How a family is taken out in a lineage arm.
+/// How a family is taken out in a lineage or ladder arm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "how", rename_all = "snake_case")]
 pub enum Removal {
     ZeroAblated,
+    /// Set to its channel means over the tune split.
+    MeanAblated,
     /// Computed by a circuit instead (for the target family: the circuit arm `by`, fed the
     /// lower family's artificial units).
     Replaced {
         by: String,
+    },
+    /// Computed by a control of the circuit arm `of` (its units on the wrong neurons).
+    Controlled {
+        control: super::Control,
+        of: String,
     },
 }
 
@@ -212,6 +225,14 @@ impl Arm {
     ) -> Self {
         Arm {
             kind: ArmKind::Lineage { lower, upper },
+            condition: Condition::new(name, edits),
+        }
+    }
+
+    /// An arm of a given kind with these edits (the ladder's).
+    pub fn with_kind(name: impl Into<String>, kind: ArmKind, edits: Vec<Edit>) -> Self {
+        Arm {
+            kind,
             condition: Condition::new(name, edits),
         }
     }

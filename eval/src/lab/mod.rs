@@ -16,6 +16,7 @@ pub mod arm;
 pub mod controls;
 pub mod faithfulness;
 pub mod feed;
+pub mod ladder;
 pub mod lineage;
 pub mod patch;
 pub mod provenance;

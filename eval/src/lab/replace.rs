@@ -153,9 +153,14 @@ fn stage_hint(kind: &str, replaces: aann_model::Tap) -> String {
     if kind != "pixels" {
         return String::new();
     }
-    if replaces == aann_circuits::PixelStage::EarlyCurves.models() {
-        " (stage = \"early-curves\" builds the early curves)".into()
+    let stages: Vec<String> = aann_circuits::PixelStage::ALL
+        .iter()
+        .filter(|s| s.models() == replaces)
+        .map(|s| format!("stage = \"{}\"", s.name()))
+        .collect();
+    if stages.is_empty() {
+        " (no stage of the pixel circuit stands in for that layer)".into()
     } else {
-        " (leave `stage` out for the curves)".into()
+        format!(" ({} builds units there)", stages.join(" or "))
     }
 }

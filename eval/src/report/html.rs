@@ -272,6 +272,12 @@ fn fractions(h: &mut String, r: &ExperimentResult, md: &str) {
 
 /// The replacement null and the random-channel null, as strips.
 fn nulls(h: &mut String, r: &ExperimentResult) {
+    if let Some(svg) = super::waterfall_svg(r) {
+        let _ = write!(
+            h,
+            "<h2>The ladder's waterfall</h2>{svg}<p class=\"muted\">Each bar: what one more hand-written level adds to the cross-entropy of the stack below it, with its paired 95% interval.</p>"
+        );
+    }
     if let Some(svg) = mapping_null_svg(r) {
         let _ = write!(
             h,

@@ -6,7 +6,8 @@
 //! - `nulls`: the nulls, the fitted bound and the degenerate arms in words;
 //! - `markdown`: `summary.md`;
 //! - `html`: `report.html`;
-//! - `plots`: the SVG figures (the card, the null strips, a tuning map and its scale).
+//! - `plots`: the SVG figures (the card, the null strips, a tuning map and its scale);
+//! - `ladder`: the ladder's tables (each level alone, the stacks) and its waterfall.
 //!
 //! Roles are read from each arm's [`ArmKind`], never from its name.
 
@@ -19,12 +20,14 @@ use crate::experiment::{DivergentImage, ExperimentResult, FractionRow};
 use crate::lab::{Ablation, ArmInfo, ArmKind, BASELINE};
 
 mod html;
+mod ladder;
 mod markdown;
 mod nulls;
 mod plots;
 mod tables;
 
 pub use html::html;
+pub use ladder::{ladder_tables, waterfall_svg};
 pub use markdown::markdown;
 pub use nulls::{degenerate_text, nulls_text};
 pub use plots::{card_svg, tuning_heatmap, tuning_scale};

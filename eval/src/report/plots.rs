@@ -125,6 +125,7 @@ pub fn card_svg(r: &ExperimentResult) -> String {
     )];
     parts.extend(null_svg(r));
     parts.extend(mapping_null_svg(r));
+    parts.extend(super::waterfall_svg(r));
     crate::plot::stack_svgs(&parts)
 }
 

@@ -40,16 +40,35 @@ fn kind_text(a: &ArmInfo) -> String {
         },
         ArmKind::NullSet { .. } => "null set".into(),
         ArmKind::MappingNull { .. } => "mapping null".into(),
-        ArmKind::Lineage { lower, upper } => {
-            let how = |r: &Removal| match r {
-                Removal::ZeroAblated => "zero-ablated".to_string(),
-                Removal::Replaced { by } => format!("replaced by {by}"),
-            };
-            match upper {
-                None => format!("lineage: lower family {}", how(lower)),
-                Some(u) => format!("lineage: lower family {}, target {}", how(lower), how(u)),
-            }
+        ArmKind::Lineage { lower, upper } => match upper {
+            None => format!("lineage: lower family {}", removal_text(lower)),
+            Some(u) => format!(
+                "lineage: lower family {}, target {}",
+                removal_text(lower),
+                removal_text(u)
+            ),
+        },
+        ArmKind::Ladder { removed } => {
+            let parts: Vec<String> = removed
+                .iter()
+                .map(|r| format!("{} {}", r.level, removal_text(&r.how)))
+                .collect();
+            format!("ladder: {}", parts.join(", "))
         }
+    }
+}
+
+/// How a lineage or ladder arm took a family out, in the card's words.
+fn removal_text(r: &Removal) -> String {
+    match r {
+        Removal::ZeroAblated => "zero-ablated".into(),
+        Removal::MeanAblated => "mean-ablated".into(),
+        Removal::Replaced { by } => format!("replaced by {by}"),
+        Removal::Controlled { control, .. } => match control {
+            Control::Shuffled { .. } => "shuffled control".into(),
+            Control::Rotated { degrees, .. } => format!("rotated {degrees}° control"),
+            other => format!("control {}", other.arm_name("")),
+        },
     }
 }
 
@@ -466,11 +485,12 @@ pub fn readme_tables(r: &ExperimentResult) -> String {
 }
 
 /// What follows the card, each part under its title (empty where the result has none).
-pub(super) fn card_parts(r: &ExperimentResult) -> [(&'static str, String); 4] {
+pub(super) fn card_parts(r: &ExperimentResult) -> [(&'static str, String); 5] {
     [
         ("Circuits against their controls", controls_table(r)),
         ("Equivalence to the natural network", equivalence_table(r)),
         ("Structure at the units", units_table(r)),
         ("Nulls", super::nulls_text(r)),
+        ("The ladder from pixels", super::ladder_tables(r)),
     ]
 }
