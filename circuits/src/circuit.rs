@@ -192,6 +192,33 @@ impl CircuitReplacement {
         relu(picked * g + b)
     }
 
+    /// The same replacement standing in for one of its neurons only (its unit and its
+    /// calibration, unchanged): a single-neuron replacement. `None` when `channel` is not
+    /// one of the mapped channels.
+    pub fn only(&self, channel: usize) -> Option<CircuitReplacement> {
+        let i = self.mapping.channels.iter().position(|c| *c == channel)?;
+        let pick = |v: &Vec<f64>| v.get(i).map_or_else(Vec::new, |x| vec![*x]);
+        let c = &self.calibration;
+        Some(CircuitReplacement {
+            circuit: self.circuit.clone(),
+            mapping: UnitMapping {
+                channels: vec![channel],
+                units: vec![self.mapping.units[i]],
+                orientations: vec![self.mapping.orientations[i]],
+            },
+            calibration: Calibration {
+                scope: c.scope.clone(),
+                fit: c.fit,
+                gains: pick(&c.gains),
+                biases: pick(&c.biases),
+                split: c.split.clone(),
+                mse: pick(&c.mse),
+                degenerate: c.degenerate.get(i).map_or_else(Vec::new, |d| vec![*d]),
+            },
+            device: self.device.clone(),
+        })
+    }
+
     /// The circuit's accounting with the calibration added.
     pub fn accounting(&self) -> Accounting {
         let mut a = self.circuit.accounting();
