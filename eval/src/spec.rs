@@ -492,6 +492,8 @@ pub struct ExperimentSpec {
     pub lineage: Option<LineageSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ladder: Option<LadderSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_neurons: Option<SingleNeuronsSpec>,
     #[serde(default)]
     pub statistics: StatisticsSpec,
     pub run: RunSpec,
@@ -543,6 +545,25 @@ pub struct LadderSpec {
 
 fn default_ladder_rotation() -> Option<i64> {
     Some(90)
+}
+
+/// Single-neuron cards: every neuron of the target family taken out alone — zero-ablated,
+/// replaced by its own unit of each circuit named here (with that circuit's calibration),
+/// and by the unit of its orientation turned by `rotation` (refitted per neuron). Arms:
+/// `n<channel>-zero-ablate`, `n<channel>-<circuit arm>` and its `~rot<degrees>-refit`
+/// control; fractions against the neuron's own zero-ablation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SingleNeuronsSpec {
+    /// Circuits of `[[circuits]]`, by name.
+    pub circuits: Vec<String>,
+    /// The rotated control's turn, degrees.
+    #[serde(default = "default_neuron_rotation")]
+    pub rotation: i64,
+}
+
+fn default_neuron_rotation() -> i64 {
+    90
 }
 
 /// One level of the ladder.

@@ -254,6 +254,17 @@ pub struct TablesArgs {
     /// Only a short card of these arms, in this order (comma-separated names).
     #[arg(long, value_delimiter = ',', conflicts_with = "svg")]
     pub arms: Vec<String>,
+    /// Only one part of the tables: the ladder's (each level alone, the stacks, the
+    /// waterfall) or the single-neuron cards.
+    #[arg(long, value_enum, conflicts_with_all = ["svg", "arms"])]
+    pub part: Option<TablePart>,
+}
+
+/// A part of an experiment's tables that `aann tables --part` prints alone.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TablePart {
+    Ladder,
+    Neurons,
 }
 
 /// Print the tables docs/card.md shows for a result, regenerated from its summary.
@@ -268,6 +279,22 @@ pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
                 path.display()
             )
         })?;
+    if let Some(part) = args.part {
+        let (text, what) = match part {
+            TablePart::Ladder => (aann_eval::report::ladder_tables(&result), "[ladder]"),
+            TablePart::Neurons => (
+                aann_eval::report::neuron_tables(&result),
+                "[single_neurons]",
+            ),
+        };
+        anyhow::ensure!(
+            !text.is_empty(),
+            "{}: the experiment has no {what} section, so no such tables",
+            path.display()
+        );
+        print!("{text}");
+        return Ok(());
+    }
     if !args.arms.is_empty() {
         let table = aann_eval::report::headline_table(&result, &args.arms)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

@@ -30,6 +30,10 @@ pub struct Analysis {
     pub lineage: Vec<FractionRow>,
     /// The ladder's arms against the ablations of the same families.
     pub ladder: Vec<FractionRow>,
+    /// The single-neuron arms against their neuron's zero-ablation, and each single-neuron
+    /// replacement against its zero-ablation and its control, image by image.
+    pub neurons: Vec<FractionRow>,
+    pub neuron_versus: Vec<ConditionComparison>,
     /// The ladder's replaced stack, step by step: each stack against the one below it
     /// (the lowest level alone against the baseline).
     pub ladder_steps: Vec<ConditionComparison>,
@@ -62,6 +66,26 @@ pub fn analyse(
         ladder.extend(fraction_rows(&boot, arm, reference)?);
     }
     let ladder_steps = ladder_steps(plan, main, &records.outcomes, st.level)?;
+    let mut neurons = Vec::new();
+    let mut neuron_versus = Vec::new();
+    if let Some(cards) = &plan.neurons {
+        let by_name: HashMap<&str, &ConditionOutcomes> = main
+            .names
+            .iter()
+            .map(String::as_str)
+            .zip(&records.outcomes)
+            .collect();
+        for (arm, reference) in &cards.pairs {
+            neurons.extend(fraction_rows(&boot, arm, reference)?);
+        }
+        for (circuit, other) in &cards.versus {
+            neuron_versus.push(compare_conditions(
+                by_name[other.as_str()],
+                by_name[circuit.as_str()],
+                st.level,
+            )?);
+        }
+    }
     let versus_controls = versus_controls(plan, main, &records.outcomes, st.level)?;
     let faithfulness = activation_faithfulness(feed, inputs, spec, plan)?;
     let verdicts = judge(&VerdictInputs {
@@ -84,6 +108,8 @@ pub fn analyse(
         lineage,
         ladder,
         ladder_steps,
+        neurons,
+        neuron_versus,
         versus_controls,
         faithfulness,
         verdicts,
@@ -126,7 +152,10 @@ fn fractions(
     for arm in arms.iter().filter(|a| {
         !matches!(
             a.kind,
-            ArmKind::Baseline | ArmKind::Lineage { .. } | ArmKind::Ladder { .. }
+            ArmKind::Baseline
+                | ArmKind::Lineage { .. }
+                | ArmKind::Ladder { .. }
+                | ArmKind::Neuron { .. }
         )
     }) {
         for reference in &references {

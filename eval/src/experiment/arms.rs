@@ -14,6 +14,7 @@ use crate::EvalError;
 use crate::circuits::CalibrationData;
 use crate::lab::ladder::{Ladder, ladder_arms};
 use crate::lab::lineage::{Lineage, UpperCircuit, lineage_arms};
+use crate::lab::neurons::{CardCircuit, NeuronCards, neuron_arms};
 use crate::lab::{Ablation, Arm, Feed, FitSets, build_replacement_with_data};
 use crate::means::donor_pool;
 use crate::spec::ExperimentSpec;
@@ -32,6 +33,7 @@ pub struct Plan {
     pub controls: Vec<Named>,
     pub lineage: Option<Lineage>,
     pub ladder: Option<Ladder>,
+    pub neurons: Option<NeuronCards>,
     /// Every calibrated arm's units, judged by one rule.
     pub calibrations: Vec<ArmCalibration>,
 }
@@ -62,6 +64,10 @@ impl Plan {
         if let Some(l) = &ladder {
             arms.extend(l.arms.iter().cloned());
         }
+        let neurons = single_neurons(feed, inputs, spec, &replacements, &calibration_data)?;
+        if let Some(n) = &neurons {
+            arms.extend(n.arms.iter().cloned());
+        }
         let levels: Vec<Named> = ladder
             .iter()
             .flat_map(|l| &l.levels)
@@ -83,6 +89,7 @@ impl Plan {
             controls,
             lineage,
             ladder,
+            neurons,
             calibrations,
         })
     }
@@ -221,6 +228,48 @@ fn ladder(
         (inputs.tap, &inputs.channels),
         top,
         (&inputs.tune.images, spec.statistics.seed),
+    )?))
+}
+
+/// Single-neuron cards (`[single_neurons]`): their arms come last.
+fn single_neurons(
+    feed: &Feed<'_>,
+    inputs: &Inputs,
+    spec: &ExperimentSpec,
+    replacements: &[Named],
+    calibration_data: &HashMap<String, CalibrationData>,
+) -> Result<Option<NeuronCards>, EvalError> {
+    let Some(n) = &spec.single_neurons else {
+        return Ok(None);
+    };
+    let circuits = upper_circuits(feed, spec, replacements);
+    let chosen = n
+        .circuits
+        .iter()
+        .map(|wanted| {
+            let c = circuits
+                .iter()
+                .find(|c| &c.name == wanted || &c.arm == wanted)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
+                    EvalError::Spec(format!(
+                        "single_neurons.circuits: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
+                        names.join(", ")
+                    ))
+                })?;
+            Ok(CardCircuit {
+                name: c.name.clone(),
+                arm: c.arm.clone(),
+                replacement: c.replacement,
+                data: &calibration_data[&c.arm],
+            })
+        })
+        .collect::<Result<Vec<_>, EvalError>>()?;
+    Ok(Some(neuron_arms(
+        &inputs.family,
+        inputs.tap,
+        &chosen,
+        n.rotation,
     )?))
 }
 

@@ -86,6 +86,9 @@ fn settings(
     if let Some(l) = &spec.ladder {
         settings["ladder"] = serde_json::json!(l);
     }
+    if let Some(n) = &spec.single_neurons {
+        settings["single_neurons"] = serde_json::json!(n);
+    }
     settings
 }
 

@@ -43,7 +43,7 @@ pub use inputs::{Inputs, session_config};
 pub(crate) use inputs::{calibration_set_of, check_disjoint, preprocess_of};
 pub use result::{
     CircuitResult, DivergentImage, ExperimentResult, FamilyInfo, FractionRow, LadderLevel,
-    LadderResult, LineageCircuit, MappingNullResult, NullDraws, NullResult, SetInfo,
+    LadderResult, LineageCircuit, MappingNullResult, NeuronsResult, NullDraws, NullResult, SetInfo,
 };
 
 use crate::EvalError;

@@ -151,6 +151,17 @@ pub struct LadderResult {
     pub steps: Vec<aann_stats::ConditionComparison>,
 }
 
+/// Single-neuron cards (`[single_neurons]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NeuronsResult {
+    pub neurons: Vec<crate::lab::neurons::NeuronArms>,
+    /// Each single-neuron arm against its neuron's zero-ablation.
+    pub fractions: Vec<FractionRow>,
+    /// Each single-neuron replacement (`b`) against its zero-ablation and its rotated
+    /// control (`a`), image by image.
+    pub comparisons: Vec<aann_stats::ConditionComparison>,
+}
+
 /// An image where a replacement and the natural network disagree.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DivergentImage {
@@ -197,6 +208,9 @@ pub struct ExperimentResult {
     /// The ladder from pixels (`[ladder]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ladder: Option<LadderResult>,
+    /// Single-neuron cards (`[single_neurons]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neurons: Option<NeuronsResult>,
     pub null: Option<NullResult>,
     /// Each circuit against its controls and the ablations: paired differences
     /// (`b` − `a`, `b` the circuit).

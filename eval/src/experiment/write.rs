@@ -14,7 +14,7 @@ use super::evaluate::{MainRun, Records};
 use super::inputs::Inputs;
 use super::result::{
     CircuitResult, DivergentImage, ExperimentResult, FamilyInfo, FractionRow, LadderLevel,
-    LadderResult, LineageCircuit, MappingNullResult, NullResult, SetInfo,
+    LadderResult, LineageCircuit, MappingNullResult, NeuronsResult, NullResult, SetInfo,
 };
 use crate::EvalError;
 use crate::lab::{Ablation, Provenance, Session};
@@ -99,6 +99,11 @@ pub fn assemble(
         lineage: analysis.lineage,
         lineage_circuit: lineage_circuit(spec, plan),
         ladder: ladder_result(plan, analysis.ladder, analysis.ladder_steps, variant),
+        neurons: plan.neurons.as_ref().map(|n| NeuronsResult {
+            neurons: n.neurons.clone(),
+            fractions: analysis.neurons,
+            comparisons: analysis.neuron_versus,
+        }),
         null: found.null,
         versus_controls: analysis.versus_controls,
         mapping_null: found.mapping_null,

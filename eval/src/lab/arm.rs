@@ -76,6 +76,9 @@ pub enum ArmKind {
     Ladder {
         removed: Vec<super::ladder::LevelRemoval>,
     },
+    /// One neuron of the target family removed alone (a single-neuron card). Its fractions
+    /// are taken against that neuron's own zero-ablation.
+    Neuron { channel: usize, how: Removal },
 }
 
 /// How a family is taken out in a lineage or ladder arm.

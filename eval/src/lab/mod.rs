@@ -18,6 +18,7 @@ pub mod faithfulness;
 pub mod feed;
 pub mod ladder;
 pub mod lineage;
+pub mod neurons;
 pub mod patch;
 pub mod provenance;
 pub mod readout;

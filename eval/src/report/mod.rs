@@ -7,7 +7,8 @@
 //! - `markdown`: `summary.md`;
 //! - `html`: `report.html`;
 //! - `plots`: the SVG figures (the card, the null strips, a tuning map and its scale);
-//! - `ladder`: the ladder's tables (each level alone, the stacks) and its waterfall.
+//! - `ladder`: the ladder's tables (each level alone, the stacks) and its waterfall;
+//! - `neurons`: the single-neuron cards.
 //!
 //! Roles are read from each arm's [`ArmKind`], never from its name.
 
@@ -22,6 +23,7 @@ use crate::lab::{Ablation, ArmInfo, ArmKind, BASELINE};
 mod html;
 mod ladder;
 mod markdown;
+mod neurons;
 mod nulls;
 mod plots;
 mod tables;
@@ -29,6 +31,7 @@ mod tables;
 pub use html::html;
 pub use ladder::{ladder_tables, waterfall_svg};
 pub use markdown::markdown;
+pub use neurons::neuron_tables;
 pub use nulls::{degenerate_text, nulls_text};
 pub use plots::{card_svg, tuning_heatmap, tuning_scale};
 pub use tables::{

@@ -48,6 +48,7 @@ fn kind_text(a: &ArmInfo) -> String {
                 removal_text(u)
             ),
         },
+        ArmKind::Neuron { channel, how } => format!("neuron {channel} {}", removal_text(how)),
         ArmKind::Ladder { removed } => {
             let parts: Vec<String> = removed
                 .iter()
@@ -111,14 +112,16 @@ pub fn card_table(r: &ExperimentResult) -> String {
         "|---|---|---|---|---|---|---|---|---|{}",
         if with_calibrations { "---|" } else { "" }
     );
-    // Against zero-ablation; a lineage arm against the zero-ablation of its own families,
-    // named.
+    // Against zero-ablation; a lineage, ladder or single-neuron arm against the
+    // zero-ablation of its own families, named.
     let fraction = |arm: &str, metric: Metric| {
         if let Some(f) = fraction_row(&r.fractions, arm, zero_ablation(), metric) {
             return fraction_text(f, "undefined");
         }
         r.lineage
             .iter()
+            .chain(r.ladder.iter().flat_map(|l| &l.fractions))
+            .chain(r.neurons.iter().flat_map(|n| &n.fractions))
             .find(|f| f.condition == arm && f.metric == metric)
             .map_or("-".into(), |f| {
                 format!("{} (of {})", fraction_text(f, "undefined"), f.relative_to)
@@ -485,12 +488,13 @@ pub fn readme_tables(r: &ExperimentResult) -> String {
 }
 
 /// What follows the card, each part under its title (empty where the result has none).
-pub(super) fn card_parts(r: &ExperimentResult) -> [(&'static str, String); 5] {
+pub(super) fn card_parts(r: &ExperimentResult) -> [(&'static str, String); 6] {
     [
         ("Circuits against their controls", controls_table(r)),
         ("Equivalence to the natural network", equivalence_table(r)),
         ("Structure at the units", units_table(r)),
         ("Nulls", super::nulls_text(r)),
         ("The ladder from pixels", super::ladder_tables(r)),
+        ("Single neurons", super::neuron_tables(r)),
     ]
 }
