@@ -138,6 +138,137 @@ pub fn first_layer() -> Tap {
     Tap::output(Layer::Conv0)
 }
 
+/// The first layer's filters as the Gabor fits see them.
+struct FirstFilters {
+    /// Each filter's brightness part, `[channel][tap]` (each tap's plane vector projected
+    /// on the mean-RGB direction).
+    brightness: Vec<Vec<f64>>,
+    /// Each filter's whole energy.
+    energy: Vec<f64>,
+    /// Kernel size.
+    size: usize,
+}
+
+fn brightness_parts(model: &InceptionV1) -> Result<FirstFilters, EvalError> {
+    let (weights, _) = model.conv_weights(Conv::Stem(Layer::Conv0));
+    let [out, planes, k, k2] = weights.dims();
+    assert_eq!(k, k2, "square first filters");
+    let values = crate::lab::host_values(weights)?;
+    let brightness = mean_rgb(model.variant());
+    let norm = brightness.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let dir: Vec<f64> = brightness.iter().map(|v| v / norm).collect();
+    if planes != dir.len() {
+        return Err(EvalError::Spec(format!(
+            "the first convolution reads {planes} planes, not 3"
+        )));
+    }
+    let mut parts = Vec::with_capacity(out);
+    let mut energies = Vec::with_capacity(out);
+    for channel in 0..out {
+        let filter = &values[channel * planes * k * k..(channel + 1) * planes * k * k];
+        energies.push(filter.iter().map(|v| f64::from(*v).powi(2)).sum());
+        parts.push(
+            (0..k * k)
+                .map(|i| {
+                    (0..planes)
+                        .map(|p| f64::from(filter[p * k * k + i]) * dir[p])
+                        .sum()
+                })
+                .collect(),
+        );
+    }
+    Ok(FirstFilters {
+        brightness: parts,
+        energy: energies,
+        size: k,
+    })
+}
+
+/// How much of a family member's brightness part the hand-written layer's unit for it
+/// explains.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatedFit {
+    pub channel: usize,
+    /// The circuit's unit for the neuron (nearest direction, phase and wavelength).
+    pub unit: usize,
+    /// R² of the zero-mean brightness part explained by that unit (0 if it has the wrong
+    /// sign).
+    pub mapped_r2: f64,
+    /// R² explained by the best unit of the set, whichever it is.
+    pub best_r2: f64,
+}
+
+/// Each member of a Gabor family against the stated set of a hand-written first layer.
+pub fn stated_set_fit(
+    model: &InceptionV1,
+    family: &Family,
+    spec: &aann_circuits::GaborLayerSpec,
+) -> Result<Vec<StatedFit>, EvalError> {
+    let FirstFilters {
+        brightness: parts,
+        size: k,
+        ..
+    } = brightness_parts(model)?;
+    if k != spec.size {
+        return Err(EvalError::Spec(format!(
+            "the first filters are {k}×{k}, the stated set's kernels {}×{}",
+            spec.size, spec.size
+        )));
+    }
+    let units: Vec<Vec<f64>> = (0..spec.unit_count())
+        .map(|u| {
+            let v: Vec<f64> = spec
+                .kernel(u)
+                .values
+                .iter()
+                .map(|x| f64::from(*x))
+                .collect();
+            let n = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            v.iter().map(|x| x / n).collect()
+        })
+        .collect();
+    family
+        .neurons
+        .iter()
+        .map(|n| {
+            let part = parts.get(n.channel).ok_or_else(|| {
+                EvalError::Spec(format!(
+                    "family `{}`: channel {} is not a first-layer filter",
+                    family.name, n.channel
+                ))
+            })?;
+            let mean = part.iter().sum::<f64>() / part.len() as f64;
+            let centred: Vec<f64> = part.iter().map(|v| v - mean).collect();
+            let energy: f64 = centred.iter().map(|v| v * v).sum::<f64>().max(1e-12);
+            let r2 = |u: &Vec<f64>| {
+                let p: f64 = u.iter().zip(&centred).map(|(a, b)| a * b).sum();
+                p.max(0.0).powi(2) / energy
+            };
+            let metric = |key: &str| {
+                n.metrics.get(key).copied().ok_or_else(|| {
+                    EvalError::Spec(format!(
+                        "family `{}`, channel {}: no `{key}`",
+                        family.name, n.channel
+                    ))
+                })
+            };
+            let direction = n.orientation_deg.ok_or_else(|| {
+                EvalError::Spec(format!(
+                    "family `{}`, channel {}: no orientation",
+                    family.name, n.channel
+                ))
+            })?;
+            let unit = spec.nearest(direction, metric("phase_deg")?, metric("wavelength_px")?);
+            Ok(StatedFit {
+                channel: n.channel,
+                unit,
+                mapped_r2: r2(&units[unit]),
+                best_r2: units.iter().map(r2).fold(0.0, f64::max),
+            })
+        })
+        .collect()
+}
+
 /// Fit every filter of the first convolution of `model`.
 pub fn discover_gabors(
     model: &InceptionV1,
@@ -145,31 +276,14 @@ pub fn discover_gabors(
     grid: &GaborGrid,
 ) -> Result<GaborDiscovery, EvalError> {
     let variant = model.variant();
-    let (weights, _) = model.conv_weights(Conv::Stem(Layer::Conv0));
-    let [out, planes, k, k2] = weights.dims();
-    assert_eq!(k, k2, "square first filters");
-    let values = crate::lab::host_values(weights)?;
-    let brightness = mean_rgb(variant);
-    let norm = brightness.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let lum_dir: Vec<f64> = brightness.iter().map(|v| v / norm).collect();
-    if planes != lum_dir.len() {
-        return Err(EvalError::Spec(format!(
-            "the first convolution reads {planes} planes, not 3"
-        )));
-    }
+    let FirstFilters {
+        brightness: parts,
+        energy: energies,
+        size: k,
+    } = brightness_parts(model)?;
     let templates = templates(grid, k);
-    let mut fits = Vec::with_capacity(out);
-    for channel in 0..out {
-        let filter = &values[channel * planes * k * k..(channel + 1) * planes * k * k];
-        let energy: f64 = filter.iter().map(|v| f64::from(*v).powi(2)).sum();
-        // Brightness part: each tap's plane vector projected on the mean-RGB direction.
-        let lum: Vec<f64> = (0..k * k)
-            .map(|i| {
-                (0..planes)
-                    .map(|p| f64::from(filter[p * k * k + i]) * lum_dir[p])
-                    .sum()
-            })
-            .collect();
+    let mut fits = Vec::with_capacity(parts.len());
+    for (channel, (lum, &energy)) in parts.iter().zip(&energies).enumerate() {
         let lum_energy: f64 = lum.iter().map(|v| v * v).sum();
         let colour_fraction = if energy > 0.0 {
             (1.0 - lum_energy / energy).max(0.0)
@@ -180,12 +294,7 @@ pub fn discover_gabors(
         // energy is the squared projection.
         let (best, projection) = templates
             .iter()
-            .map(|t| {
-                (
-                    t,
-                    t.values.iter().zip(&lum).map(|(a, b)| a * b).sum::<f64>(),
-                )
-            })
+            .map(|t| (t, t.values.iter().zip(lum).map(|(a, b)| a * b).sum::<f64>()))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .expect("a grid of templates");
         let r2 = if energy > 0.0 {
