@@ -9,12 +9,55 @@ use crate::error::{Result, StatsError};
 /// (e.g. 0.95).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
-    /// Lower bound.
+    /// Lower bound (−∞ when resamples run off without bound, e.g. a ratio whose
+    /// denominator is zero in some resamples).
+    #[serde(with = "bound")]
     pub lo: f64,
-    /// Upper bound.
+    /// Upper bound (+∞ likewise).
+    #[serde(with = "bound")]
     pub hi: f64,
     /// Nominal coverage probability of the procedure that produced it.
     pub level: f64,
+}
+
+/// An interval's bound in JSON, which has no infinities: a number, or `"inf"`, `"-inf"` or
+/// `"NaN"` (and `null`, which older files hold for any of them, is read as NaN).
+mod bound {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if *v > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Option::<Repr>::deserialize(d)? {
+            Some(Repr::Number(v)) => Ok(v),
+            Some(Repr::Text(t)) => match t.as_str() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "NaN" => Ok(f64::NAN),
+                other => Err(serde::de::Error::custom(format!(
+                    "an interval bound is a number, \"inf\", \"-inf\" or \"NaN\", not \"{other}\""
+                ))),
+            },
+            None => Ok(f64::NAN),
+        }
+    }
 }
 
 impl Interval {
@@ -146,5 +189,30 @@ pub(crate) fn check_same_length(left: usize, right: usize, what: &str) -> Result
             left,
             right,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unbounded_intervals_survive_json() {
+        let i = Interval {
+            lo: f64::NEG_INFINITY,
+            hi: 2.5,
+            level: 0.95,
+        };
+        let text = serde_json::to_string(&i).unwrap();
+        assert_eq!(text, r#"{"lo":"-inf","hi":2.5,"level":0.95}"#);
+        let back: Interval = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, i);
+        // Older files wrote every non-finite bound as null.
+        let old: Interval = serde_json::from_str(r#"{"lo":null,"hi":1.0,"level":0.95}"#).unwrap();
+        assert!(old.lo.is_nan());
+        let err = serde_json::from_str::<Interval>(r#"{"lo":"low","hi":1.0,"level":0.95}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not \"low\""), "{err}");
     }
 }

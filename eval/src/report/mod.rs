@@ -105,5 +105,10 @@ fn metric_named(name: &str) -> Option<Metric> {
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.2}%", 100.0 * x)
+    match x {
+        x if x.is_finite() => format!("{:.2}%", 100.0 * x),
+        x if x.is_nan() => "n/a".into(),
+        x if x > 0.0 => "+∞".into(),
+        _ => "−∞".into(),
+    }
 }
