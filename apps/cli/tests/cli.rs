@@ -1,26 +1,12 @@
 //! End-to-end tests of the `aann` command line on the shared data (../shared/data, or
 //! $AANN_DATA): what a user types, what they get back, and the errors bad input gives.
 
+mod common;
+
 use aann_testkit::{shared_data, test_cache};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// The repository's root (this crate lives in `apps/cli`).
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `aann ARGS` from the repository root, with the shared data and a cache folder that
-/// persists across the tests of one run (weights are converted once).
-fn aann(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aann"))
-        .args(args)
-        .current_dir(repo())
-        .env("AANN_DATA", shared_data())
-        .env("AANN_CACHE", test_cache())
-        .output()
-        .expect("the aann binary runs")
-}
+use common::{aann, repo, run_args, small_spec_run, summary_of};
+use std::path::Path;
+use std::process::Output;
 
 fn text(o: &Output) -> (String, String) {
     (
@@ -179,34 +165,6 @@ fn weights_of_the_wrong_model_are_refused() {
     assert!(err.contains("inception5h-random.pth"), "{err}");
 }
 
-/// The arguments of the small end-to-end run whose numbers are pinned below.
-/// A small run of `spec`: 24 test and dev images, 16 calibration images, small tuning
-/// sweeps (no null settings: the spec may have no nulls).
-fn small_spec_run(spec: &str, out: &Path) -> Vec<String> {
-    [
-        "experiment",
-        spec,
-        "--limit",
-        "24",
-        "--out",
-        out.to_str().unwrap(),
-        "--set",
-        "run.calibration_images=16",
-        "--set",
-        "run.batch_size=8",
-        "--set",
-        "dev.limit=24",
-        "--set",
-        "run.tuning_orientations=8",
-        "--set",
-        "run.tuning_radii=[40.0]",
-        "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 /// The small run of the card, with small nulls.
 fn small_run(spec: &str, out: &Path) -> Vec<String> {
     let mut args = small_spec_run(spec, out);
@@ -232,14 +190,6 @@ fn small_run(spec: &str, out: &Path) -> Vec<String> {
         .map(String::from),
     );
     args
-}
-
-fn run_args(args: &[String]) -> Output {
-    aann(&args.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-fn summary_of(out: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
 }
 
 /// The numbers of the small run, pinned: (condition, cross-entropy, top-1, top-5).
@@ -1169,7 +1119,7 @@ fn circuit_names_are_looked_up_in_the_registry() {
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert!(
-        err.contains("unknown circuit `pixel`: expected one of pixels, pixels-colour, pixels-early-curves, upstream"),
+        err.contains("unknown circuit `pixel`: expected one of pixels, pixels-colour, pixels-early-curves, pixels-pooled-lines, pixels-lines, upstream, gabors"),
         "{err}"
     );
     let o = aann(&["circuits", "accounting"]);
@@ -1179,7 +1129,10 @@ fn circuit_names_are_looked_up_in_the_registry() {
         "curves-from-pixels",
         "curves-from-pixels-colour",
         "early-curves-from-pixels",
+        "pooled-lines-from-pixels",
+        "lines-from-pixels",
         "curves-from-upstream",
+        "gabors-from-pixels",
     ] {
         assert!(table.contains(name), "{name}: {table}");
     }

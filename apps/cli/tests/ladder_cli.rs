@@ -3,50 +3,21 @@
 //! against its own ablations and controls, then stacked from the bottom up to the curve
 //! detectors. The numbers of the small run are pinned; the fractions and the waterfall are
 //! recomputed from the arms' cross-entropies; bad ladders are refused by name.
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-use aann_testkit::{shared_data, test_cache};
+use std::path::Path;
 
-fn aann(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aann"))
-        .args(args)
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .arg("--data-root")
-        .arg(shared_data())
-        .arg("--cache-dir")
-        .arg(test_cache())
-        .output()
-        .unwrap()
-}
+use common::{run_args, small_spec_run, summary_of};
 
 /// The ladder on 24 test images, calibrated on 16 tune images.
 fn small_ladder(out: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "experiment",
-        "eval/experiments/ladder-bvlc.toml",
-        "--limit",
-        "24",
-        "--out",
-        out.to_str().unwrap(),
-        "--set",
-        "run.calibration_images=16",
-        "--set",
-        "run.batch_size=8",
-        "--set",
-        "dev.limit=24",
-        "--set",
-        "run.faithfulness_images=8",
-        "--set",
-        "run.tuning_orientations=8",
-        "--set",
-        "run.tuning_radii=[40.0]",
-        "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
+    let mut args = small_spec_run("eval/experiments/ladder-bvlc.toml", out);
+    args.extend(
+        ["--set", "run.faithfulness_images=8"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string()),
+    );
     args
 }
 
@@ -104,14 +75,13 @@ const PINNED: [(&str, f64); 21] = [
 fn the_ladder_replaces_every_level_alone_and_stacked() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ladder");
-    let run = aann(&small_ladder(&out, &[]));
+    let run = run_args(&small_ladder(&out, &[]));
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary_of(&out);
     let conditions = summary["summary"]["conditions"].as_array().unwrap();
     let ce = |name: &str| {
         conditions
@@ -245,7 +215,7 @@ fn a_ladder_whose_levels_share_channels_or_run_downwards_is_refused() {
     };
     let refused = |set: String| {
         let out = dir.path().join("bad");
-        let o = aann(&small_ladder(&out, &["--set", &set, "--fresh"]));
+        let o = run_args(&small_ladder(&out, &["--set", &set, "--fresh"]));
         assert!(!o.status.success());
         String::from_utf8_lossy(&o.stderr).into_owned()
     };

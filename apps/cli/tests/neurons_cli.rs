@@ -3,47 +3,9 @@
 //! each circuit, and by the unit of its orientation turned 90°. The numbers of the small
 //! run are pinned, the family arms do not move, and the fractions are recomputed from the
 //! arms' losses.
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-use aann_testkit::{shared_data, test_cache};
-
-fn aann(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aann"))
-        .args(args)
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .arg("--data-root")
-        .arg(shared_data())
-        .arg("--cache-dir")
-        .arg(test_cache())
-        .output()
-        .unwrap()
-}
-
-fn small_run(out: &Path) -> Vec<String> {
-    [
-        "experiment",
-        "eval/experiments/neurons-bvlc.toml",
-        "--limit",
-        "24",
-        "--out",
-        out.to_str().unwrap(),
-        "--set",
-        "run.calibration_images=16",
-        "--set",
-        "run.batch_size=8",
-        "--set",
-        "dev.limit=24",
-        "--set",
-        "run.tuning_orientations=8",
-        "--set",
-        "run.tuning_radii=[40.0]",
-        "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
+use common::{run_args, small_spec_run, summary_of};
 
 /// Cross-entropy and KL of some arms of the small run: the family arms (the same as the
 /// card's small run in `cli.rs`) and single-neuron arms (measured at the commit that added
@@ -88,14 +50,13 @@ const PINNED: [(&str, f64, f64); 9] = [
 fn every_curve_detector_gets_its_own_card() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("neurons");
-    let run = aann(&small_run(&out));
+    let run = run_args(&small_spec_run("eval/experiments/neurons-bvlc.toml", &out));
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary_of(&out);
     let conditions = summary["summary"]["conditions"].as_array().unwrap();
     let get = |name: &str, field: &str| {
         conditions
