@@ -3,9 +3,9 @@
 
 mod common;
 
-use aann_testkit::{shared_data, test_cache};
+use aann_testkit::shared_data;
 use common::{aann, repo, run_args, small_spec_run, summary_of};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 fn text(o: &Output) -> (String, String) {
