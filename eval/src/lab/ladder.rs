@@ -294,11 +294,9 @@ pub fn ladder_arms(
         add_stack(&levels[k - 1].name, None, k);
     }
     if let Some(top) = top {
-        let reads_artificial: Vec<&Level> = levels
-            .iter()
-            .filter(|l| top.replacement.circuit.reads().contains(&l.tap))
-            .collect();
-        if !top.replacement.circuit.reads().contains(&Tap::INPUT) && reads_artificial.is_empty() {
+        // The top is fed by the hand-written levels: it reads the image or a level's tap.
+        let reads = top.replacement.circuit.reads();
+        if !reads.contains(&Tap::INPUT) && !levels.iter().any(|l| reads.contains(&l.tap)) {
             return Err(EvalError::Spec(format!(
                 "ladder.top: `{}` reads neither the image nor a level of the ladder",
                 top.name
