@@ -4,7 +4,7 @@
 mod common;
 
 use aann_testkit::shared_data;
-use common::{aann, repo, run_args, small_spec_run, summary_of};
+use common::{aann, condition, repo, run_args, run_summary, small_spec_run, summary_of};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -881,22 +881,8 @@ fn the_lineage_study_stacks_the_circuits_without_moving_the_other_arms() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lineage");
     let args = small_spec_run("eval/experiments/lineage-bvlc.toml", &out);
-    let run = run_args(&args);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let summary = summary_of(&out);
-    let conditions = summary["summary"]["conditions"].as_array().unwrap();
-    let ce = |name: &str| {
-        conditions
-            .iter()
-            .find(|c| c["condition"] == name)
-            .unwrap_or_else(|| panic!("no condition {name}"))["cross_entropy"]["point"]
-            .as_f64()
-            .unwrap()
-    };
+    let summary = run_summary(&args);
+    let ce = |name: &str| condition(&summary, name, "cross_entropy");
     for (name, want, _, _) in PINNED.iter().filter(|p| {
         [
             "baseline",

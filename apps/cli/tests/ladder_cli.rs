@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{run_args, small_spec_run, summary_of};
+use common::{condition, run_args, run_summary, small_spec_run};
 
 /// The ladder on 24 test images, calibrated on 16 tune images.
 fn small_ladder(out: &Path, extra: &[&str]) -> Vec<String> {
@@ -75,22 +75,8 @@ const PINNED: [(&str, f64); 21] = [
 fn the_ladder_replaces_every_level_alone_and_stacked() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ladder");
-    let run = run_args(&small_ladder(&out, &[]));
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let summary = summary_of(&out);
-    let conditions = summary["summary"]["conditions"].as_array().unwrap();
-    let ce = |name: &str| {
-        conditions
-            .iter()
-            .find(|c| c["condition"] == name)
-            .unwrap_or_else(|| panic!("no condition {name}"))["cross_entropy"]["point"]
-            .as_f64()
-            .unwrap()
-    };
+    let summary = run_summary(&small_ladder(&out, &[]));
+    let ce = |name: &str| condition(&summary, name, "cross_entropy");
     // Every ladder arm, typed, in order: each level alone, then the stacks.
     let ladder: Vec<&str> = summary["conditions"]
         .as_array()

@@ -5,7 +5,7 @@
 //! arms' losses.
 mod common;
 
-use common::{run_args, small_spec_run, summary_of};
+use common::{condition, run_summary, small_spec_run};
 
 /// Cross-entropy and KL of some arms of the small run: the family arms (the same as the
 /// card's small run in `cli.rs`) and single-neuron arms (measured at the commit that added
@@ -50,22 +50,8 @@ const PINNED: [(&str, f64, f64); 9] = [
 fn every_curve_detector_gets_its_own_card() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("neurons");
-    let run = run_args(&small_spec_run("eval/experiments/neurons-bvlc.toml", &out));
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let summary = summary_of(&out);
-    let conditions = summary["summary"]["conditions"].as_array().unwrap();
-    let get = |name: &str, field: &str| {
-        conditions
-            .iter()
-            .find(|c| c["condition"] == name)
-            .unwrap_or_else(|| panic!("no condition {name}"))[field]["point"]
-            .as_f64()
-            .unwrap()
-    };
+    let summary = run_summary(&small_spec_run("eval/experiments/neurons-bvlc.toml", &out));
+    let get = |name: &str, field: &str| condition(&summary, name, field);
     let moved: Vec<String> = PINNED
         .iter()
         .filter(|(name, ce, kl)| {

@@ -69,12 +69,7 @@ pub fn analyse(
     let mut neurons = Vec::new();
     let mut neuron_versus = Vec::new();
     if let Some(cards) = &plan.neurons {
-        let by_name: HashMap<&str, &ConditionOutcomes> = main
-            .names
-            .iter()
-            .map(String::as_str)
-            .zip(&records.outcomes)
-            .collect();
+        let by_name = outcomes_by_name(main, &records.outcomes);
         for (arm, reference) in &cards.pairs {
             neurons.extend(fraction_rows(&boot, arm, reference)?);
         }
@@ -114,6 +109,18 @@ pub fn analyse(
         faithfulness,
         verdicts,
     })
+}
+
+/// Each arm's outcomes by its name.
+fn outcomes_by_name<'a>(
+    main: &'a MainRun,
+    outcomes: &'a [ConditionOutcomes],
+) -> HashMap<&'a str, &'a ConditionOutcomes> {
+    main.names
+        .iter()
+        .map(String::as_str)
+        .zip(outcomes)
+        .collect()
 }
 
 /// The fraction of the gap between the clean network and `ablated` that `patched` wins
@@ -184,12 +191,7 @@ fn versus_controls(
     outcomes: &[ConditionOutcomes],
     level: f64,
 ) -> Result<Vec<ConditionComparison>, EvalError> {
-    let by_name: HashMap<&str, &ConditionOutcomes> = main
-        .names
-        .iter()
-        .map(String::as_str)
-        .zip(outcomes)
-        .collect();
+    let by_name = outcomes_by_name(main, outcomes);
     let mut versus = Vec::new();
     for circuit in main.arms.iter().filter(|a| a.kind.is_replacement()) {
         for other in &main.arms {
@@ -238,12 +240,7 @@ fn ladder_steps(
     let Some(l) = &plan.ladder else {
         return Ok(Vec::new());
     };
-    let by_name: HashMap<&str, &ConditionOutcomes> = main
-        .names
-        .iter()
-        .map(String::as_str)
-        .zip(outcomes)
-        .collect();
+    let by_name = outcomes_by_name(main, outcomes);
     let mut below = BASELINE;
     let mut steps = Vec::new();
     for arm in &l.stack {

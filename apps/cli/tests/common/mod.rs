@@ -58,3 +58,32 @@ pub fn small_spec_run(spec: &str, out: &Path) -> Vec<String> {
 pub fn summary_of(out: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
 }
+
+/// Run `args` (an experiment), which must succeed, and read its summary.
+pub fn run_summary(args: &[String]) -> serde_json::Value {
+    let run = run_args(args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .map(|i| PathBuf::from(&args[i + 1]))
+        .expect("the run names its --out");
+    summary_of(&out)
+}
+
+/// The point estimate of `field` (`cross_entropy`, `kl_from_baseline`, …) of condition
+/// `name` in a summary.
+pub fn condition(summary: &serde_json::Value, name: &str, field: &str) -> f64 {
+    summary["summary"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["condition"] == name)
+        .unwrap_or_else(|| panic!("no condition {name}"))[field]["point"]
+        .as_f64()
+        .unwrap()
+}
