@@ -13,7 +13,7 @@ use super::inputs::Inputs;
 use crate::EvalError;
 use crate::circuits::CalibrationData;
 use crate::lab::ladder::{Ladder, ladder_arms};
-use crate::lab::lineage::{Lineage, UpperCircuit, lineage_arms};
+use crate::lab::lineage::{Lineage, UpperCircuit, find_circuit, lineage_arms};
 use crate::lab::neurons::{CardCircuit, NeuronCards, neuron_arms};
 use crate::lab::{Ablation, Arm, Feed, FitSets, build_replacement_with_data};
 use crate::means::donor_pool;
@@ -203,22 +203,11 @@ fn ladder(
     let Some(l) = &spec.ladder else {
         return Ok(None);
     };
-    let circuits: Vec<UpperCircuit<'_>> = upper_circuits(feed, spec, replacements);
+    let circuits = upper_circuits(feed, spec, replacements);
     let top = l
         .top
         .as_deref()
-        .map(|wanted| {
-            circuits
-                .iter()
-                .find(|c| c.name == wanted || c.arm == wanted)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
-                    EvalError::Spec(format!(
-                        "ladder.top: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
-                        names.join(", ")
-                    ))
-                })
-        })
+        .map(|wanted| find_circuit(&circuits, wanted, "ladder.top"))
         .transpose()?;
     Ok(Some(ladder_arms(
         feed,
@@ -247,16 +236,7 @@ fn single_neurons(
         .circuits
         .iter()
         .map(|wanted| {
-            let c = circuits
-                .iter()
-                .find(|c| &c.name == wanted || &c.arm == wanted)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
-                    EvalError::Spec(format!(
-                        "single_neurons.circuits: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
-                        names.join(", ")
-                    ))
-                })?;
+            let c = find_circuit(&circuits, wanted, "single_neurons.circuits")?;
             Ok(CardCircuit {
                 name: c.name.clone(),
                 arm: c.arm.clone(),

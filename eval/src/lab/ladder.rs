@@ -195,7 +195,9 @@ pub fn ladder_arms(
         arms.push(ladder_arm(
             &arm,
             alone(
-                Removal::Replaced { by: label.clone() },
+                Removal::Replaced {
+                    by: replacement.circuit.name(),
+                },
                 Intervention::Replace(replacement.clone()),
             ),
         ));

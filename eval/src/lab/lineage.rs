@@ -42,24 +42,34 @@ pub struct UpperCircuit<'a> {
     pub replacement: &'a Arc<CircuitReplacement>,
 }
 
-/// The circuit of `circuits` named `wanted` (by name or arm), which must read `lower_tap`
-/// for the lower circuit stacked under it to feed it.
+/// The circuit of `circuits` named `wanted` (by name or arm); `role` names the spec key
+/// that asked for it in the error.
+pub fn find_circuit<'c, 'a>(
+    circuits: &'c [UpperCircuit<'a>],
+    wanted: &str,
+    role: &str,
+) -> Result<&'c UpperCircuit<'a>, EvalError> {
+    circuits
+        .iter()
+        .find(|c| c.name == wanted || c.arm == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
+            EvalError::Spec(format!(
+                "{role}: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
+                names.join(", ")
+            ))
+        })
+}
+
+/// The circuit of `circuits` named `wanted`, which must read `lower_tap` for the lower
+/// circuit stacked under it to feed it.
 fn upper_circuit<'c, 'a>(
     circuits: &'c [UpperCircuit<'a>],
     wanted: &str,
     lower_tap: Tap,
     variant: Variant,
 ) -> Result<&'c UpperCircuit<'a>, EvalError> {
-    let upper = circuits
-        .iter()
-        .find(|c| c.name == wanted || c.arm == wanted)
-        .ok_or_else(|| {
-            let names: Vec<&str> = circuits.iter().map(|c| c.name.as_str()).collect();
-            EvalError::Spec(format!(
-                "lineage.under: no circuit `{wanted}` in [[circuits]]; the circuits are: {}",
-                names.join(", ")
-            ))
-        })?;
+    let upper = find_circuit(circuits, wanted, "lineage.under")?;
     if !upper.replacement.circuit.reads().contains(&lower_tap) {
         return Err(EvalError::Spec(format!(
             "lineage.under: `{wanted}` does not read {}, so stacking it on the lower circuit would not feed it the artificial units",
